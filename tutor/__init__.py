@@ -1,0 +1,31 @@
+"""tutor: derive, verify and train small neural networks by the chain rule.
+
+The public API, for scripts and notebooks::
+
+    import tutor
+    problem = tutor.load_problem("problems/xor.yaml")
+    d = tutor.derive(problem, ["W1[2,1]"])
+    d["W1[2,1]"]          # displays as rendered mathematics in Jupyter
+
+Imports are lazy so that ``tutor --help`` stays fast.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["load_problem", "parse_problem", "derive", "Problem", "Derivation", "ProblemError"]
+
+
+def __getattr__(name):
+    if name in ("load_problem", "parse_problem", "Problem"):
+        from . import problem
+        return getattr(problem, name)
+    if name == "derive":
+        from .derive import derive
+        return derive
+    if name == "Derivation":
+        from .steps import Derivation
+        return Derivation
+    if name == "ProblemError":
+        from .errors import ProblemError
+        return ProblemError
+    raise AttributeError(f"module 'tutor' has no attribute {name!r}")

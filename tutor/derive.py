@@ -1,0 +1,319 @@
+"""problem -> Derivation: the chain rule, step by step, for each parameter asked for. Pure, no I/O.
+
+For a parameter p feeding z⁽ˡ⁾ⱼ, every path p → z⁽ˡ⁾ⱼ → a⁽ˡ⁾ⱼ → z⁽ˡ⁺¹⁾ₘ → … → ŷₖ → ℓ is listed;
+its term is the product of the local derivatives along it, and ∂ℓ/∂p is the sum of the terms.
+Paths that differ only in the output ŷₖ they pass through are merged at the output
+pre-activation, where a matched loss and activation (BCE∘sigmoid, CE∘softmax) cancel to ŷ − y.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+import sympy as sp
+
+from . import engine, gradcheck
+from .errors import ProblemError
+from .exprs import product
+from .problem import ParamRef, Problem, parse_param_refs
+from .steps import (ChainPath, Check, Definition, DeltaForm, Derivation, Fusion,
+                    GradientDerivation, LocalDerivative, Numbers, Partial, Rule)
+from .symbolic import LAMBDIFY_MODULES, Model
+
+# Beyond these the derivation is too long to read and too slow to build.
+MAX_PATHS = 1024
+MAX_PARAMS = 1500
+
+_g = sp.Symbol
+LINEAR_W = Rule("linear", sp.Derivative(_g("z_j"), _g("w_ji")), _g("a_i"))
+LINEAR_B = Rule("linear", sp.Derivative(_g("z_j"), _g("b_j")), sp.Integer(1))
+LINEAR_A = Rule("linear", sp.Derivative(_g("z_m"), _g("a_j")), _g("w_mj"))
+
+
+def path_count(problem: Problem, ref: ParamRef) -> int:
+    """How many paths lead from ``ref`` to the loss."""
+    sizes = problem.network.sizes
+    count = math.prod(sizes[ref.layer + 1:])
+    if not problem.network.layers[-1].act.elementwise:
+        count *= problem.network.outputs
+    return count
+
+
+def resolve_params(problem: Problem, params: Iterable[ParamRef | str] | None
+                   ) -> list[ParamRef]:
+    """ParamRefs from names (``'W1[2,1]'``, ``'b2'``, ``'W1[1,1],b1[1]'``) or refs; all when None."""
+    if params is None:
+        return problem.network.param_refs()
+    refs: list[ParamRef] = []
+    for p in params:
+        refs += [p] if isinstance(p, ParamRef) else parse_param_refs(p, problem.network)
+    return list(dict.fromkeys(refs))
+
+
+def check_size(problem: Problem, refs: Sequence[ParamRef]) -> None:
+    """Refuse, with a clear error, a derivation too large to build in reasonable time."""
+    if len(refs) > MAX_PARAMS:
+        raise ProblemError(f"{len(refs)} parameters is too many to derive at once (limit "
+                           f"{MAX_PARAMS}); choose some with --param", file=problem.file,
+                           field="network.layers")
+    for ref in refs:
+        n = path_count(problem, ref)
+        if n > MAX_PATHS:
+            raise ProblemError(f"network too large to derive symbolically: {ref.name} has {n} "
+                               f"chain-rule paths to the loss (limit {MAX_PATHS}); use fewer or "
+                               f"narrower layers", file=problem.file, field="network.layers")
+
+
+class _Builder:
+    """Builds the steps for each parameter, sharing local derivatives between parameters."""
+
+    def __init__(self, model: Model):
+        self.m = model
+        self.local_cache: dict[tuple[sp.Symbol, sp.Symbol], LocalDerivative] = {}
+        self.fusion_cache: dict[int, Fusion | None] = {}
+        self.delta_cache: dict[tuple[int, int], sp.Expr] = {}
+        act_L = model.act(model.L)
+        loss = model.loss
+        self.fused = loss.fused_with == act_L.name
+        self.loss_rule = Rule(loss.title, *loss.rule)
+
+    # -- local derivatives, one per edge --
+
+    def local(self, out: sp.Symbol, inp: sp.Symbol, make) -> LocalDerivative:
+        key = (out, inp)
+        ld = self.local_cache.get(key)
+        if ld is None:
+            result, rule = make()
+            ld = self.local_cache[key] = LocalDerivative(Partial(out, inp), result, rule)
+        return ld
+
+    def d_loss(self, k: int) -> LocalDerivative:
+        m = self.m
+        return self.local(m.ell, m.yhat[k], lambda: (
+            m.loss.derivative(m.yhat[k], m.y[k], len(m.yhat)), self.loss_rule))
+
+    def d_act(self, l: int, k: int, j: int) -> LocalDerivative:
+        """∂a⁽ˡ⁾ₖ/∂z⁽ˡ⁾ⱼ."""
+        m = self.m
+        act = m.act(l)
+        a, z = m.a[l], m.z[l]
+
+        def make():
+            from .activations import jacobian
+            return jacobian(act, z[j], a[k], a[j], k == j), Rule(act.title, *act.rule)
+        return self.local(a[k], z[j], make)
+
+    def d_linear_a(self, l: int, m_: int, j: int) -> LocalDerivative:
+        """∂z⁽ˡ⁾ₘ/∂a⁽ˡ⁻¹⁾ⱼ = w⁽ˡ⁾ₘⱼ."""
+        m = self.m
+        return self.local(m.z[l][m_], m.a[l - 1][j], lambda: (m.W[l][m_][j], LINEAR_A))
+
+    def d_param(self, ref: ParamRef) -> LocalDerivative:
+        m = self.m
+        z = m.z[ref.layer][ref.row - 1]
+        if ref.kind == "W":
+            return self.local(z, m.param(ref),
+                              lambda: (m.a[ref.layer - 1][ref.col - 1], LINEAR_W))
+        return self.local(z, m.param(ref), lambda: (sp.Integer(1), LINEAR_B))
+
+    # -- paths --
+
+    def paths(self, ref: ParamRef) -> list[ChainPath]:
+        """Every path from ``ref`` to ℓ, factors ordered from ℓ back to ``ref``."""
+        m = self.m
+        L = m.L
+        p = m.param(ref)
+        out: list[ChainPath] = []
+
+        def walk(l: int, j: int, nodes: list, factors: list):
+            # We stand at z⁽ˡ⁾ⱼ; ``factors`` run from p up to here.
+            act = m.act(l)
+            ks = range(len(m.a[l])) if not act.elementwise else [j]
+            for k in ks:
+                d_a = self.d_act(l, k, j)
+                if l == L:
+                    nodes2 = nodes + [m.a[l][k], m.ell]
+                    facs = factors + [d_a, self.d_loss(k)]
+                    out.append(ChainPath(tuple(nodes2), tuple(reversed(facs))))
+                    continue
+                for mm in range(len(m.z[l + 1])):
+                    walk(l + 1, mm, nodes + [m.a[l][k], m.z[l + 1][mm]],
+                         factors + [d_a, self.d_linear_a(l + 1, mm, k)])
+
+        j = ref.row - 1
+        walk(ref.layer, j, [p, m.z[ref.layer][j]], [self.d_param(ref)])
+        return out
+
+    # -- the output layer: ∂ℓ/∂zₘ, fused where the loss and activation cancel --
+
+    def fusion(self, mm: int) -> Fusion | None:
+        if mm in self.fusion_cache:
+            return self.fusion_cache[mm]
+        m = self.m
+        f = None
+        if self.fused:
+            L = m.L
+            ks = [mm] if m.act(L).elementwise else range(len(m.yhat))
+            terms = tuple((self.d_loss(k), self.d_act(L, k, mm)) for k in ks)
+            before = sp.Add(*[sp.Mul(a.result, b.result, evaluate=False) for a, b in terms],
+                            evaluate=False)
+            result = m.loss.fused(m.yhat[mm], m.y[mm], len(m.yhat))
+            f = Fusion(m.z[L][mm], terms, before, result, m.loss.fused_title)
+        self.fusion_cache[mm] = f
+        return f
+
+    def output_delta(self, mm: int) -> sp.Expr:
+        """δ⁽ᴸ⁾ₘ = ∂ℓ/∂z⁽ᴸ⁾ₘ as an expression."""
+        f = self.fusion(mm)
+        if f is not None:
+            return f.result
+        L = self.m.L
+        return product(*[self.d_loss(mm).result, self.d_act(L, mm, mm).result])
+
+    # -- assembling --
+
+    def expression(self, paths: list[ChainPath]) -> sp.Expr:
+        """Σ over paths of Π factors, with fused output heads, in printing order (unevaluated)."""
+        m = self.m
+        L = m.L
+        terms: dict[tuple, sp.Expr] = {}
+        for path in paths:
+            # factors: ∂ℓ/∂ŷₖ, ∂ŷₖ/∂z⁽ᴸ⁾ₘ, then the tail from z⁽ᴸ⁾ₘ down to p.
+            z_out = path.factors[1].partial.wrt
+            mm = m.z[L].index(z_out)
+            tail = path.factors[2:]
+            key = (z_out,) + tuple(f.partial for f in tail)
+            if key in terms:
+                continue  # the same tail through another ŷₖ: merged into the head below
+            head = self.output_delta(mm) if self.fused else None
+            if head is None:
+                # Unfused: one ŷₖ per z⁽ᴸ⁾ₘ (elementwise output), head = ∂ℓ/∂ŷ · f'(z).
+                head = product(*[path.factors[0].result, path.factors[1].result])
+            terms[key] = product(*[head] + [f.result for f in tail])
+        return sp.Add(*terms.values(), evaluate=False) if len(terms) > 1 else next(
+            iter(terms.values()))
+
+    def definitions(self, ref: ParamRef) -> list[Definition]:
+        """z and a of p's neuron, then every z and a above it, then ℓ."""
+        m = self.m
+        out = []
+        j = ref.row - 1
+        out.append(Definition(m.z[ref.layer][j], m.z_def(ref.layer, j)))
+        act = m.act(ref.layer)
+        a_defs = m.a_defs(ref.layer)
+        if act.elementwise:
+            out.append(Definition(m.a[ref.layer][j], a_defs[j]))
+        else:
+            out += [Definition(s, e) for s, e in zip(m.a[ref.layer], a_defs)]
+        for l in range(ref.layer + 1, m.L + 1):
+            out += [Definition(m.z[l][k], m.z_def(l, k)) for k in range(len(m.z[l]))]
+            out += [Definition(s, e) for s, e in zip(m.a[l], m.a_defs(l))]
+        out.append(Definition(m.ell, m.loss_def))
+        return out
+
+    def delta_form(self, ref: ParamRef) -> DeltaForm:
+        m = self.m
+        L = m.L
+        defs = [Definition(m.delta[L][k], self.output_delta(k)) for k in range(len(m.z[L]))]
+        for l in range(L - 1, ref.layer - 1, -1):
+            js = [ref.row - 1] if l == ref.layer else range(len(m.z[l]))
+            for j in js:
+                back = sp.Add(*[sp.Mul(m.W[l + 1][k][j], m.delta[l + 1][k], evaluate=False)
+                                for k in range(len(m.z[l + 1]))], evaluate=False)
+                fprime = m.act(l).derivative(m.z[l][j], m.a[l][j])
+                defs.append(Definition(m.delta[l][j], product(*[back, fprime])))
+        if ref.layer == L:
+            defs = [d for d in defs if d.symbol == m.delta[L][ref.row - 1]]
+        delta = m.delta[ref.layer][ref.row - 1]
+        grad = (sp.Mul(delta, m.a[ref.layer - 1][ref.col - 1], evaluate=False)
+                if ref.kind == "W" else delta)
+        return DeltaForm(ref.layer, L, ref.kind, tuple(defs), grad)
+
+
+def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
+           sample: int = 1) -> Derivation:
+    """The step-by-step derivation of ∂L/∂p for each parameter p in ``params`` (names or
+    ParamRefs; default all), with numbers for sample ``sample`` (1-based) and the batch, every
+    value checked three ways."""
+    refs = resolve_params(problem, params)
+    check_size(problem, refs)
+    n = problem.n_samples
+    if not 1 <= sample <= n:
+        raise ProblemError(f"expected a sample from 1 to {n}; got {sample}", field="--sample")
+    model = Model(problem)
+    b = _Builder(model)
+    built = []
+    for ref in refs:
+        paths = b.paths(ref)
+        built.append((ref, paths, b.expression(paths), b.delta_form(ref)))
+
+    # The symbolic way: every expression lambdified in one function, evaluated at the values
+    # of the SymPy forward definitions.
+    values = model.evaluate_forward(problem.params, problem.inputs, problem.targets)
+    locals_ = list(b.local_cache.values())
+    fusions = [f for f in b.fusion_cache.values() if f is not None]
+    exprs = ([e for _, _, e, _ in built] + [ld.result for ld in locals_]
+             + [f.before for f in fusions])
+    symbols = list(values)
+    fn = sp.lambdify(symbols, [_evaluated(e) for e in exprs], modules=LAMBDIFY_MODULES, cse=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = [np.broadcast_to(np.asarray(v, dtype=float), (n,))
+               for v in fn(*[values[s] for s in symbols])]
+    grad_values = out[:len(built)]
+    local_values = dict(zip(locals_, out[len(built):len(built) + len(locals_)]))
+    fusion_values = dict(zip(fusions, out[len(built) + len(locals_):]))
+
+    # The NumPy engine and finite differences.
+    loss, fw, bw = engine.loss_and_gradients(problem)
+    fd, kinks = gradcheck.finite_differences(problem, refs)
+
+    k = sample - 1
+    gradients = []
+    for (ref, paths, expr, delta), per_sample, fd_value, kink in zip(built, grad_values, fd,
+                                                                     kinks):
+        symbolic = float(per_sample.mean())
+        numpy_value = float(bw.grads[ref.array][ref.index])
+        check = gradcheck.make_check(symbolic, numpy_value, float(fd_value), bool(kink))
+        unique = list(dict.fromkeys(f for p in paths for f in p.factors))
+        param_fusions = list(dict.fromkeys(b.fusion(model.z[model.L].index(p.factors[1].partial.wrt))
+                                           for p in paths))
+        param_fusions = [f for f in param_fusions if f is not None]
+        definitions = b.definitions(ref)
+        shown = ([(x, values[x][k]) for x in model.x]
+                 + [(d.symbol, values[d.symbol][k]) for d in definitions[:-1]]
+                 + [(y, values[y][k]) for y in model.y])
+        ell = float(engine.sample_losses(problem.network, problem.loss, fw,
+                                         problem.targets)[k])
+        shown.append((model.ell, ell))
+        deltas = tuple((d.symbol, float(_delta_value(bw, model, d.symbol, k)))
+                       for d in delta.deltas)
+        numbers = Numbers(
+            sample=sample,
+            values=tuple((s, float(v)) for s, v in shown),
+            factors=tuple((f, float(local_values[f][k])) for f in unique),
+            fusions=tuple((f, float(fusion_values[f][k])) for f in param_fusions),
+            deltas=deltas,
+            per_sample=tuple(float(v) for v in per_sample),
+            gradient=symbolic,
+        )
+        gradients.append(GradientDerivation(
+            param=ref, symbol=model.param(ref), value=problem.value(ref),
+            definitions=tuple(definitions), paths=tuple(paths), local=tuple(unique),
+            fusions=tuple(param_fusions), expression=expr, delta=delta, numbers=numbers,
+            check=check))
+    return Derivation(problem=problem, loss=float(loss), sample=sample,
+                      gradients=tuple(gradients))
+
+
+def _evaluated(expr: sp.Expr) -> sp.Expr:
+    """The printing-order expression rebuilt as an ordinary (evaluated) SymPy expression."""
+    return expr.doit(deep=True) if expr.args else expr
+
+
+def _delta_value(bw: engine.Backward, model: Model, symbol: sp.Symbol, k: int) -> float:
+    for l in range(1, model.L + 1):
+        if symbol in model.delta[l]:
+            return bw.deltas[l - 1][k, model.delta[l].index(symbol)]
+    raise KeyError(symbol)

@@ -1,0 +1,109 @@
+"""The NumPy engine: initialisation, forward pass, loss, backward pass, vectorised.
+
+Every function accepts parameters with optional leading "copy" dimensions: W<l> of shape
+(..., units, fan_in) and b<l> of shape (..., units). The same code then runs one network, the
+4·P perturbed copies of a finite-difference check, or a sweep over N seeds, in one computation.
+Data X is (n_samples, n_inputs), Y is (n_samples, n_outputs); activations come out as
+(..., n_samples, units).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from . import losses
+from .problem import Network, Problem
+
+Params = Mapping[str, np.ndarray]
+
+
+def init_params(network: Network, rng: np.random.Generator, copies: tuple[int, ...] = ()
+                ) -> dict[str, np.ndarray]:
+    """The common framework default (PyTorch's ``nn.Linear``): weights and biases uniform in
+    (−1/√fan_in, 1/√fan_in), drawn layer by layer, W before b. ``copies`` prepends dimensions
+    for independently initialised copies."""
+    params = {}
+    for name, shape in network.shapes().items():
+        fan_in = network.sizes[int(name[1:]) - 1]
+        bound = 1.0 / np.sqrt(fan_in)
+        params[name] = rng.uniform(-bound, bound, size=copies + shape)
+    return params
+
+
+@dataclass(frozen=True)
+class Forward:
+    """The forward pass: zs[l-1] = Z⁽ˡ⁾ and activations[l] = A⁽ˡ⁾ (activations[0] = X)."""
+
+    zs: list[np.ndarray]
+    activations: list[np.ndarray]
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.activations[-1]
+
+
+def forward(network: Network, params: Params, X: np.ndarray) -> Forward:
+    """Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾, A⁽ˡ⁾ = f(Z⁽ˡ⁾), for every layer."""
+    A = X
+    zs, acts = [], [X]
+    for l, layer in enumerate(network.layers, start=1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        Z = A @ np.swapaxes(W, -1, -2) + b[..., None, :]
+        A = layer.act.value(Z)
+        zs.append(Z)
+        acts.append(A)
+    return Forward(zs, acts)
+
+
+def sample_losses(network: Network, loss: str, fw: Forward, Y: np.ndarray) -> np.ndarray:
+    """ℓ for every sample: (..., n_samples)."""
+    return losses.LOSSES[loss].value(fw.zs[-1], fw.output, Y)
+
+
+def batch_loss(network: Network, loss: str, params: Params, X: np.ndarray, Y: np.ndarray
+               ) -> np.ndarray:
+    """L = mean over samples of ℓ: shape (...) of the copy dimensions."""
+    return sample_losses(network, loss, forward(network, params, X), Y).mean(axis=-1)
+
+
+@dataclass(frozen=True)
+class Backward:
+    """deltas[l-1] = δ⁽ˡ⁾ = ∂ℓ/∂Z⁽ˡ⁾ per sample; grads = ∂L/∂p of the batch mean, by array name."""
+
+    deltas: list[np.ndarray]
+    grads: dict[str, np.ndarray]
+
+
+def backward(network: Network, loss: str, params: Params, fw: Forward, Y: np.ndarray
+             ) -> Backward:
+    """Backpropagation: δ⁽ᴸ⁾ from the loss, δ⁽ˡ⁾ = (δ⁽ˡ⁺¹⁾ W⁽ˡ⁺¹⁾) ⊙ f'(Z⁽ˡ⁾),
+    ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ᵀ A⁽ˡ⁻¹⁾ / n, ∂L/∂b⁽ˡ⁾ = mean of δ⁽ˡ⁾ over samples."""
+    L = len(network.layers)
+    n = Y.shape[0]
+    out = network.layers[-1].act
+    delta = losses.LOSSES[loss].output_delta(fw.zs[-1], fw.output, Y, out)
+    deltas: list[np.ndarray] = [delta]
+    grads: dict[str, np.ndarray] = {}
+    for l in range(L, 0, -1):
+        A_prev = fw.activations[l - 1]
+        grads[f"W{l}"] = np.swapaxes(delta, -1, -2) @ A_prev / n
+        grads[f"b{l}"] = delta.mean(axis=-2)
+        if l > 1:
+            layer = network.layers[l - 2]
+            delta = (delta @ params[f"W{l}"]) * layer.act.grad(fw.zs[l - 2], A_prev)
+            deltas.insert(0, delta)
+    ordered = {name: grads[name] for name in network.shapes()}
+    return Backward(deltas, ordered)
+
+
+def loss_and_gradients(problem: Problem, params: Params | None = None
+                       ) -> tuple[np.ndarray, Forward, Backward]:
+    """The batch loss, the forward pass and the backward pass at ``params`` (default: the
+    problem's initial parameters)."""
+    params = problem.params if params is None else params
+    fw = forward(problem.network, params, problem.inputs)
+    L = sample_losses(problem.network, problem.loss, fw, problem.targets).mean(axis=-1)
+    return L, fw, backward(problem.network, problem.loss, params, fw, problem.targets)

@@ -1,0 +1,109 @@
+"""Loss functions: one entry each, holding everything tutor knows about it.
+
+Every loss is a per-sample loss ℓ(ŷ, y) over the K outputs of one sample; the batch loss is
+L = (1/N) Σₙ ℓₙ, the mean over samples (as in PyTorch's default ``reduction='mean'``, which for
+``bce`` and ``mse`` is also the mean over outputs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+
+from .exprs import product, quotient
+
+_yh, _y = sp.Symbol("yhat_k"), sp.Symbol("y_k")
+_K = sp.Symbol("K", positive=True, integer=True)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss, in every form tutor uses.
+
+    symbolic(yhats, ys) -> ℓ          the per-sample loss, as SymPy
+    derivative(yhat_k, y_k, K)        ∂ℓ/∂ŷₖ, as the derivation prints it
+    rule                              (lhs, rhs) of that derivative in generic ŷₖ, yₖ, K
+    fused_with                        the output activation whose derivative cancels against
+                                      this loss's (BCE∘sigmoid, CE∘softmax), or None
+    fused(yhat_m, y_m, K)             ∂ℓ/∂zₘ after that cancellation
+    value(Z, A, Y) -> (..., n)        NumPy per-sample loss, from the pre-activations Z where
+                                      that is the stable way (logits), else from A = ŷ
+    output_delta(Z, A, Y, act)        NumPy ∂ℓ/∂Z of the output layer, (..., n, K)
+    """
+
+    name: str
+    title: str
+    symbolic: Callable
+    derivative: Callable
+    rule: tuple
+    value: Callable
+    output_delta: Callable
+    fused_with: str | None = None
+    fused: Callable | None = None
+    fused_title: str | None = None
+
+
+def _bce_value(Z, A, Y):
+    # −[y log σ(z) + (1−y) log(1−σ(z))] = max(z, 0) − y·z + log(1 + e^(−|z|)), never overflowing.
+    return (np.maximum(Z, 0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))).mean(axis=-1)
+
+
+def _ce_value(Z, A, Y):
+    # −Σ yₖ log softmax(z)ₖ = Σ yₖ (logsumexp(z) − zₖ), with logsumexp shifted by the maximum.
+    m = Z.max(axis=-1, keepdims=True)
+    lse = m + np.log(np.exp(Z - m).sum(axis=-1, keepdims=True))
+    return (Y * (lse - Z)).sum(axis=-1)
+
+
+LOSSES: dict[str, Loss] = {
+    "bce": Loss(
+        name="bce",
+        title="binary cross-entropy",
+        symbolic=lambda yh, y: -sp.Add(*[yk * sp.log(yhk) + (1 - yk) * sp.log(1 - yhk)
+                                         for yhk, yk in zip(yh, y)]) / len(yh),
+        derivative=lambda yhk, yk, K: quotient(yhk - yk, product(K, yhk, 1 - yhk)),
+        rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(_yh - _y, product(_K, _yh, 1 - _yh))),
+        value=_bce_value,
+        output_delta=lambda Z, A, Y, act: (A - Y) / Y.shape[-1],
+        fused_with="sigmoid",
+        fused=lambda yhm, ym, K: quotient(yhm - ym, K),
+        fused_title="BCE∘sigmoid",
+    ),
+    "mse": Loss(
+        name="mse",
+        title="mean squared error",
+        symbolic=lambda yh, y: sp.Add(*[(yhk - yk) ** 2 for yhk, yk in zip(yh, y)]) / len(yh),
+        derivative=lambda yhk, yk, K: product(sp.Rational(2, K), yhk - yk),
+        rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(product(2, _yh - _y), _K)),
+        value=lambda Z, A, Y: ((A - Y) ** 2).mean(axis=-1),
+        output_delta=lambda Z, A, Y, act: 2 * (A - Y) / Y.shape[-1] * act.grad(Z, A),
+    ),
+    "half_sse": Loss(
+        name="half_sse",
+        title="half sum of squared errors",
+        symbolic=lambda yh, y: sp.Rational(1, 2) * sp.Add(*[(yk - yhk) ** 2
+                                                            for yhk, yk in zip(yh, y)]),
+        derivative=lambda yhk, yk, K: yhk - yk,
+        rule=(sp.Derivative(sp.Symbol("ell"), _yh), _yh - _y),
+        value=lambda Z, A, Y: 0.5 * ((A - Y) ** 2).sum(axis=-1),
+        output_delta=lambda Z, A, Y, act: (A - Y) * act.grad(Z, A),
+    ),
+    "cross_entropy": Loss(
+        name="cross_entropy",
+        title="cross-entropy",
+        symbolic=lambda yh, y: -sp.Add(*[yk * sp.log(yhk) for yhk, yk in zip(yh, y)]),
+        derivative=lambda yhk, yk, K: quotient(-yk, yhk),
+        rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(-_y, _yh)),
+        value=_ce_value,
+        # Σₖ ∂ℓ/∂ŷₖ ∂ŷₖ/∂zₘ = ŷₘ Σₖ yₖ − yₘ, which is ŷₘ − yₘ for targets summing to 1.
+        output_delta=lambda Z, A, Y, act: A * Y.sum(axis=-1, keepdims=True) - Y,
+        fused_with="softmax",
+        fused=lambda yhm, ym, K: yhm - ym,
+        fused_title="CE∘softmax",
+    ),
+}
+
+NAMES = tuple(LOSSES)

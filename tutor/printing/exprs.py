@@ -1,0 +1,272 @@
+"""SymPy expression printers for tutor's notation: Unicode text, LaTeX and plain ASCII.
+
+Each is a SymPy printer subclass: ``_print_<Class>`` methods for the classes that appear in
+derivations, recursing with ``self._print``. Expressions built unevaluated (in textbook order)
+print in that order (``order='none'``).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.str import StrPrinter
+
+from .names import latex_name, text_name
+
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_FUNCS_TEXT = {"sigma": "σ", "tanh": "tanh", "relu": "relu", "leaky_relu": "lrelu",
+               "f": "f"}
+_FUNCS_LATEX = {"sigma": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{relu}",
+                "leaky_relu": r"\operatorname{lrelu}", "f": "f"}
+
+
+def short_float(x: float) -> str:
+    """0.01 -> '0.01', 1e-05 -> '1e-05': the shortest form that reads back the same."""
+    return repr(float(x)) if float(x) != int(x) else str(int(x))
+
+
+class TextPrinter(StrPrinter):
+    """Unicode mathematics for a terminal: w⁽¹⁾₂₁, σ(z), ŷ(1 − ŷ), ∂ℓ/∂ŷ."""
+
+    _default_settings = dict(StrPrinter._default_settings, order="none")
+
+    def _print_Symbol(self, expr):
+        return text_name(expr.name)
+
+    def _print_Float(self, expr):
+        return short_float(expr)
+
+    def _print_Integer(self, expr):
+        return str(expr.p).replace("-", "−")
+
+    def _print_Rational(self, expr):
+        return f"{expr.p}/{expr.q}".replace("-", "−")
+
+    def _print_Half(self, expr):
+        return "½"
+
+    def _print_Function(self, expr):
+        name = _FUNCS_TEXT.get(expr.func.__name__, expr.func.__name__)
+        args = expr.args[:1] if expr.func.__name__ == "leaky_relu" else expr.args
+        return f"{name}({', '.join(self._print(a) for a in args)})"
+
+    def _print_Heaviside(self, expr):
+        return f"H({self._print(expr.args[0])})"
+
+    def _print_log(self, expr):
+        return f"ln({self._print(expr.args[0])})"
+
+    def _print_exp(self, expr):
+        return f"exp({self._print(expr.args[0])})"
+
+    def _print_KroneckerDelta(self, expr):
+        return "δ" + "".join(self._print(a) for a in expr.args).translate(
+            str.maketrans("ijkmn", "ᵢⱼₖₘₙ"))
+
+    def _print_Piecewise(self, expr):
+        (v1, c1), (v2, _) = expr.args[:2]
+        return f"({self._print(v1)} if {self._print(c1)} else {self._print(v2)})"
+
+    def _print_StrictGreaterThan(self, expr):
+        return f"{self._print(expr.lhs)} > {self._print(expr.rhs)}"
+
+    def _print_Derivative(self, expr):
+        inner, (var, _count) = expr.expr, expr.variable_count[0]
+        if isinstance(inner, sp.Function):
+            name = _FUNCS_TEXT.get(inner.func.__name__, inner.func.__name__)
+            return f"{name}′({self._print(var)})"
+        return f"∂{self._print(inner)}/∂{self._print(var)}"
+
+    def _print_Add(self, expr, order=None):
+        terms = list(expr.args) if self._settings["order"] == "none" else expr.as_ordered_terms()
+        out = []
+        for t in terms:
+            neg = t.could_extract_minus_sign()
+            s = self.parenthesize(-t if neg else t, PRECEDENCE["Add"], strict=True)
+            if not out:
+                out.append(("−" if neg else "") + s)
+            else:
+                out.append((" − " if neg else " + ") + s)
+        return "".join(out)
+
+    def _print_Mul(self, expr):
+        args, negative = _factors(expr)
+        sign = "−" if negative else ""
+        num, den = _split(args)
+        top = self._join(num) if num else "1"
+        if not den:
+            return sign + top
+        bottom = self._join(den)
+        if len(den) > 1 or den[0].is_Add or den[0].is_Mul:
+            bottom = f"({bottom})"
+        return f"{sign}{top}/{bottom}"
+
+    def _join(self, factors) -> str:
+        """Juxtapose where a textbook would (2(ŷ − y), a(1 − a)), else a centred dot."""
+        parts: list[str] = []
+        for f in factors:
+            s = self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+            if parts and not (s.startswith("(") or _is_number(parts[-1])):
+                parts.append("·")
+            parts.append(s)
+        return "".join(parts)
+
+    def _print_Pow(self, expr, rational=False):
+        base, e = expr.base, expr.exp
+        if e.is_Integer and e > 0:
+            b = self.parenthesize(base, PRECEDENCE["Pow"], strict=False)
+            if isinstance(base, sp.Function):
+                # tanh²(z), the textbook way.
+                name = _FUNCS_TEXT.get(base.func.__name__, base.func.__name__)
+                return f"{name}{str(e).translate(_SUP)}({self._print(base.args[0])})"
+            return b + str(e).translate(_SUP)
+        if e == -1:
+            b = self._print(base)
+            return f"1/({b})" if base.is_Add or base.is_Mul else f"1/{b}"
+        return super()._print_Pow(expr, rational)
+
+
+def _is_number(s: str) -> bool:
+    return s.replace(".", "").replace("−", "").isdigit()
+
+
+def _factors(expr) -> tuple[list, bool]:
+    """The factors of a product, nested products flattened, in their written order, with the
+    signs of numeric factors pulled out: (factors, negative)."""
+    out, negative = [], False
+    stack = list(reversed(expr.args))
+    while stack:
+        a = stack.pop()
+        if a.is_Mul:
+            stack.extend(reversed(a.args))
+        elif a.is_Number and a < 0:
+            negative = not negative
+            if a != -1:
+                out.append(-a)
+        elif a != 1:
+            out.append(a)
+    return out or [sp.Integer(1)], negative
+
+
+def _split(args):
+    """The factors of a product split into numerator and denominator."""
+    num, den = [], []
+    for a in args:
+        if a.is_Pow and a.exp.is_Integer and a.exp < 0:
+            if a.exp != -1:
+                den.append(sp.Pow(a.base, -a.exp))
+            elif a.base.is_Mul:
+                den += _factors(a.base)[0]
+            else:
+                den.append(a.base)
+        elif a.is_Rational and a.q != 1:
+            if a.p != 1:
+                num.append(sp.Integer(a.p))
+            den.append(sp.Integer(a.q))
+        else:
+            num.append(a)
+    return num, den
+
+
+class AsciiPrinter(StrPrinter):
+    """Plain ASCII with the names of files and commands: (yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])."""
+
+    _default_settings = dict(StrPrinter._default_settings, order="none")
+
+    def _print_Float(self, expr):
+        return short_float(expr)
+
+    def _print_Heaviside(self, expr):
+        return f"Heaviside({self._print(expr.args[0])})"
+
+    def _print_Mul(self, expr):
+        args, negative = _factors(expr)
+        num, den = _split(args)
+        join = lambda fs: "*".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+                                   for f in fs)
+        top = join(num) if num else "1"
+        if den:
+            bottom = join(den)
+            top += "/" + (f"({bottom})" if len(den) > 1 or not den[0].is_Atom else bottom)
+        return ("-" if negative else "") + top
+
+
+class TexPrinter(LatexPrinter):
+    """LaTeX (amsmath) in tutor's notation: w^{(1)}_{21}, \\sigma(z), \\hat{y}."""
+
+    _default_settings = dict(LatexPrinter._default_settings, order="none", mul_symbol=None)
+
+    def _print_Symbol(self, expr, style="plain"):
+        return latex_name(expr.name)
+
+    def _print_Float(self, expr):
+        s = short_float(expr)
+        if "e" in s:
+            m, e = s.split("e")
+            return rf"{m} \cdot 10^{{{int(e)}}}"
+        return s
+
+    def _print_Function(self, expr, exp=None):
+        name = expr.func.__name__
+        if name in _FUNCS_LATEX:
+            args = expr.args[:1] if name == "leaky_relu" else expr.args
+            head = _FUNCS_LATEX[name] + (f"^{{{exp}}}" if exp else "")
+            return head + r"\left(" + ", ".join(self._print(a) for a in args) + r"\right)"
+        return super()._print_Function(expr, exp)
+
+    def _print_Heaviside(self, expr, exp=None):
+        head = "H" + (f"^{{{exp}}}" if exp else "")
+        return head + r"\left(" + self._print(expr.args[0]) + r"\right)"
+
+    def _print_log(self, expr, exp=None):
+        head = r"\ln" + (f"^{{{exp}}}" if exp else "")
+        return head + r"\left(" + self._print(expr.args[0]) + r"\right)"
+
+    def _print_Derivative(self, expr):
+        inner, (var, _count) = expr.expr, expr.variable_count[0]
+        if isinstance(inner, sp.Function):
+            name = _FUNCS_LATEX.get(inner.func.__name__, inner.func.__name__)
+            return name + r"'\left(" + self._print(var) + r"\right)"
+        return r"\frac{\partial " + self._print(inner) + r"}{\partial " + self._print(var) + "}"
+
+    def _print_Mul(self, expr):
+        args, negative = _factors(expr)
+        num, den = _split(args)
+        sign = "- " if negative else ""
+        if not den:
+            return sign + self._join(num)
+        top = self._print(num[0]) if len(num) == 1 else self._join(num) if num else "1"
+        bottom = self._print(den[0]) if len(den) == 1 else self._join(den)
+        return sign + r"\frac{" + top + "}{" + bottom + "}"
+
+    def _join(self, factors) -> str:
+        out = []
+        for f in factors:
+            s = self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+            if out and f.is_Number and out[-1][-1:].isdigit():
+                out.append(r"\cdot")
+            out.append(s)
+        return " ".join(out)
+
+    def _print_Piecewise(self, expr):
+        (v1, c1), (v2, _) = expr.args[:2]
+        return (r"\begin{cases} " + self._print(v1) + r" & " + self._print(c1)
+                + r" \\ " + self._print(v2) + r" & \text{otherwise} \end{cases}")
+
+
+_text = TextPrinter()
+_ascii = AsciiPrinter()
+_tex = TexPrinter()
+
+
+def text(expr) -> str:
+    return _text.doprint(expr)
+
+
+def ascii(expr) -> str:
+    return _ascii.doprint(expr)
+
+
+def tex(expr) -> str:
+    return _tex.doprint(expr)

@@ -1,0 +1,511 @@
+"""Problem files: the YAML schema, its validation, and the frozen dataclasses it loads into.
+
+A problem is a small fully connected network, a loss, a data set and initial parameters::
+
+    name: XOR
+    network: {inputs: 2, layers: [{units: 3, activation: sigmoid}, {units: 1, activation: sigmoid}]}
+    loss: bce
+    data: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}
+    init: {seed: 0}
+    training: {lr: 0.1, epochs: 5000}
+
+Parameters are named as in PyTorch's ``nn.Linear``: ``W<l>`` has shape (units, fan_in) and
+``b<l>`` shape (units,). Elements are named 1-based: ``W1[2,1]`` is w⁽¹⁾₂₁, the weight into
+neuron 2 of layer 1 from input 1. Every error names the file, the field path and the line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import yaml
+
+from . import activations, losses
+from .errors import ProblemError
+
+MAX_FILE_BYTES = 1_000_000
+MAX_LAYERS = 16
+MAX_UNITS = 512
+MAX_SAMPLES = 100_000
+MAX_EPOCHS = 10_000_000
+DEFAULT_LR = 0.1
+DEFAULT_EPOCHS = 1000
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One dense layer: ``units`` neurons, each a = f(Σᵢ wⱼᵢ aᵢ + bⱼ)."""
+
+    units: int
+    activation: str
+    slope: float | None = None  # leaky_relu only
+
+    @property
+    def act(self) -> activations.Activation:
+        return activations.get(self.activation, self.slope)
+
+
+@dataclass(frozen=True)
+class Network:
+    """``inputs`` inputs, then ``layers``; layer l (1-based) maps a⁽ˡ⁻¹⁾ to a⁽ˡ⁾."""
+
+    inputs: int
+    layers: tuple[Layer, ...]
+
+    @property
+    def outputs(self) -> int:
+        return self.layers[-1].units
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """(inputs, units of layer 1, …, outputs), e.g. (2, 3, 1) for XOR."""
+        return (self.inputs,) + tuple(layer.units for layer in self.layers)
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """{'W1': (units, fan_in), 'b1': (units,), …} in layer order."""
+        out: dict[str, tuple[int, ...]] = {}
+        for l, (fan_in, units) in enumerate(zip(self.sizes, self.sizes[1:]), start=1):
+            out[f"W{l}"] = (units, fan_in)
+            out[f"b{l}"] = (units,)
+        return out
+
+    def param_refs(self) -> list["ParamRef"]:
+        """Every scalar parameter, layer by layer: W1 row by row, then b1, then W2, …"""
+        refs = []
+        for l, (fan_in, units) in enumerate(zip(self.sizes, self.sizes[1:]), start=1):
+            refs += [ParamRef("W", l, j, i) for j in range(1, units + 1)
+                     for i in range(1, fan_in + 1)]
+            refs += [ParamRef("b", l, j) for j in range(1, units + 1)]
+        return refs
+
+    def describe(self) -> str:
+        """'2-3-1 sigmoid/sigmoid'."""
+        acts = "/".join(layer.activation for layer in self.layers)
+        return "-".join(map(str, self.sizes)) + " " + acts
+
+
+_REF = re.compile(r"\s*([Wb])(\d+)(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*")
+
+
+@dataclass(frozen=True, order=True)
+class ParamRef:
+    """One scalar parameter: ``W`` (layer, row j, column i) or ``b`` (layer, row j), 1-based."""
+
+    kind: str
+    layer: int
+    row: int
+    col: int | None = None
+
+    @property
+    def name(self) -> str:
+        """'W1[2,1]' or 'b1[2]'."""
+        if self.kind == "W":
+            return f"W{self.layer}[{self.row},{self.col}]"
+        return f"b{self.layer}[{self.row}]"
+
+    @property
+    def array(self) -> str:
+        """The parameter array it belongs to: 'W1'."""
+        return f"{self.kind}{self.layer}"
+
+    @property
+    def index(self) -> tuple[int, ...]:
+        """Its 0-based index into that array."""
+        return (self.row - 1, self.col - 1) if self.kind == "W" else (self.row - 1,)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def parse_param_refs(text: str, network: Network) -> list[ParamRef]:
+    """``'W1[2,1]'``, ``'b2'`` or a comma-separated list of them -> the ParamRefs they name.
+
+    A whole array (``W1``) names all its elements. Raises ProblemError (field ``--param``) for
+    anything that is not a parameter of ``network``.
+    """
+    shapes = network.shapes()
+    refs: list[ParamRef] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _REF.match(text, pos)
+        if not m or (m.end() < len(text) and text[m.end()] != ","):
+            raise ProblemError(f"cannot read {text!r} as parameter names; expected names like "
+                               "W1[2,1], b1[2] or W1", field="--param")
+        kind, layer, row, col = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+        array = f"{kind}{layer}"
+        if array not in shapes:
+            raise ProblemError(f"no parameter {array}: this network has "
+                               f"{', '.join(shapes)}", field="--param")
+        shape = shapes[array]
+        if row is None:
+            refs += [r for r in network.param_refs() if r.array == array]
+        else:
+            idx = (int(row),) if col is None else (int(row), int(col))
+            if len(idx) != len(shape) or not all(1 <= k <= n for k, n in zip(idx, shape)):
+                want = (f"{array}[j,i] with 1 ≤ j ≤ {shape[0]}, 1 ≤ i ≤ {shape[1]}"
+                        if kind == "W" else f"{array}[j] with 1 ≤ j ≤ {shape[0]}")
+                raise ProblemError(f"no parameter {m.group(0).strip()}: expected {want}",
+                                   field="--param")
+            refs.append(ParamRef(kind, layer, *idx))
+        pos = m.end() + 1
+    # Keep the user's order, once each.
+    return list(dict.fromkeys(refs))
+
+
+@dataclass(frozen=True)
+class Training:
+    """Gradient-descent settings: full batch unless ``batch_size``; SGD momentum as in PyTorch."""
+
+    lr: float = DEFAULT_LR
+    epochs: int = DEFAULT_EPOCHS
+    batch_size: int | None = None
+    momentum: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A validated problem.
+
+    inputs: (n_samples, n_inputs); targets: (n_samples, n_outputs); params: {'W1': (units,
+    fan_in), 'b1': (units,), …} the initial values, read-only arrays.
+    """
+
+    name: str
+    description: str
+    network: Network
+    loss: str
+    inputs: np.ndarray
+    targets: np.ndarray
+    params: Mapping[str, np.ndarray]
+    seed: int | None
+    training: Training
+    file: str = "<problem>"
+
+    @property
+    def n_samples(self) -> int:
+        return self.inputs.shape[0]
+
+    def value(self, ref: ParamRef) -> float:
+        return float(self.params[ref.array][ref.index])
+
+    def with_params(self, params: Mapping[str, np.ndarray]) -> "Problem":
+        """The same problem at other parameter values."""
+        import dataclasses
+        return dataclasses.replace(self, params=_frozen_params(params))
+
+
+def _frozen_params(params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    out = {}
+    for k, v in params.items():
+        a = np.array(v, dtype=float)
+        a.setflags(write=False)
+        out[k] = a
+    return out
+
+
+# --- Loading ---------------------------------------------------------------------------------
+
+
+def load_problem(path: str | Path) -> Problem:
+    """Read and validate a problem file. Raises ProblemError with file, field and line."""
+    path = Path(path)
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ProblemError(f"cannot read the file: {e.strerror or e}", file=file) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ProblemError(f"the file is {len(data)} bytes; a problem file is at most "
+                           f"{MAX_FILE_BYTES} bytes", file=file)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProblemError(f"not UTF-8 text (byte {e.start})", file=file) from None
+    return parse_problem(text, file=file)
+
+
+def parse_problem(text: str, file: str = "<problem>") -> Problem:
+    """Validate a problem given as YAML text."""
+    doc, lines = _read_yaml(text, file)
+    return _Validator(file, lines).problem(doc)
+
+
+def _read_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
+    """The document and, for every field path, the line (1-based) where it stands."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ProblemError("the file is empty; expected a problem (name, network, loss, "
+                               "data)", file=file)
+        lines: dict[str, int] = {}
+        _walk(node, "", lines, file)
+        doc = loader.construct_document(node)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ProblemError(f"not valid YAML: {what}", file=file,
+                           line=mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise ProblemError("not valid YAML: nested too deeply", file=file) from None
+    finally:
+        loader.dispose()
+    return doc, lines
+
+
+def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            sub = f"{path}.{name}" if path else name
+            if name in seen:
+                raise ProblemError(f"the key {name!r} appears twice", file=file, field=sub,
+                                   line=key.start_mark.line + 1)
+            seen.add(name)
+            lines[sub] = key.start_mark.line + 1
+            _walk(value, sub, lines, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for k, item in enumerate(node.value):
+            _walk(item, f"{path}[{k}]", lines, file)
+
+
+def _type_name(v: Any) -> str:
+    if v is None:
+        return "nothing"
+    if isinstance(v, bool):
+        return f"{str(v).lower()} (a boolean)"
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, str):
+        return f"the text {v[:40]!r}"
+    return repr(v)
+
+
+class _Validator:
+    """Turns a loaded YAML document into a Problem, naming file, field and line on any error."""
+
+    def __init__(self, file: str, lines: dict[str, int]):
+        self.file = file
+        self.lines = lines
+
+    def error(self, field: str, message: str) -> ProblemError:
+        line, probe = None, field
+        while line is None:
+            line = self.lines.get(probe)
+            if not probe:
+                break
+            probe = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+        return ProblemError(message, file=self.file, field=field or None, line=line)
+
+    # -- small checkers --
+
+    def mapping(self, v: Any, field: str, required: tuple[str, ...], optional: tuple[str, ...]):
+        if not isinstance(v, dict):
+            raise self.error(field, f"expected a mapping with {', '.join(required + optional)}; "
+                                    f"got {_type_name(v)}")
+        allowed = required + optional
+        for key in v:
+            if not isinstance(key, str) or key not in allowed:
+                sub = f"{field}.{key}" if field else str(key)
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                more = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise self.error(sub, f"unknown key {key!r}{more}; expected one of "
+                                      f"{', '.join(allowed)}")
+        for key in required:
+            if key not in v:
+                raise self.error(field, f"missing {key!r}")
+        return v
+
+    def integer(self, v: Any, field: str, lo: int, hi: int) -> int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.error(field, f"expected a whole number from {lo} to {hi}; "
+                                    f"got {_type_name(v)}")
+        if not lo <= v <= hi:
+            raise self.error(field, f"expected a whole number from {lo} to {hi}; got {v}")
+        return v
+
+    def number(self, v: Any, field: str) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.error(field, f"expected a number; got {_type_name(v)}")
+        x = float(v) if not isinstance(v, int) or abs(v) < 2**1000 else math.inf
+        if not math.isfinite(x):
+            raise self.error(field, f"expected a finite number; got {v}")
+        return x
+
+    def choice(self, v: Any, field: str, names: tuple[str, ...], what: str) -> str:
+        if not isinstance(v, str) or v not in names:
+            hint = difflib.get_close_matches(str(v), names, n=1) if isinstance(v, str) else []
+            more = f" (did you mean {hint[0]!r}?)" if hint else ""
+            got = repr(v) if isinstance(v, str) else _type_name(v)
+            raise self.error(field, f"unknown {what} {got}{more}; expected one of "
+                                    f"{', '.join(names)}")
+        return v
+
+    def text(self, v: Any, field: str, limit: int) -> str:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = str(v)
+        if not isinstance(v, str):
+            raise self.error(field, f"expected text; got {_type_name(v)}")
+        if len(v) > limit:
+            raise self.error(field, f"expected at most {limit} characters; got {len(v)}")
+        return v
+
+    def array(self, v: Any, field: str, shape: tuple[int, ...], what: str) -> np.ndarray:
+        """A nested list of finite numbers of exactly ``shape``."""
+        def walk(x, f, dims):
+            if not dims:
+                return self.number(x, f)
+            if not isinstance(x, list):
+                raise self.error(f, f"expected {what} of shape {_shape(shape)}; got "
+                                    f"{_type_name(x)}")
+            if len(x) != dims[0]:
+                raise self.error(f, f"expected {what} of shape {_shape(shape)}; this list "
+                                    f"has {len(x)} entries, expected {dims[0]}")
+            return [walk(item, f"{f}[{k}]", dims[1:]) for k, item in enumerate(x)]
+        return np.array(walk(v, field, shape), dtype=float).reshape(shape)
+
+    # -- the sections --
+
+    def problem(self, doc: Any) -> Problem:
+        doc = self.mapping(doc, "", ("name", "network", "loss", "data"),
+                           ("description", "init", "training"))
+        name = self.text(doc["name"], "name", 200)
+        description = self.text(doc.get("description", ""), "description", 5000)
+        network = self.network(doc["network"])
+        loss = self.loss(doc["loss"], network)
+        X, Y = self.data(doc["data"], network, loss)
+        seed, params = self.init(doc.get("init", {"seed": 0}), network)
+        training = self.training(doc.get("training", {}), len(X))
+        return Problem(name=name, description=description, network=network, loss=loss,
+                       inputs=X, targets=Y, params=params, seed=seed, training=training,
+                       file=self.file)
+
+    def network(self, v: Any) -> Network:
+        v = self.mapping(v, "network", ("inputs", "layers"), ())
+        inputs = self.integer(v["inputs"], "network.inputs", 1, MAX_UNITS)
+        raw = v["layers"]
+        if not isinstance(raw, list) or not raw:
+            raise self.error("network.layers", "expected a list of at least one layer, each "
+                                               "{units: N, activation: NAME}")
+        if len(raw) > MAX_LAYERS:
+            raise self.error("network.layers", f"expected at most {MAX_LAYERS} layers; "
+                                               f"got {len(raw)}")
+        layers = []
+        for k, item in enumerate(raw):
+            f = f"network.layers[{k}]"
+            item = self.mapping(item, f, ("units", "activation"), ("slope",))
+            units = self.integer(item["units"], f"{f}.units", 1, MAX_UNITS)
+            act = self.choice(item["activation"], f"{f}.activation", activations.NAMES,
+                              "activation")
+            slope = None
+            if "slope" in item:
+                if act != "leaky_relu":
+                    raise self.error(f"{f}.slope", "a slope goes only with leaky_relu")
+                slope = self.number(item["slope"], f"{f}.slope")
+                if not 0 <= slope < 1:
+                    raise self.error(f"{f}.slope", f"expected a slope in [0, 1); got {slope}")
+            elif act == "leaky_relu":
+                slope = 0.01
+            if act == "softmax" and k != len(raw) - 1:
+                raise self.error(f"{f}.activation", "softmax goes only on the output layer")
+            layers.append(Layer(units, act, slope))
+        return Network(inputs, tuple(layers))
+
+    def loss(self, v: Any, network: Network) -> str:
+        loss = self.choice(v, "loss", losses.NAMES, "loss")
+        out = network.layers[-1].activation
+        last = f"network.layers[{len(network.layers) - 1}].activation"
+        if loss == "cross_entropy" and out != "softmax":
+            raise self.error("loss", f"cross_entropy needs a softmax output layer; {last} "
+                                     f"is {out}")
+        if out == "softmax" and loss != "cross_entropy":
+            raise self.error(last, f"a softmax output goes with loss cross_entropy, not {loss}")
+        if out == "softmax" and network.outputs < 2:
+            raise self.error(f"network.layers[{len(network.layers) - 1}].units",
+                             "a softmax output needs at least 2 units")
+        if loss == "bce" and out != "sigmoid":
+            raise self.error("loss", f"bce needs outputs in (0, 1): a sigmoid output layer; "
+                                     f"{last} is {out}")
+        return loss
+
+    def data(self, v: Any, network: Network, loss: str) -> tuple[np.ndarray, np.ndarray]:
+        v = self.mapping(v, "data", ("inputs", "targets"), ())
+        raw_x, raw_y = v["inputs"], v["targets"]
+        if not isinstance(raw_x, list) or not raw_x:
+            raise self.error("data.inputs", "expected a list of samples, each a list of "
+                                            f"{network.inputs} numbers")
+        n = len(raw_x)
+        if n > MAX_SAMPLES:
+            raise self.error("data.inputs", f"expected at most {MAX_SAMPLES} samples; got {n}")
+        X = self.array(raw_x, "data.inputs", (n, network.inputs), "inputs")
+        if not isinstance(raw_y, list) or len(raw_y) != n:
+            got = f"{len(raw_y)} entries" if isinstance(raw_y, list) else _type_name(raw_y)
+            raise self.error("data.targets", f"expected one target per sample ({n}); got {got}")
+        K = network.outputs
+        if K == 1 and all(not isinstance(t, list) for t in raw_y):
+            raw_y = [[t] for t in raw_y]  # a flat list of scalars for a single output
+        Y = self.array(raw_y, "data.targets", (n, K), "targets")
+        if loss == "bce":
+            bad = np.argwhere((Y < 0) | (Y > 1))
+            if len(bad):
+                r, c = bad[0]
+                raise self.error(f"data.targets[{r}][{c}]", "bce needs targets in [0, 1]; got "
+                                                            f"{Y[r, c]:g}")
+        if loss == "cross_entropy":
+            for r, row in enumerate(Y):
+                if (row < 0).any() or abs(row.sum() - 1) > 1e-9:
+                    raise self.error(f"data.targets[{r}]", "cross_entropy needs each target "
+                                     "to be a probability vector (non-negative, summing to 1), "
+                                     "such as one-hot [0, 1, 0]")
+        X.setflags(write=False)
+        Y.setflags(write=False)
+        return X, Y
+
+    def init(self, v: Any, network: Network) -> tuple[int | None, dict[str, np.ndarray]]:
+        shapes = network.shapes()
+        v = self.mapping(v, "init", (), ("seed",) + tuple(shapes))
+        seed = None
+        if "seed" in v:
+            seed = self.integer(v["seed"], "init.seed", 0, 2**63 - 1)
+        missing = [name for name in shapes if name not in v]
+        if missing and seed is None:
+            raise self.error("init", f"no value for {', '.join(missing)}: give every one of "
+                                     f"{', '.join(shapes)}, or a seed")
+        from .engine import init_params
+        params = init_params(network, np.random.default_rng(seed)) if seed is not None else {}
+        for name, shape in shapes.items():
+            if name in v:
+                params[name] = self.array(v[name], f"init.{name}", shape,
+                                          "weights" if name[0] == "W" else "biases")
+        return seed, _frozen_params(params)
+
+    def training(self, v: Any, n_samples: int) -> Training:
+        v = self.mapping(v, "training", (), ("lr", "epochs", "batch_size", "momentum"))
+        t = Training()
+        lr = self.number(v.get("lr", t.lr), "training.lr")
+        if lr <= 0:
+            raise self.error("training.lr", f"expected a learning rate > 0; got {lr:g}")
+        epochs = self.integer(v.get("epochs", t.epochs), "training.epochs", 0, MAX_EPOCHS)
+        batch = None
+        if v.get("batch_size") is not None:
+            batch = self.integer(v["batch_size"], "training.batch_size", 1, n_samples)
+        momentum = self.number(v.get("momentum", 0.0), "training.momentum")
+        if not 0 <= momentum < 1:
+            raise self.error("training.momentum", f"expected a momentum in [0, 1); "
+                                                  f"got {momentum:g}")
+        return Training(lr=lr, epochs=epochs, batch_size=batch, momentum=momentum)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")"

@@ -1,0 +1,129 @@
+"""The SymPy model of a network: a named symbol for every x, z, a, ŷ, y and ℓ, and the forward
+definitions between them.
+
+The computation is staged, never expanded: z⁽ˡ⁾ⱼ is defined in terms of the symbols a⁽ˡ⁻¹⁾ᵢ,
+not of the inputs, so every definition and every local derivative stays a small expression
+whatever the depth of the network.
+
+Symbol names are the ASCII names used in files and commands (``W1[2,1]``, ``b1[2]``, ``z1[2]``,
+``a1[2]``, ``x1``, ``y``, ``yhat``, ``delta1[2]``, ``ell``); the printers turn them into w⁽¹⁾₂₁
+and friends (see ``printing.names``).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from . import activations, losses
+from .activations import LAMBDIFY_MODULE
+from .problem import ParamRef, Problem
+
+LAMBDIFY_MODULES = [LAMBDIFY_MODULE, "numpy"]
+
+
+class Model:
+    """Symbols and forward definitions for ``problem``'s network.
+
+    x[i], y[k], yhat[k] are 0-based lists; W[l][j][i], b[l][j], z[l][j], a[l][j] are indexed by
+    the 1-based layer l and 0-based neuron j, input i; a[0] is x and a[L] is yhat.
+    """
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        net = problem.network
+        self.L = len(net.layers)
+        self.sizes = net.sizes
+        K = net.outputs
+        one = K == 1
+        self.x = [sp.Symbol(f"x{i}") for i in range(1, net.inputs + 1)]
+        self.y = [sp.Symbol("y" if one else f"y{k}") for k in range(1, K + 1)]
+        self.yhat = [sp.Symbol("yhat" if one else f"yhat{k}") for k in range(1, K + 1)]
+        self.ell = sp.Symbol("ell")
+        self.W: list = [None]
+        self.b: list = [None]
+        self.z: list = [None]
+        self.a: list = [self.x]
+        self.delta: list = [None]
+        for l in range(1, self.L + 1):
+            units, fan_in = self.sizes[l], self.sizes[l - 1]
+            self.W.append([[sp.Symbol(f"W{l}[{j},{i}]") for i in range(1, fan_in + 1)]
+                           for j in range(1, units + 1)])
+            self.b.append([sp.Symbol(f"b{l}[{j}]") for j in range(1, units + 1)])
+            self.z.append([sp.Symbol(f"z{l}[{j}]") for j in range(1, units + 1)])
+            self.delta.append([sp.Symbol(f"delta{l}[{j}]") for j in range(1, units + 1)])
+            self.a.append(self.yhat if l == self.L else
+                          [sp.Symbol(f"a{l}[{j}]") for j in range(1, units + 1)])
+        self.loss = losses.LOSSES[problem.loss]
+
+    def act(self, l: int) -> activations.Activation:
+        return self.problem.network.layers[l - 1].act
+
+    def param(self, ref: ParamRef) -> sp.Symbol:
+        if ref.kind == "W":
+            return self.W[ref.layer][ref.row - 1][ref.col - 1]
+        return self.b[ref.layer][ref.row - 1]
+
+    # -- forward definitions --
+
+    def z_def(self, l: int, j: int) -> sp.Expr:
+        """z⁽ˡ⁾ⱼ = Σᵢ w⁽ˡ⁾ⱼᵢ a⁽ˡ⁻¹⁾ᵢ + b⁽ˡ⁾ⱼ, kept in this textbook order."""
+        terms = [sp.Mul(w, a, evaluate=False) for w, a in zip(self.W[l][j], self.a[l - 1])]
+        return sp.Add(*terms, self.b[l][j], evaluate=False)
+
+    def a_defs(self, l: int) -> list[sp.Expr]:
+        """[f(z⁽ˡ⁾₁), …], or the softmax of the layer."""
+        return activations.layer_values(self.act(l), self.z[l])
+
+    @cached_property
+    def loss_def(self) -> sp.Expr:
+        """ℓ in terms of ŷ and y."""
+        return self.loss.symbolic(self.yhat, self.y)
+
+    # -- the symbolic way of evaluating the forward pass --
+
+    @cached_property
+    def _forward_functions(self):
+        fns = []
+        for l in range(1, self.L + 1):
+            Wf = [w for row in self.W[l] for w in row]
+            zf = sp.lambdify([Wf, self.b[l], self.a[l - 1]],
+                             [self.z_def(l, j) for j in range(self.sizes[l])],
+                             modules=LAMBDIFY_MODULES)
+            af = sp.lambdify([self.z[l]], self.a_defs(l), modules=LAMBDIFY_MODULES)
+            fns.append((Wf, zf, af))
+        return fns
+
+    def evaluate_forward(self, params, X: np.ndarray, Y: np.ndarray) -> dict[sp.Symbol, object]:
+        """The value of every symbol, from the SymPy definitions (lambdified), independently of
+        the NumPy engine: per-sample symbols map to arrays (n_samples,), parameters to floats."""
+        n = X.shape[0]
+        values: dict[sp.Symbol, object] = {}
+        for l in range(1, self.L + 1):
+            for j, row in enumerate(self.W[l]):
+                for i, w in enumerate(row):
+                    values[w] = float(params[f"W{l}"][j, i])
+            for j, b in enumerate(self.b[l]):
+                values[b] = float(params[f"b{l}"][j])
+        for i, x in enumerate(self.x):
+            values[x] = X[:, i]
+        for k, y in enumerate(self.y):
+            values[y] = Y[:, k]
+        for l, (Wf, zf, af) in enumerate(self._forward_functions, start=1):
+            zs = zf([values[w] for w in Wf], [values[b] for b in self.b[l]],
+                    [values[a] for a in self.a[l - 1]])
+            zs = [np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in zs]
+            if not self.act(l).elementwise:
+                # Softmax is unchanged by a common shift; shifting by the max keeps exp finite.
+                top = np.max(zs, axis=0)
+                shifted = [v - top for v in zs]
+            else:
+                shifted = zs
+            acts = af(shifted)
+            for z, v in zip(self.z[l], zs):
+                values[z] = v
+            for a, v in zip(self.a[l], acts):
+                values[a] = np.broadcast_to(np.asarray(v, dtype=float), (n,))
+        return values
