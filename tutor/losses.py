@@ -46,6 +46,13 @@ class Loss:
     fused_title: str | None = None
 
 
+def _sum(*terms) -> sp.Expr:
+    """t₁ + t₂ + … in this order (unevaluated); accepts the terms or one iterable of them."""
+    if len(terms) == 1 and not isinstance(terms[0], sp.Basic):
+        terms = tuple(terms[0])
+    return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
+
+
 def _bce_value(Z, A, Y):
     # −[y log σ(z) + (1−y) log(1−σ(z))] = max(z, 0) − y·z + log(1 + e^(−|z|)), never overflowing.
     return (np.maximum(Z, 0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))).mean(axis=-1)
@@ -62,8 +69,9 @@ LOSSES: dict[str, Loss] = {
     "bce": Loss(
         name="bce",
         title="binary cross-entropy",
-        symbolic=lambda yh, y: -sp.Add(*[yk * sp.log(yhk) + (1 - yk) * sp.log(1 - yhk)
-                                         for yhk, yk in zip(yh, y)]) / len(yh),
+        symbolic=lambda yh, y: product(sp.Rational(-1, len(yh)), _sum(
+            _sum(product(yk, sp.log(yhk)), product(1 - yk, sp.log(1 - yhk)))
+            for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: quotient(yhk - yk, product(K, yhk, 1 - yhk)),
         rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(_yh - _y, product(_K, _yh, 1 - _yh))),
         value=_bce_value,
@@ -75,7 +83,8 @@ LOSSES: dict[str, Loss] = {
     "mse": Loss(
         name="mse",
         title="mean squared error",
-        symbolic=lambda yh, y: sp.Add(*[(yhk - yk) ** 2 for yhk, yk in zip(yh, y)]) / len(yh),
+        symbolic=lambda yh, y: product(sp.Rational(1, len(yh)),
+                                       _sum((yhk - yk) ** 2 for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: product(sp.Rational(2, K), yhk - yk),
         rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(product(2, _yh - _y), _K)),
         value=lambda Z, A, Y: ((A - Y) ** 2).mean(axis=-1),
@@ -84,8 +93,8 @@ LOSSES: dict[str, Loss] = {
     "half_sse": Loss(
         name="half_sse",
         title="half sum of squared errors",
-        symbolic=lambda yh, y: sp.Rational(1, 2) * sp.Add(*[(yk - yhk) ** 2
-                                                            for yhk, yk in zip(yh, y)]),
+        symbolic=lambda yh, y: product(sp.Rational(1, 2),
+                                       _sum((yk - yhk) ** 2 for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: yhk - yk,
         rule=(sp.Derivative(sp.Symbol("ell"), _yh), _yh - _y),
         value=lambda Z, A, Y: 0.5 * ((A - Y) ** 2).sum(axis=-1),
@@ -94,7 +103,8 @@ LOSSES: dict[str, Loss] = {
     "cross_entropy": Loss(
         name="cross_entropy",
         title="cross-entropy",
-        symbolic=lambda yh, y: -sp.Add(*[yk * sp.log(yhk) for yhk, yk in zip(yh, y)]),
+        symbolic=lambda yh, y: product(-1, _sum(product(yk, sp.log(yhk))
+                                                for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: quotient(-yk, yhk),
         rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(-_y, _yh)),
         value=_ce_value,

@@ -1,0 +1,63 @@
+"""Printers: one per output format, each dispatching on the class of what it prints.
+
+``_print(obj)`` looks for ``_print_<ClassName>`` along the class's MRO, as SymPy's printers do;
+settings are a ``_default_settings`` dict and unknown settings are rejected. The public
+wrappers are thin: ``text(obj)``, ``latex(obj)``, ``markdown(obj)``, ``json(obj)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Printer:
+    """Base of all tutor printers."""
+
+    _default_settings: dict[str, Any] = {}
+    printmethod = "_print"
+
+    def __init__(self, **settings):
+        unknown = set(settings) - set(self._default_settings)
+        if unknown:
+            raise TypeError(f"unknown setting(s) for {type(self).__name__}: "
+                            f"{', '.join(sorted(unknown))}")
+        self._settings = {**self._default_settings, **settings}
+
+    def doprint(self, obj) -> str:
+        return self._print(obj)
+
+    def _print(self, obj, *args):
+        for cls in type(obj).__mro__:
+            method = getattr(self, f"_print_{cls.__name__}", None)
+            if method is not None:
+                return method(obj, *args)
+        raise TypeError(f"{type(self).__name__} cannot print {type(obj).__name__}")
+
+
+def text(obj, **settings) -> str:
+    from .text import TextDocPrinter
+    return TextDocPrinter(**settings).doprint(obj)
+
+
+def latex(obj, **settings) -> str:
+    from .latex import LatexDocPrinter
+    return LatexDocPrinter(**settings).doprint(obj)
+
+
+def markdown(obj, **settings) -> str:
+    from .markdown import MarkdownDocPrinter
+    return MarkdownDocPrinter(**settings).doprint(obj)
+
+
+def json(obj, **settings) -> str:
+    from .json import JsonPrinter
+    return JsonPrinter(**settings).doprint(obj)
+
+
+FORMATS = ("text", "latex", "markdown", "json")
+
+
+def render(obj, fmt: str, **settings) -> str:
+    """``obj`` in format ``fmt`` (one of FORMATS)."""
+    return {"text": text, "latex": latex, "markdown": markdown, "json": json}[fmt](obj,
+                                                                                   **settings)

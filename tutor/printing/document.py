@@ -1,0 +1,245 @@
+"""The shape of a printed derivation, shared by the text, LaTeX and Markdown printers.
+
+``DocPrinter`` walks the steps (``_print_GradientDerivation`` and friends) and lays them out as
+headings, paragraphs and rows of equations ``lhs = rhs   note``. Subclasses supply only the
+format: how to print an expression, a number, a heading, a block of rows, plain words.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from ..problem import ParamRef
+from ..steps import (Check, DeltaForm, Derivation, Fusion, GradientDerivation, LocalDerivative,
+                     Numbers, Partial)
+from . import Printer
+
+# Derivations list at most this many samples' values in a batch mean before summarising.
+MAX_LISTED_SAMPLES = 8
+
+
+class DocPrinter(Printer):
+    """Base of the document printers. Subclasses implement the primitives below."""
+
+    _default_settings = {"digits": 6}
+
+    # -- primitives (format-specific) --
+
+    def expr(self, e) -> str:
+        raise NotImplementedError
+
+    def terms(self, e) -> list[str]:
+        """A sum's terms, each with its sign (``+ t``, ``− t``) but the first, for breaking."""
+        raise NotImplementedError
+
+    def partial(self, p: Partial, sample: int | None = None, inline: bool = False) -> str:
+        """∂of/∂wrt; with ``sample``, the loss of that sample (∂ℓ₁/∂w); ``inline`` for running
+        text, where a built-up fraction would be too small to read."""
+        raise NotImplementedError
+
+    def op(self, name: str) -> str:
+        """A symbol of the notation: 'to', 'cdot', 'sum_n', 'L', 'ell', 'check', 'cross'."""
+        raise NotImplementedError
+
+    def heading(self, level: int, content: str) -> str:
+        raise NotImplementedError
+
+    def para(self, content: str) -> str:
+        raise NotImplementedError
+
+    def rows(self, rows: list[tuple[str, str | list[str], tuple]]) -> str:
+        """Equations ``lhs = rhs``; rhs may be a list of pieces to break between; the note is
+        empty or a tuple of ("words", s), ("math", s), ("mark", ok) segments."""
+        raise NotImplementedError
+
+    def words(self, s: str) -> str:
+        """Plain text, escaped for the format."""
+        raise NotImplementedError
+
+    def inline(self, math_: str) -> str:
+        """Mathematics inside running text."""
+        raise NotImplementedError
+
+    def label(self, words: str) -> str:
+        """Words standing where an equation's left-hand side goes."""
+        return words
+
+    def document(self, title: str, body: list[str]) -> str:
+        raise NotImplementedError
+
+    def mark(self, ok: bool | None) -> str:
+        """✓, ✗, or (None) the sign for 'not applicable'."""
+        raise NotImplementedError
+
+    def note(self, segments) -> str:
+        """A note in running text."""
+        return "".join(self.words(s) if kind == "words" else self.inline(s) if kind == "math"
+                       else self.mark(s) for kind, s in segments)
+
+    def matrix_form(self, d: DeltaForm) -> str:
+        raise NotImplementedError
+
+    def one_over(self, n: int) -> str:
+        """(1/4)."""
+        raise NotImplementedError
+
+    def batch_mean(self, p: str) -> str:
+        """L = (1/N) Σₙ ℓₙ style statement for ∂L/∂p."""
+        raise NotImplementedError
+
+    # -- numbers --
+
+    def num(self, x: float, digits: int | None = None) -> str:
+        if x == 0:
+            return "0"  # never −0
+        if not math.isfinite(x):
+            return self.words("undefined (a sigmoid output rounds to 0 or 1)")
+        d = digits or self._settings["digits"]
+        s = f"{x:.{d}g}"
+        if "e" in s:
+            return self.sci(s)
+        return self.minus(s)
+
+    def minus(self, s: str) -> str:
+        return s
+
+    def sci(self, s: str) -> str:
+        return s
+
+    # -- the walk --
+
+    def _print_Derivation(self, d: Derivation) -> str:
+        p = d.problem
+        intro = [self.para(self.words(p.description))] if p.description else []
+        intro.append(self.para(
+            self.words(f"Network {p.network.describe()}, loss {p.loss}, "
+                       f"{p.n_samples} samples; at the problem's parameters the batch loss is ")
+            + self.inline(self.op("L") + " = " + self.num(d.loss)) + self.words(".")))
+        body = intro + [self._print(g) for g in d.gradients]
+        return self.document(p.name, body)
+
+    def _print_GradientDerivation(self, g: GradientDerivation) -> str:
+        ref = g.param
+        out = [self.heading(2, self.inline(self.partial(Partial(sp.Symbol("L"), g.symbol),
+                                                        inline=True))
+                            + self.words(f" — {ref.name} = {g.value:.6g}, {describe(ref)}"))]
+        out.append(self.heading(3, self.words("Forward pass")))
+        out.append(self._print_definitions(g.definitions))
+        out.append(self._print_paths(g))
+        out.append(self.heading(3, self.words("Local derivatives")))
+        out.append(self.rows([self._local_row(ld) for ld in g.local]))
+        if g.fusions:
+            out.append(self.heading(3, self.words(f"Simplification ({g.fusions[0].title})")))
+            out.append(self.rows([self._fusion_row(f) for f in g.fusions]))
+        out.append(self.heading(3, self.words("Result")))
+        lhs = self.partial(Partial(sp.Symbol("ell"), g.symbol))
+        out.append(self.rows([(lhs, self.terms(g.expression), "")]))
+        out.append(self.heading(3, self.words("Delta form")))
+        out.append(self._print(g.delta))
+        out.append(self._print(g.numbers, g))
+        out.append(self.heading(3, self.words("Check")))
+        out.append(self._print(g.check))
+        return "\n".join(s for s in out if s)
+
+    def _print_definitions(self, defs) -> str:
+        rows = [(self.expr(d.symbol), self.terms(d.expr), "") for d in defs]
+        rows.append((self.op("L"), self.op("batch_loss"), (("words", "the mean over samples"),)))
+        return self.rows(rows)
+
+    def _print_paths(self, g: GradientDerivation) -> str:
+        n = len(g.paths)
+        head = self.heading(3, self.words(f"Chain rule: {n} path{'s' if n != 1 else ''} "
+                                          "from ") + self.inline(self.expr(g.symbol))
+                            + self.words(" to ") + self.inline(self.op("ell")))
+        arrow = f" {self.op('to')} "
+        rows = []
+        for k, path in enumerate(g.paths, start=1):
+            rows.append((self.label(self.words(f"path {k}")) if n > 1 else "",
+                         arrow.join(self.expr(s) for s in path.nodes), ""))
+        cdot = f" {self.op('cdot')} "
+        terms = [cdot.join(self.partial(f.partial) for f in path.factors) for path in g.paths]
+        signed = [terms[0]] + [f"+ {t}" for t in terms[1:]]
+        chain = [(self.partial(Partial(sp.Symbol("ell"), g.symbol)), signed, "")]
+        return "\n".join([head, self.rows(rows), self.rows(chain)])
+
+    def _local_row(self, ld: LocalDerivative):
+        rule = ld.rule
+        note = (("words", rule.name + ": "), ("math", self.expr(rule.lhs) + " = "
+                                                   + self.expr(rule.rhs)))
+        return (self.partial(ld.partial), self.terms(ld.result), note)
+
+    def _fusion_row(self, f: Fusion):
+        cdot = f" {self.op('cdot')} "
+        ell = sp.Symbol("ell")
+        named = " + ".join(cdot.join(self.partial(x.partial) for x in pair) for pair in f.terms)
+        values = " + ".join(cdot.join(self.factor(x.result) for x in pair) for pair in f.terms)
+        return (self.partial(Partial(ell, f.z)),
+                [named, "= " + values, "= " + self.expr(f.result)], "")
+
+    def factor(self, e) -> str:
+        """An expression standing as one factor of a product: parenthesised if a sum."""
+        s = self.expr(e)
+        return f"({s})" if isinstance(e, sp.Add) else s
+
+    def _print_DeltaForm(self, d: DeltaForm) -> str:
+        rows = [(self.expr(x.symbol), self.terms(x.expr), "") for x in d.deltas]
+        return "\n".join([self.rows(rows), self.para(
+            self.words("so ") + self.inline(self.expr(d.gradient)) + self.words(
+                " per sample; for the whole layer, in matrices: ") + self.inline(
+                self.matrix_form(d)))])
+
+    def _print_Numbers(self, n: Numbers, g: GradientDerivation) -> str:
+        sample_inputs = ", ".join(f"{self.expr(s)} = {self.num(v)}" for s, v in n.values
+                                  if s.name.startswith("x") or s.name.startswith("y")
+                                  and not s.name.startswith("yhat"))
+        out = [self.heading(3, self.words(f"Numbers for sample {n.sample} of "
+                                          f"{len(n.per_sample)} (") + self.inline(sample_inputs)
+                            + self.words(")"))]
+        rows = [(self.expr(s), self.num(v), "") for s, v in n.values
+                if not (s.name.startswith("x") or s.name == "y"
+                        or (s.name.startswith("y") and not s.name.startswith("yhat")))]
+        rows += [(self.partial(ld.partial), self.num(v), "") for ld, v in n.factors]
+        rows += [(self.partial(Partial(sp.Symbol("ell"), f.z)), self.num(v),
+                  (("words", f.title),)) for f, v in n.fusions]
+        rows += [(self.expr(s), self.num(v), "") for s, v in n.deltas]
+        rows.append((self.partial(Partial(sp.Symbol("ell"), g.symbol), sample=n.sample),
+                     self.num(n.sample_gradient), ""))
+        out.append(self.rows(rows))
+        out.append(self.heading(3, self.words("Batch mean over all samples")))
+        N = len(n.per_sample)
+        if N <= MAX_LISTED_SAMPLES:
+            listed = " + ".join(self.num(v) if v >= 0 else f"({self.num(v)})"
+                                for v in n.per_sample)
+            rhs = [f"{self.one_over(N)}({listed})", "= " + self.num(n.gradient)]
+        else:
+            rhs = [self.batch_mean(self.expr(g.symbol)), "= " + self.num(n.gradient)]
+        out.append(self.rows([(self.partial(Partial(sp.Symbol("L"), g.symbol)), rhs, "")]))
+        return "\n".join(out)
+
+    def _print_Check(self, c: Check) -> str:
+        digits = 12
+        rows = [
+            (self.label(self.words("symbolic")), self.num(c.symbolic, digits),
+             (("words", f"relative error {c.symbolic_error:.1e} "), ("mark", c.symbolic_ok))),
+            (self.label(self.words("NumPy backward")), self.num(c.numpy, digits),
+             (("words", "the reference"),)),
+        ]
+        if c.kink:
+            fd_note = (("words", "a relu kink lies within p ± 2h: finite differences do not "
+                                 "apply here "), ("mark", None))
+        else:
+            fd_note = (("words", f"relative error {c.fd_error:.1e} "), ("mark", c.fd_ok))
+        rows.append((self.label(self.words("finite difference")),
+                     self.num(c.finite_difference, digits),
+                     fd_note))
+        return self.rows(rows)
+
+
+def describe(ref: ParamRef) -> str:
+    """'the weight into neuron 2 of layer 1 from input 1'."""
+    if ref.kind == "b":
+        return f"the bias of neuron {ref.row} of layer {ref.layer}"
+    source = f"input {ref.col}" if ref.layer == 1 else f"neuron {ref.col} of layer {ref.layer - 1}"
+    return f"the weight into neuron {ref.row} of layer {ref.layer} from {source}"

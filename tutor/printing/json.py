@@ -1,0 +1,77 @@
+"""JSON: the derivation's results for programs (documented in the README).
+
+Numbers are JSON numbers (full float64 precision); a value that is not finite is ``null``.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import math
+
+from ..steps import Check, Derivation, GradientDerivation
+from . import Printer, exprs
+from .names import latex_name, text_name
+
+FORMAT_VERSION = 1
+
+
+def _num(x: float):
+    return float(x) if math.isfinite(x) else None
+
+
+class JsonPrinter(Printer):
+    """Settings: ``indent``."""
+
+    _default_settings = {"indent": 2}
+
+    def doprint(self, obj) -> str:
+        return _json.dumps(self._print(obj), indent=self._settings["indent"],
+                           ensure_ascii=False) + "\n"
+
+    def _print_Derivation(self, d: Derivation) -> dict:
+        p = d.problem
+        return {
+            "format": FORMAT_VERSION,
+            "problem": p.name,
+            "network": {"sizes": list(p.network.sizes),
+                        "activations": [layer.activation for layer in p.network.layers]},
+            "loss_function": p.loss,
+            "samples": p.n_samples,
+            "loss": _num(d.loss),
+            "sample": d.sample,
+            "ok": d.ok,
+            "gradients": [self._print(g) for g in d.gradients],
+        }
+
+    def _print_GradientDerivation(self, g: GradientDerivation) -> dict:
+        n = g.numbers
+        return {
+            "param": g.param.name,
+            "symbol": {"text": text_name(g.symbol.name), "latex": latex_name(g.symbol.name)},
+            "value": _num(g.value),
+            "expression": {"ascii": exprs.ascii(g.expression), "text": exprs.text(g.expression),
+                           "latex": exprs.tex(g.expression)},
+            "paths": [[s.name for s in path.nodes] for path in g.paths],
+            "local_derivatives": [
+                {"of": ld.partial.of.name, "wrt": ld.partial.wrt.name, "rule": ld.rule.name,
+                 "ascii": exprs.ascii(ld.result), "latex": exprs.tex(ld.result)}
+                for ld in g.local],
+            "gradient": _num(n.gradient),
+            "per_sample": [_num(v) for v in n.per_sample],
+            "sample_values": {s.name: _num(v) for s, v in n.values},
+            "deltas": {s.name: _num(v) for s, v in n.deltas},
+            "check": self._print(g.check),
+        }
+
+    def _print_Check(self, c: Check) -> dict:
+        return {
+            "symbolic": _num(c.symbolic),
+            "numpy": _num(c.numpy),
+            "finite_difference": _num(c.finite_difference),
+            "symbolic_error": _num(c.symbolic_error),
+            "finite_difference_error": _num(c.fd_error),
+            "symbolic_tolerance": c.symbolic_tol,
+            "finite_difference_tolerance": c.fd_tol,
+            "kink": c.kink,
+            "ok": c.ok,
+        }

@@ -1,0 +1,165 @@
+"""LaTeX: a complete amsmath document that compiles with pdflatex, or a fragment of it.
+
+Every piece of text from a problem file goes through ``escape``: TeX's special characters are
+printed literally, so a title such as ``\\input{/etc/passwd}`` is only ever text.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..steps import DeltaForm, Partial
+from . import exprs
+from .document import DocPrinter
+
+# Terms of a long sum per line of an align* environment.
+TERMS_PER_LINE = 3
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+# Characters of tutor's own words that pdflatex's default fonts lack, and their replacements.
+_UNICODE = {"—": "---", "–": "--", "≤": r"$\leq$", "±": r"$\pm$", "∘": r"$\circ$",
+            "✓": r"$\checkmark$", "✗": r"$\times$", "−": "-", "…": r"\dots{}"}
+
+
+def escape(s: str) -> str:
+    """Plain text for LaTeX: specials escaped, characters outside printable ASCII replaced so
+    that pdflatex never fails on them."""
+    out = []
+    for ch in s:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ch in _UNICODE:
+            out.append(_UNICODE[ch])
+        elif ch == "\n":
+            out.append(" ")
+        elif 32 <= ord(ch) < 127:
+            out.append(ch)
+        elif ch.isprintable():
+            out.append(f"\\symbol{{{ord(ch)}}}" if ord(ch) < 256 else "?")
+        # other control characters are dropped
+    return "".join(out)
+
+
+def tex_note(segments) -> str:
+    """A note for inside ``\\text{}``: words escaped, mathematics in $…$."""
+    out = []
+    for kind, s in segments:
+        if kind == "words":
+            out.append(escape(s))
+        elif kind == "math":
+            out.append(f"${s}$")
+        else:
+            out.append("--" if s is None else r"$\checkmark$" if s else r"$\times$ (FAILED)")
+    return "".join(out)
+
+
+def latex_expression(e) -> str:
+    return exprs.tex(e)
+
+
+class LatexDocPrinter(DocPrinter):
+    """Settings: ``fragment`` (no preamble), ``digits``."""
+
+    _default_settings = {**DocPrinter._default_settings, "fragment": False}
+
+    def expr(self, e) -> str:
+        return exprs.tex(e)
+
+    def terms(self, e) -> list[str]:
+        if not isinstance(e, sp.Add) or len(e.args) <= TERMS_PER_LINE:
+            return [self.expr(e)]
+        out = []
+        for k, t in enumerate(e.args):
+            s = self.expr(t)
+            out.append(s if k == 0 else (s if s.startswith("-") else "+ " + s))
+        return out
+
+    def partial(self, p: Partial, sample: int | None = None, inline: bool = False) -> str:
+        of = self.expr(p.of) + (f"_{{{sample}}}" if sample is not None else "")
+        if inline:
+            return rf"\partial {of} / \partial {self.expr(p.wrt)}"
+        return rf"\frac{{\partial {of}}}{{\partial {self.expr(p.wrt)}}}"
+
+    def op(self, name: str) -> str:
+        return {"to": r"\to", "cdot": r"\cdot", "L": "L", "ell": r"\ell",
+                "batch_loss": r"\frac{1}{N} \sum_{n} \ell_{n}"}[name]
+
+    def one_over(self, n: int) -> str:
+        return rf"\tfrac{{1}}{{{n}}}"
+
+    def batch_mean(self, p: str) -> str:
+        return rf"\frac{{1}}{{N}} \sum_{{n}} \frac{{\partial \ell_{{n}}}}{{\partial {p}}}"
+
+    def matrix_form(self, d: DeltaForm) -> str:
+        l = d.layer
+        grad = (rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} = \frac{{1}}{{N}} \sum_{{n}} "
+                rf"\delta^{{({l})}}_{{n}} a^{{({l - 1})\top}}_{{n}}" if d.kind == "W" else
+                rf"\frac{{\partial L}}{{\partial b^{{({l})}}}} = \frac{{1}}{{N}} \sum_{{n}} "
+                rf"\delta^{{({l})}}_{{n}}")
+        if l == d.layers:
+            head = rf"\delta^{{({l})}} = \frac{{\partial \ell}}{{\partial z^{{({l})}}}}"
+        else:
+            head = (rf"\delta^{{({l})}} = \left(W^{{({l + 1})\top}} \delta^{{({l + 1})}}\right)"
+                    rf" \odot f'\left(z^{{({l})}}\right)")
+        return head + ",\\quad " + grad
+
+    def heading(self, level: int, content: str) -> str:
+        cmd = {1: "section*", 2: "subsection*"}.get(level, "paragraph")
+        return f"\\{cmd}{{{content}}}"
+
+    def para(self, content: str) -> str:
+        return content + "\n"
+
+    def rows(self, rows) -> str:
+        if not rows:
+            return ""
+        lines = []
+        for lhs, rhs, note in rows:
+            parts = rhs if isinstance(rhs, list) else [rhs]
+            chunks = [" ".join(parts[k:k + TERMS_PER_LINE])
+                      for k in range(0, len(parts), TERMS_PER_LINE)]
+            eq = "&=" if lhs else "&"
+            line = f"{lhs} {eq} {chunks[0]}"
+            for c in chunks[1:]:
+                line += f" \\\\\n  &\\quad {c}"
+            if note:
+                line += f" && \\text{{{tex_note(note)}}}"
+            lines.append("  " + line)
+        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+    def words(self, s: str) -> str:
+        return escape(s)
+
+    def inline(self, math_: str) -> str:
+        return f"${math_}$"
+
+    def label(self, words: str) -> str:
+        return rf"\text{{{words}}}"
+
+    def sci(self, s: str) -> str:
+        m, e = s.split("e")
+        return rf"{m} \cdot 10^{{{int(e)}}}"
+
+    def document(self, title: str, body: list[str]) -> str:
+        content = "\n".join(body)
+        if self._settings["fragment"]:
+            return content + "\n"
+        return "\n".join([
+            r"\documentclass[11pt]{article}",
+            r"\usepackage[T1]{fontenc}",
+            r"\usepackage{amsmath,amssymb}",
+            r"\usepackage[margin=2cm]{geometry}",
+            r"\allowdisplaybreaks",
+            r"\setlength{\parindent}{0pt}",
+            rf"\title{{{escape(title)}}}",
+            r"\date{}",
+            r"\begin{document}",
+            r"\maketitle",
+            content,
+            r"\end{document}",
+            "",
+        ])
