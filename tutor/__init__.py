@@ -20,7 +20,7 @@ def __getattr__(name):
         from . import problem
         return getattr(problem, name)
     if name == "derive":
-        from .derive import derive
+        from .derivation import derive
         return derive
     if name == "Derivation":
         from .steps import Derivation

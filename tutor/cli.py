@@ -100,7 +100,7 @@ def derive(problem, params, sample, fmt, fragment, color, output):
       tutor derive problems/xor.yaml -p 'W1[2,1]' --sample 2
       tutor derive problems/xor.yaml -f latex -o xor.tex
     """
-    from .derive import derive as run_derive
+    from .derivation import derive as run_derive
     from .printing import render
     from .problem import load_problem
 

@@ -24,6 +24,25 @@ from .problem import ParamRef, Problem
 LAMBDIFY_MODULES = [LAMBDIFY_MODULE, "numpy"]
 
 
+def lambdify(args: list, exprs: list):
+    """``sympy.lambdify`` for symbols whose names are not Python identifiers (``W1[2,1]``).
+
+    lambdify would replace each such argument by a dummy in every expression, one argument at
+    a time (quadratic in the size of the network); renaming them all in one pass is linear.
+    ``args`` is a list of symbols or of lists of symbols, as for lambdify.
+    """
+    names: dict[sp.Symbol, sp.Symbol] = {}
+
+    def rename(a):
+        if isinstance(a, (list, tuple)):
+            return [rename(x) for x in a]
+        return names.setdefault(a, sp.Symbol(f"_s{len(names)}"))
+
+    safe_args = rename(args)
+    safe = [e.xreplace(names) if isinstance(e, sp.Basic) else e for e in exprs]
+    return sp.lambdify(safe_args, safe, modules=LAMBDIFY_MODULES, dummify=False)
+
+
 class Model:
     """Symbols and forward definitions for ``problem``'s network.
 
@@ -89,10 +108,9 @@ class Model:
         fns = []
         for l in range(1, self.L + 1):
             Wf = [w for row in self.W[l] for w in row]
-            zf = sp.lambdify([Wf, self.b[l], self.a[l - 1]],
-                             [self.z_def(l, j) for j in range(self.sizes[l])],
-                             modules=LAMBDIFY_MODULES)
-            af = sp.lambdify([self.z[l]], self.a_defs(l), modules=LAMBDIFY_MODULES)
+            zf = lambdify([Wf, self.b[l], self.a[l - 1]],
+                          [self.z_def(l, j) for j in range(self.sizes[l])])
+            af = lambdify([self.z[l]], self.a_defs(l))
             fns.append((Wf, zf, af))
         return fns
 

@@ -15,6 +15,7 @@ from ..problem import ParamRef
 from ..steps import (Check, DeltaForm, Derivation, Fusion, GradientDerivation, LocalDerivative,
                      Numbers, Partial)
 from . import Printer
+from .exprs import factors
 
 # Derivations list at most this many samples' values in a batch mean before summarising.
 MAX_LISTED_SAMPLES = 8
@@ -115,7 +116,8 @@ class DocPrinter(Printer):
         intro = [self.para(self.words(p.description))] if p.description else []
         intro.append(self.para(
             self.words(f"Network {p.network.describe()}, loss {p.loss}, "
-                       f"{p.n_samples} samples; at the problem's parameters the batch loss is ")
+                       f"{p.n_samples} sample{'s' if p.n_samples != 1 else ''}; at the problem's "
+                       "parameters the batch loss is ")
             + self.inline(self.op("L") + " = " + self.num(d.loss)) + self.words(".")))
         body = intro + [self._print(g) for g in d.gradients]
         return self.document(p.name, body)
@@ -156,8 +158,8 @@ class DocPrinter(Printer):
         arrow = f" {self.op('to')} "
         rows = []
         for k, path in enumerate(g.paths, start=1):
-            rows.append((self.label(self.words(f"path {k}")) if n > 1 else "",
-                         arrow.join(self.expr(s) for s in path.nodes), ""))
+            label = self.label(self.words(f"path {k}: ")) if n > 1 else ""
+            rows.append(("", label + arrow.join(self.expr(s) for s in path.nodes), ""))
         cdot = f" {self.op('cdot')} "
         terms = [cdot.join(self.partial(f.partial) for f in path.factors) for path in g.paths]
         signed = [terms[0]] + [f"+ {t}" for t in terms[1:]]
@@ -181,7 +183,11 @@ class DocPrinter(Printer):
     def factor(self, e) -> str:
         """An expression standing as one factor of a product: parenthesised if a sum."""
         s = self.expr(e)
-        return f"({s})" if isinstance(e, sp.Add) else s
+        negative = isinstance(e, sp.Mul) and factors(e)[1]
+        return self.paren(s) if isinstance(e, sp.Add) or negative else s
+
+    def paren(self, s: str) -> str:
+        return f"({s})"
 
     def _print_DeltaForm(self, d: DeltaForm) -> str:
         rows = [(self.expr(x.symbol), self.terms(x.expr), "") for x in d.deltas]

@@ -91,14 +91,14 @@ class TextPrinter(StrPrinter):
         return "".join(out)
 
     def _print_Mul(self, expr):
-        args, negative = _factors(expr)
+        args, negative = factors(expr)
         sign = "−" if negative else ""
         num, den = _split(args)
         top = self._join(num) if num else "1"
         if not den:
             return sign + top
         bottom = self._join(den)
-        if len(den) > 1 or den[0].is_Add or den[0].is_Mul:
+        if len(den) > 1:
             bottom = f"({bottom})"
         return f"{sign}{top}/{bottom}"
 
@@ -131,7 +131,7 @@ def _is_number(s: str) -> bool:
     return s.replace(".", "").replace("−", "").isdigit()
 
 
-def _factors(expr) -> tuple[list, bool]:
+def factors(expr) -> tuple[list, bool]:
     """The factors of a product, nested products flattened, in their written order, with the
     signs of numeric factors pulled out: (factors, negative)."""
     out, negative = [], False
@@ -157,7 +157,7 @@ def _split(args):
             if a.exp != -1:
                 den.append(sp.Pow(a.base, -a.exp))
             elif a.base.is_Mul:
-                den += _factors(a.base)[0]
+                den += factors(a.base)[0]
             else:
                 den.append(a.base)
         elif a.is_Rational and a.q != 1:
@@ -181,7 +181,7 @@ class AsciiPrinter(StrPrinter):
         return f"Heaviside({self._print(expr.args[0])})"
 
     def _print_Mul(self, expr):
-        args, negative = _factors(expr)
+        args, negative = factors(expr)
         num, den = _split(args)
         join = lambda fs: "*".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
                                    for f in fs)
@@ -231,7 +231,7 @@ class TexPrinter(LatexPrinter):
         return r"\frac{\partial " + self._print(inner) + r"}{\partial " + self._print(var) + "}"
 
     def _print_Mul(self, expr):
-        args, negative = _factors(expr)
+        args, negative = factors(expr)
         num, den = _split(args)
         sign = "- " if negative else ""
         if not den:

@@ -11,9 +11,11 @@ import sympy as sp
 from ..steps import DeltaForm, Partial
 from . import exprs
 from .document import DocPrinter
+from .text import fill
 
-# Terms of a long sum per line of an align* environment.
-TERMS_PER_LINE = 3
+# Long equations are broken between pieces of their right-hand side so that each line of
+# LaTeX source stays within this many characters (about a printed line of mathematics).
+SOURCE_WIDTH = 160
 
 _ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
@@ -70,7 +72,7 @@ class LatexDocPrinter(DocPrinter):
         return exprs.tex(e)
 
     def terms(self, e) -> list[str]:
-        if not isinstance(e, sp.Add) or len(e.args) <= TERMS_PER_LINE:
+        if not isinstance(e, sp.Add):
             return [self.expr(e)]
         out = []
         for k, t in enumerate(e.args):
@@ -120,8 +122,7 @@ class LatexDocPrinter(DocPrinter):
         lines = []
         for lhs, rhs, note in rows:
             parts = rhs if isinstance(rhs, list) else [rhs]
-            chunks = [" ".join(parts[k:k + TERMS_PER_LINE])
-                      for k in range(0, len(parts), TERMS_PER_LINE)]
+            chunks = fill(parts, SOURCE_WIDTH)
             eq = "&=" if lhs else "&"
             line = f"{lhs} {eq} {chunks[0]}"
             for c in chunks[1:]:
@@ -136,6 +137,9 @@ class LatexDocPrinter(DocPrinter):
 
     def inline(self, math_: str) -> str:
         return f"${math_}$"
+
+    def paren(self, s: str) -> str:
+        return rf"\left({s}\right)"
 
     def label(self, words: str) -> str:
         return rf"\text{{{words}}}"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from .latex import TERMS_PER_LINE, LatexDocPrinter, tex_note
+from .latex import SOURCE_WIDTH, LatexDocPrinter, tex_note
+from .text import fill
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~-])")
 
@@ -31,8 +32,7 @@ class MarkdownDocPrinter(LatexDocPrinter):
         lines = []
         for lhs, rhs, note in rows:
             parts = rhs if isinstance(rhs, list) else [rhs]
-            chunks = [" ".join(parts[k:k + TERMS_PER_LINE])
-                      for k in range(0, len(parts), TERMS_PER_LINE)]
+            chunks = fill(parts, SOURCE_WIDTH)
             line = f"{lhs} &= {chunks[0]}" if lhs else f"& {chunks[0]}"
             for c in chunks[1:]:
                 line += f" \\\\\n&\\quad {c}"

@@ -12,10 +12,22 @@ _BOLD, _DIM, _GREEN, _RED, _YELLOW, _RESET = ("\x1b[1m", "\x1b[2m", "\x1b[32m", 
                                               "\x1b[33m", "\x1b[0m")
 _SUB = str.maketrans("0123456789n", "₀₁₂₃₄₅₆₇₈₉ₙ")
 _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
-# Terms of a long sum per line.
-TERMS_PER_LINE = 4
+# Long equations are broken between the pieces of their right-hand side to fit this width.
+LINE_WIDTH = 100
 # The widest equation whose note is lined up with the others.
 NOTE_COLUMN = 40
+
+
+def fill(pieces: list[str], width: int) -> list[str]:
+    """Pieces joined by spaces into lines of at most ``width`` characters (a longer piece
+    stands on a line of its own)."""
+    lines: list[str] = []
+    for piece in pieces:
+        if lines and len(lines[-1]) + 1 + len(piece) <= width:
+            lines[-1] += " " + piece
+        else:
+            lines.append(piece)
+    return lines or [""]
 
 
 class TextDocPrinter(DocPrinter):
@@ -30,7 +42,7 @@ class TextDocPrinter(DocPrinter):
         return exprs.text(e)
 
     def terms(self, e) -> list[str]:
-        if not isinstance(e, sp.Add) or len(e.args) <= TERMS_PER_LINE:
+        if not isinstance(e, sp.Add):
             return [self.expr(e)]
         out = []
         for k, t in enumerate(e.args):
@@ -84,8 +96,7 @@ class TextDocPrinter(DocPrinter):
         split = []
         for lhs, rhs, note in rows:
             parts = rhs if isinstance(rhs, list) else [rhs]
-            split.append((lhs, [" ".join(parts[k:k + TERMS_PER_LINE])
-                                for k in range(0, len(parts), TERMS_PER_LINE)], note))
+            split.append((lhs, fill(parts, LINE_WIDTH - width), note))
         # Notes line up in a column, unless an equation is too long for that to help.
         noted = [len(chunks[0]) for _, chunks, note in split if note]
         column = min(max(noted, default=0), NOTE_COLUMN)

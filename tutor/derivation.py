@@ -20,7 +20,7 @@ from .exprs import product
 from .problem import ParamRef, Problem, parse_param_refs
 from .steps import (ChainPath, Check, Definition, DeltaForm, Derivation, Fusion,
                     GradientDerivation, LocalDerivative, Numbers, Partial, Rule)
-from .symbolic import LAMBDIFY_MODULES, Model
+from .symbolic import Model, lambdify
 
 # Beyond these the derivation is too long to read and too slow to build.
 MAX_PATHS = 1024
@@ -257,7 +257,7 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
     exprs = ([e for _, _, e, _ in built] + [ld.result for ld in locals_]
              + [f.before for f in fusions])
     symbols = list(values)
-    fn = sp.lambdify(symbols, [_evaluated(e) for e in exprs], modules=LAMBDIFY_MODULES, cse=True)
+    fn = lambdify(symbols, exprs)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = [np.broadcast_to(np.asarray(v, dtype=float), (n,))
                for v in fn(*[values[s] for s in symbols])]
@@ -305,11 +305,6 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
             check=check))
     return Derivation(problem=problem, loss=float(loss), sample=sample,
                       gradients=tuple(gradients))
-
-
-def _evaluated(expr: sp.Expr) -> sp.Expr:
-    """The printing-order expression rebuilt as an ordinary (evaluated) SymPy expression."""
-    return expr.doit(deep=True) if expr.args else expr
 
 
 def _delta_value(bw: engine.Backward, model: Model, symbol: sp.Symbol, k: int) -> float:

@@ -1,0 +1,54 @@
+"""Shared fixtures. ``need(tool)`` skips a test when a real tool is missing, except in CI
+(TUTOR_REQUIRE_TOOLS=1), where a missing tool is a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def need(tool: str) -> str:
+    """The path of executable ``tool``; skip (or, in CI, fail) when it is missing."""
+    path = shutil.which(tool)
+    if path is None:
+        message = f"{tool} is not installed (scripts/install-tools installs it)"
+        if os.environ.get("TUTOR_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def need_module(name: str):
+    """Import ``name``; skip (or, in CI, fail) when it is not installed."""
+    try:
+        return __import__(name)
+    except ImportError:
+        message = f"the Python package {name} is not installed"
+        if os.environ.get("TUTOR_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def xor():
+    from tutor import load_problem
+    return load_problem(ROOT / "problems" / "xor.yaml")
+
+
+@pytest.fixture(scope="session")
+def xor_explicit():
+    from tutor import load_problem
+    return load_problem(DATA / "xor-explicit.yaml")
+
+
+@pytest.fixture(scope="session")
+def textbook():
+    from tutor import load_problem
+    return load_problem(ROOT / "problems" / "textbook-2-2-2.yaml")
