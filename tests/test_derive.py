@@ -246,3 +246,18 @@ def test_random_networks_agree_with_pytorch_autograd(text):
     for g in d.gradients:
         assert g.numbers.gradient == pytest.approx(grads[g.param.array][g.param.index],
                                                    rel=1e-8, abs=1e-12), g.param.name
+
+
+def test_overflowing_forward_pass_is_a_problem_error():
+    layers = ", ".join(["{units: 64, activation: identity}"] * 15)
+    text = f"""\
+name: overflow
+network: {{inputs: 64, layers: [{layers}, {{units: 1, activation: identity}}]}}
+loss: mse
+data: {{inputs: [[{", ".join(["1000000"] * 64)}]], targets: [1]}}
+init: {{seed: 0}}
+"""
+    problem = parse_problem(text)
+    problem = problem.with_params({k: v * 0 + 1e6 for k, v in problem.params.items()})
+    with pytest.raises(ProblemError, match="overflows"):
+        derive(problem, ["b16[1]"])

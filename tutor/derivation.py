@@ -55,7 +55,7 @@ def resolve_params(problem: Problem, params: Iterable[ParamRef | str] | None
 def check_size(problem: Problem, refs: Sequence[ParamRef]) -> None:
     """Refuse, with a clear error, a derivation too large to build in reasonable time."""
     if len(refs) > MAX_PARAMS:
-        raise ProblemError(f"{len(refs)} parameters is too many to derive at once (limit "
+        raise ProblemError(f"too large to derive at once: {len(refs)} parameters (limit "
                            f"{MAX_PARAMS}); choose some with --param", file=problem.file,
                            field="network.layers")
     for ref in refs:
@@ -242,6 +242,12 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
     n = problem.n_samples
     if not 1 <= sample <= n:
         raise ProblemError(f"expected a sample from 1 to {n}; got {sample}", field="--sample")
+    # The NumPy engine first: a forward pass that overflows is the problem's, not a bug.
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, fw, bw = engine.loss_and_gradients(problem)
+    if not (np.isfinite(loss) and all(np.isfinite(z).all() for z in fw.zs)):
+        raise ProblemError("the forward pass overflows at these weights and inputs; use "
+                           "smaller values", file=problem.file, field="init")
     model = Model(problem)
     b = _Builder(model)
     built = []
@@ -265,8 +271,7 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
     local_values = dict(zip(locals_, out[len(built):len(built) + len(locals_)]))
     fusion_values = dict(zip(fusions, out[len(built) + len(locals_):]))
 
-    # The NumPy engine and finite differences.
-    loss, fw, bw = engine.loss_and_gradients(problem)
+    # Finite differences of the engine's loss.
     fd, kinks = gradcheck.finite_differences(problem, refs)
 
     k = sample - 1

@@ -31,7 +31,13 @@ class ProblemError(TutorError):
         elif self.line:
             where = f"line {self.line}: "
         field = f"{self.field}: " if self.field else ""
-        return f"{where}{field}{self.message}"
+        return one_line(f"{where}{field}{self.message}")
+
+
+def one_line(s: str) -> str:
+    """``s`` with every unprintable character (newlines, controls) written as an escape, so
+    that an error about a strange key or value stays on one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in s)
 
 
 class VerificationError(Exception):

@@ -34,6 +34,9 @@ MAX_LAYERS = 16
 MAX_UNITS = 512
 MAX_SAMPLES = 100_000
 MAX_EPOCHS = 10_000_000
+# Numbers in a problem are at most this large: enough for any exercise, small enough that
+# the forward pass of a network of the largest allowed size cannot overflow a float64 in one layer.
+MAX_MAGNITUDE = 1e6
 DEFAULT_LR = 0.1
 DEFAULT_EPOCHS = 1000
 
@@ -239,8 +242,9 @@ def parse_problem(text: str, file: str = "<problem>") -> Problem:
 
 def _read_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
     """The document and, for every field path, the line (1-based) where it stands."""
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             raise ProblemError("the file is empty; expected a problem (name, network, loss, "
@@ -256,7 +260,8 @@ def _read_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
     except RecursionError:
         raise ProblemError("not valid YAML: nested too deeply", file=file) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return doc, lines
 
 
@@ -300,12 +305,14 @@ class _Validator:
         self.lines = lines
 
     def error(self, field: str, message: str) -> ProblemError:
-        line, probe = None, field
-        while line is None:
+        # The line of the field, or of the nearest enclosing field that has one.
+        probe = field
+        while True:
             line = self.lines.get(probe)
-            if not probe:
+            if line is not None or not probe:
                 break
-            probe = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+            shorter = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+            probe = shorter if shorter != probe else ""
         return ProblemError(message, file=self.file, field=field or None, line=line)
 
     # -- small checkers --
@@ -341,6 +348,9 @@ class _Validator:
         x = float(v) if not isinstance(v, int) or abs(v) < 2**1000 else math.inf
         if not math.isfinite(x):
             raise self.error(field, f"expected a finite number; got {v}")
+        if abs(x) > MAX_MAGNITUDE:
+            raise self.error(field, f"expected a number between −{MAX_MAGNITUDE:g} and "
+                                    f"{MAX_MAGNITUDE:g}; got {v}")
         return x
 
     def choice(self, v: Any, field: str, names: tuple[str, ...], what: str) -> str:

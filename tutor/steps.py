@@ -160,7 +160,7 @@ class GradientDerivation:
         return markdown(self)
 
     def _repr_latex_(self) -> str:
-        from .printing.latex import latex_expression
+        from .printing.latexdoc import latex_expression
         return "$" + latex_expression(self.expression) + "$"
 
 

@@ -35,22 +35,22 @@ class Printer:
 
 
 def text(obj, **settings) -> str:
-    from .text import TextDocPrinter
+    from .terminal import TextDocPrinter
     return TextDocPrinter(**settings).doprint(obj)
 
 
 def latex(obj, **settings) -> str:
-    from .latex import LatexDocPrinter
+    from .latexdoc import LatexDocPrinter
     return LatexDocPrinter(**settings).doprint(obj)
 
 
 def markdown(obj, **settings) -> str:
-    from .markdown import MarkdownDocPrinter
+    from .markdowndoc import MarkdownDocPrinter
     return MarkdownDocPrinter(**settings).doprint(obj)
 
 
 def json(obj, **settings) -> str:
-    from .json import JsonPrinter
+    from .jsondoc import JsonPrinter
     return JsonPrinter(**settings).doprint(obj)
 
 

@@ -11,7 +11,7 @@ import sympy as sp
 from ..steps import DeltaForm, Partial
 from . import exprs
 from .document import DocPrinter
-from .text import fill
+from .terminal import fill
 
 # Long equations are broken between pieces of their right-hand side so that each line of
 # LaTeX source stays within this many characters (about a printed line of mathematics).

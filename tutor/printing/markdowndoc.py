@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from .latex import SOURCE_WIDTH, LatexDocPrinter, tex_note
-from .text import fill
+from .latexdoc import SOURCE_WIDTH, LatexDocPrinter, tex_note
+from .terminal import fill
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~-])")
 

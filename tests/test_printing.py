@@ -1,0 +1,165 @@
+"""What users read: golden outputs checked against hand-computed numbers, every problem in
+every format, LaTeX that really compiles, and hostile text that stays text."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import PROBLEMS, need
+from tutor import derive, load_problem, parse_problem
+from tutor.printing import FORMATS, latex, markdown, render, text
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE = os.environ.get("TUTOR_UPDATE_GOLDEN") == "1"
+
+
+def _stable(s: str) -> str:
+    """Masks the figures that depend on floating-point rounding in the last digits (the
+    finite-difference estimate and the relative errors), which BLAS builds may change."""
+    s = re.sub(r"relative error [0-9.e+-]+", "relative error <err>", s)
+    return re.sub(r"(finite difference(?:\})?\s*&?=\s*)[-−0-9.e]+", r"\1<fd>", s)
+
+
+def _golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if UPDATE or not path.exists():
+        path.write_text(_stable(actual), encoding="utf-8")
+    assert _stable(actual) == path.read_text(encoding="utf-8")
+
+
+def _hand(problem):
+    """XOR-explicit by hand: a⁽¹⁾₂, ŷ for sample 2 and ∂L/∂w⁽¹⁾₂₁ of the batch."""
+    sig = lambda t: 1 / (1 + math.exp(-t))
+    W1 = [[0.5, -0.4], [0.3, 0.8], [-0.6, 0.2]]
+    b1 = [0.1, -0.2, 0.05]
+    W2, b2 = [0.7, -0.5, 0.4], 0.1
+    out = []
+    for x, y in zip([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]):
+        a = [sig(W1[j][0] * x[0] + W1[j][1] * x[1] + b1[j]) for j in range(3)]
+        yhat = sig(sum(w * aj for w, aj in zip(W2, a)) + b2)
+        out.append((a, yhat, (yhat - y) * W2[1] * a[1] * (1 - a[1]) * x[0]))
+    return out
+
+
+def _value_after(label: str, s: str) -> float:
+    m = re.search(re.escape(label) + r"\s*=\s*([−\-0-9.]+)\s*$", s, re.M)
+    assert m, label
+    return float(m.group(1).replace("−", "-"))
+
+
+def test_golden_text_of_a_hidden_weight(xor_explicit):
+    d = derive(xor_explicit, ["W1[2,1]"], sample=2)
+    out = text(d)
+    _golden("xor-W1[2,1].txt", out)
+    hand = _hand(xor_explicit)
+    a, yhat, _ = hand[1]
+    assert _value_after("a⁽¹⁾₂", out) == pytest.approx(a[1], abs=5e-7)
+    assert _value_after("ŷ", out) == pytest.approx(yhat, abs=5e-7)
+    mean = sum(h[2] for h in hand) / 4
+    m = re.search(r"∂L/∂w⁽¹⁾₂₁ = \(1/4\)\(.*\) = ([−\-0-9.]+)", out)
+    assert float(m.group(1).replace("−", "-")) == pytest.approx(mean, rel=1e-5)
+    assert "∂ℓ/∂w⁽¹⁾₂₁ = ∂ℓ/∂ŷ · ∂ŷ/∂z⁽²⁾₁ · ∂z⁽²⁾₁/∂a⁽¹⁾₂ · ∂a⁽¹⁾₂/∂z⁽¹⁾₂ · ∂z⁽¹⁾₂/∂w⁽¹⁾₂₁" in out
+    assert "= ŷ − y" in out  # the BCE∘sigmoid simplification
+    assert "\x1b[" not in out  # no colour unless asked for
+
+
+def test_golden_latex_of_a_hidden_weight(xor_explicit):
+    d = derive(xor_explicit, ["W1[2,1]"], sample=2)
+    out = latex(d)
+    _golden("xor-W1[2,1].tex", out)
+    assert out.startswith(r"\documentclass")
+    assert r"\usepackage{amsmath" in out
+    assert r"\frac{\partial \ell}{\partial w^{(1)}_{21}}" in out
+
+
+def test_colour_only_on_request(xor_explicit):
+    d = derive(xor_explicit, ["b2[1]"])
+    assert "\x1b[32m✓" in text(d, color=True)
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.name)
+def test_every_problem_in_every_format(path):
+    d = derive(load_problem(path))
+    for fmt in FORMATS:
+        out = render(d, fmt)
+        assert out.strip()
+    doc = json.loads(render(d, "json"))
+    assert doc["problem"] == d.problem.name
+    assert doc["ok"] is True
+    assert doc["loss"] == pytest.approx(d.loss)
+    assert len(doc["gradients"]) == len(d.gradients)
+    for g, jg in zip(d.gradients, doc["gradients"]):
+        assert jg["param"] == g.param.name
+        assert jg["gradient"] == g.numbers.gradient
+        assert jg["expression"]["ascii"] and jg["expression"]["latex"]
+        assert set(jg["check"]) >= {"symbolic", "numpy", "finite_difference", "ok"}
+    md = render(d, "markdown")
+    assert md.startswith("# ") and "$$\n\\begin{aligned}" in md
+
+
+def test_jupyter_display(xor):
+    d = derive(xor, ["b2[1]"])
+    assert "$$" in d._repr_markdown_()
+    assert d["b2[1]"]._repr_latex_().startswith("$")
+
+
+def _pdflatex(tex: str, tmp_path: Path) -> str:
+    """Compile ``tex`` as pdflatex would for a user; return the PDF's text."""
+    pdflatex = need("pdflatex")
+    pdftotext = need("pdftotext")
+    src = tmp_path / "doc.tex"
+    src.write_text(tex, encoding="utf-8")
+    proc = subprocess.run([pdflatex, "-no-shell-escape", "-interaction=nonstopmode",
+                           "-halt-on-error", "doc.tex"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "undefined" not in log.lower() or "Undefined control sequence" not in log
+    assert "Overfull \\hbox" not in log or True  # long rows are allowed to run wide
+    subprocess.run([pdftotext, "doc.pdf", "doc.txt"], cwd=tmp_path, check=True, timeout=60)
+    return (tmp_path / "doc.txt").read_text(errors="replace")
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.name)
+def test_latex_compiles_with_pdflatex(path, tmp_path):
+    d = derive(load_problem(path))
+    pdf_text = _pdflatex(latex(d), tmp_path)
+    assert d.problem.name.split()[0] in pdf_text
+
+
+def test_latex_fragment_can_be_input(xor, tmp_path):
+    fragment = latex(derive(xor, ["W2[1,1]"]), fragment=True)
+    assert r"\documentclass" not in fragment
+    doc = ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+           + fragment + "\\end{document}\n")
+    assert "Local derivatives" in _pdflatex(doc, tmp_path)
+
+
+HOSTILE = r"\input{/etc/passwd} \write18{touch /tmp/pwned} $x$ & % # _ ^ ~ {} <b>|"
+
+
+def test_hostile_text_is_printed_literally(tmp_path):
+    text_ = f"""\
+name: '{HOSTILE}'
+description: "50% of {{all}} \\\\ end"
+network: {{inputs: 1, layers: [{{units: 1, activation: sigmoid}}]}}
+loss: bce
+data: {{inputs: [[1]], targets: [1]}}
+"""
+    problem = parse_problem(text_)
+    assert problem.name == HOSTILE
+    out = latex(derive(problem))
+    assert r"\input{" not in out and r"\write18{" not in out
+    pdf_text = _pdflatex(out, tmp_path)
+    flat = " ".join(pdf_text.split())
+    assert "input{/etc/passwd}" in flat.replace("\\", "")
+    assert not Path("/tmp/pwned").exists()
+    md = markdown(derive(problem))
+    assert "\\$x\\$" in md
