@@ -258,6 +258,7 @@ data: {{inputs: [[{", ".join(["1000000"] * 64)}]], targets: [1]}}
 init: {{seed: 0}}
 """
     problem = parse_problem(text)
-    problem = problem.with_params({k: v * 0 + 1e6 for k, v in problem.params.items()})
+    # beyond what a problem file may hold, as a program using the API could pass
+    problem = problem.with_params({k: v * 0 + 1e100 for k, v in problem.params.items()})
     with pytest.raises(ProblemError, match="overflows"):
         derive(problem, ["b16[1]"])
