@@ -73,7 +73,11 @@ class _Builder:
         self.m = model
         self.local_cache: dict[tuple[sp.Symbol, sp.Symbol], LocalDerivative] = {}
         self.fusion_cache: dict[int, Fusion | None] = {}
-        self.delta_cache: dict[tuple[int, int], sp.Expr] = {}
+        self.delta_cache: dict[tuple[int, int], Definition] = {}
+        self.layer_defs: dict[int, list[Definition]] = {}
+        self.path_cache: dict[tuple[int, int], list] = {}
+        self.term_cache: dict[tuple[int, int], list] = {}
+        self.output_index = {z: m for m, z in enumerate(model.z[model.L])}
         act_L = model.act(model.L)
         loss = model.loss
         self.fused = loss.fused_with == act_L.name
@@ -122,28 +126,31 @@ class _Builder:
 
     def paths(self, ref: ParamRef) -> list[ChainPath]:
         """Every path from ``ref`` to ℓ, factors ordered from ℓ back to ``ref``."""
+        p = self.m.param(ref)
+        z = self.m.z[ref.layer][ref.row - 1]
+        edge = self.d_param(ref)
+        return [ChainPath((p, z) + nodes, factors + (edge,))
+                for nodes, factors in self.neuron_paths(ref.layer, ref.row - 1)]
+
+    def neuron_paths(self, l: int, j: int) -> list[tuple[tuple, tuple]]:
+        """Every path from z⁽ˡ⁾ⱼ to ℓ as (nodes after z⁽ˡ⁾ⱼ, factors from ℓ back to z⁽ˡ⁾ⱼ),
+        shared by all the parameters feeding z⁽ˡ⁾ⱼ."""
+        key = (l, j)
+        if key in self.path_cache:
+            return self.path_cache[key]
         m = self.m
-        L = m.L
-        p = m.param(ref)
-        out: list[ChainPath] = []
-
-        def walk(l: int, j: int, nodes: list, factors: list):
-            # We stand at z⁽ˡ⁾ⱼ; ``factors`` run from p up to here.
-            act = m.act(l)
-            ks = range(len(m.a[l])) if not act.elementwise else [j]
-            for k in ks:
-                d_a = self.d_act(l, k, j)
-                if l == L:
-                    nodes2 = nodes + [m.a[l][k], m.ell]
-                    facs = factors + [d_a, self.d_loss(k)]
-                    out.append(ChainPath(tuple(nodes2), tuple(reversed(facs))))
-                    continue
-                for mm in range(len(m.z[l + 1])):
-                    walk(l + 1, mm, nodes + [m.a[l][k], m.z[l + 1][mm]],
-                         factors + [d_a, self.d_linear_a(l + 1, mm, k)])
-
-        j = ref.row - 1
-        walk(ref.layer, j, [p, m.z[ref.layer][j]], [self.d_param(ref)])
+        act = m.act(l)
+        out = []
+        for k in (range(len(m.a[l])) if not act.elementwise else [j]):
+            d_a = self.d_act(l, k, j)
+            if l == m.L:
+                out.append(((m.a[l][k], m.ell), (self.d_loss(k), d_a)))
+                continue
+            for mm in range(len(m.z[l + 1])):
+                d_z = self.d_linear_a(l + 1, mm, k)
+                out += [((m.a[l][k], m.z[l + 1][mm]) + nodes, factors + (d_z, d_a))
+                        for nodes, factors in self.neuron_paths(l + 1, mm)]
+        self.path_cache[key] = out
         return out
 
     # -- the output layer: ∂ℓ/∂zₘ, fused where the loss and activation cancel --
@@ -170,66 +177,95 @@ class _Builder:
         if f is not None:
             return f.result
         L = self.m.L
-        return product(*[self.d_loss(mm).result, self.d_act(L, mm, mm).result])
+        return product(self.d_loss(mm).result, self.d_act(L, mm, mm).result)
 
     # -- assembling --
 
-    def expression(self, paths: list[ChainPath]) -> sp.Expr:
-        """Σ over paths of Π factors, with fused output heads, in printing order (unevaluated)."""
+    def expression(self, ref: ParamRef) -> sp.Expr:
+        """∂ℓ/∂p: Σ over paths of Π factors, with fused output heads, in printing order
+        (unevaluated)."""
+        edge = self.d_param(ref).result
+        # Each term is (the neuron's term) · ∂z/∂p: the neuron's part is one shared object for
+        # all parameters feeding the neuron (printers flatten the nesting).
+        terms = [product(term, edge) for term in self.neuron_terms(ref.layer, ref.row - 1)]
+        return sp.Add._from_args(terms) if len(terms) > 1 else terms[0]
+
+    def neuron_terms(self, l: int, j: int) -> list[sp.Expr]:
+        """The terms of ∂ℓ/∂z⁽ˡ⁾ⱼ as products: one per path, except that paths differing
+        only in the output ŷₖ they pass through merge into one head ∂ℓ/∂z⁽ᴸ⁾ₘ."""
+        key = (l, j)
+        if key in self.term_cache:
+            return self.term_cache[key]
         m = self.m
-        L = m.L
-        terms: dict[tuple, sp.Expr] = {}
-        for path in paths:
-            # factors: ∂ℓ/∂ŷₖ, ∂ŷₖ/∂z⁽ᴸ⁾ₘ, then the tail from z⁽ᴸ⁾ₘ down to p.
-            z_out = path.factors[1].partial.wrt
-            mm = m.z[L].index(z_out)
-            tail = path.factors[2:]
-            key = (z_out,) + tuple(f.partial for f in tail)
-            if key in terms:
-                continue  # the same tail through another ŷₖ: merged into the head below
-            head = self.output_delta(mm) if self.fused else None
-            if head is None:
+        terms: dict[tuple, tuple] = {}
+        for nodes, factors in self.neuron_paths(l, j):
+            # factors: ∂ℓ/∂ŷₖ, ∂ŷₖ/∂z⁽ᴸ⁾ₘ, then the tail from z⁽ᴸ⁾ₘ down to z⁽ˡ⁾ⱼ.
+            z_out = factors[1].partial.wrt
+            tail = factors[2:]
+            key_ = (z_out,) + tail
+            if key_ in terms:
+                continue  # the same tail through another ŷₖ: merged into the head
+            if self.fused:
+                head = self.output_delta(self.output_index[z_out])
+            else:
                 # Unfused: one ŷₖ per z⁽ᴸ⁾ₘ (elementwise output), head = ∂ℓ/∂ŷ · f'(z).
-                head = product(*[path.factors[0].result, path.factors[1].result])
-            terms[key] = product(*[head] + [f.result for f in tail])
-        return sp.Add(*terms.values(), evaluate=False) if len(terms) > 1 else next(
-            iter(terms.values()))
+                head = product(factors[0].result, factors[1].result)
+            terms[key_] = product(head, *(f.result for f in tail))
+        self.term_cache[key] = list(terms.values())
+        return self.term_cache[key]
 
     def definitions(self, ref: ParamRef) -> list[Definition]:
-        """z and a of p's neuron, then every z and a above it, then ℓ."""
+        """z and a of p's neuron, then every z and a of the layers above it, then ℓ."""
         m = self.m
-        out = []
         j = ref.row - 1
-        out.append(Definition(m.z[ref.layer][j], m.z_def(ref.layer, j)))
-        act = m.act(ref.layer)
+        out = [Definition(m.z[ref.layer][j], m.z_def(ref.layer, j))]
         a_defs = m.a_defs(ref.layer)
-        if act.elementwise:
+        if m.act(ref.layer).elementwise:
             out.append(Definition(m.a[ref.layer][j], a_defs[j]))
         else:
             out += [Definition(s, e) for s, e in zip(m.a[ref.layer], a_defs)]
         for l in range(ref.layer + 1, m.L + 1):
-            out += [Definition(m.z[l][k], m.z_def(l, k)) for k in range(len(m.z[l]))]
-            out += [Definition(s, e) for s, e in zip(m.a[l], m.a_defs(l))]
+            out += self.layer_definitions(l)
         out.append(Definition(m.ell, m.loss_def))
         return out
+
+    def layer_definitions(self, l: int) -> list[Definition]:
+        """Every z and a of layer l."""
+        if l not in self.layer_defs:
+            m = self.m
+            self.layer_defs[l] = (
+                [Definition(m.z[l][k], m.z_def(l, k)) for k in range(len(m.z[l]))]
+                + [Definition(s, e) for s, e in zip(m.a[l], m.a_defs(l))])
+        return self.layer_defs[l]
 
     def delta_form(self, ref: ParamRef) -> DeltaForm:
         m = self.m
         L = m.L
-        defs = [Definition(m.delta[L][k], self.output_delta(k)) for k in range(len(m.z[L]))]
-        for l in range(L - 1, ref.layer - 1, -1):
-            js = [ref.row - 1] if l == ref.layer else range(len(m.z[l]))
-            for j in js:
-                back = sp.Add(*[sp.Mul(m.W[l + 1][k][j], m.delta[l + 1][k], evaluate=False)
-                                for k in range(len(m.z[l + 1]))], evaluate=False)
-                fprime = m.act(l).derivative(m.z[l][j], m.a[l][j])
-                defs.append(Definition(m.delta[l][j], product(*[back, fprime])))
         if ref.layer == L:
-            defs = [d for d in defs if d.symbol == m.delta[L][ref.row - 1]]
+            defs = [self.delta_definition(L, ref.row - 1)]
+        else:
+            defs = [self.delta_definition(L, k) for k in range(len(m.z[L]))]
+            for l in range(L - 1, ref.layer - 1, -1):
+                js = [ref.row - 1] if l == ref.layer else range(len(m.z[l]))
+                defs += [self.delta_definition(l, j) for j in js]
         delta = m.delta[ref.layer][ref.row - 1]
         grad = (sp.Mul(delta, m.a[ref.layer - 1][ref.col - 1], evaluate=False)
                 if ref.kind == "W" else delta)
         return DeltaForm(ref.layer, L, ref.kind, tuple(defs), grad)
+
+    def delta_definition(self, l: int, j: int) -> Definition:
+        """δ⁽ᴸ⁾ⱼ = ∂ℓ/∂z⁽ᴸ⁾ⱼ; below the output, δ⁽ˡ⁾ⱼ = (Σₖ w⁽ˡ⁺¹⁾ₖⱼ δ⁽ˡ⁺¹⁾ₖ) f'(z⁽ˡ⁾ⱼ)."""
+        key = (l, j)
+        if key not in self.delta_cache:
+            m = self.m
+            if l == m.L:
+                expr = self.output_delta(j)
+            else:
+                back = sp.Add(*[sp.Mul(m.W[l + 1][k][j], m.delta[l + 1][k], evaluate=False)
+                                for k in range(len(m.z[l + 1]))], evaluate=False)
+                expr = product(back, m.act(l).derivative(m.z[l][j], m.a[l][j]))
+            self.delta_cache[key] = Definition(m.delta[l][j], expr)
+        return self.delta_cache[key]
 
 
 def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
@@ -253,7 +289,7 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
     built = []
     for ref in refs:
         paths = b.paths(ref)
-        built.append((ref, paths, b.expression(paths), b.delta_form(ref)))
+        built.append((ref, paths, b.expression(ref), b.delta_form(ref)))
 
     # The symbolic way: every expression lambdified in one function, evaluated at the values
     # of the SymPy forward definitions.
@@ -275,31 +311,30 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
     fd, kinks = gradcheck.finite_differences(problem, refs)
 
     k = sample - 1
+    ell = float(engine.sample_losses(problem.network, problem.loss, fw, problem.targets)[k])
+    delta_values = {model.delta[l][j]: float(bw.deltas[l - 1][k, j])
+                    for l in range(1, model.L + 1) for j in range(len(model.delta[l]))}
+    output_index = b.output_index
     gradients = []
     for (ref, paths, expr, delta), per_sample, fd_value, kink in zip(built, grad_values, fd,
                                                                      kinks):
         symbolic = float(per_sample.mean())
         numpy_value = float(bw.grads[ref.array][ref.index])
-        check = gradcheck.make_check(symbolic, numpy_value, float(fd_value), bool(kink))
+        check = gradcheck.make_check(symbolic, numpy_value, float(fd_value), bool(kink),
+                                     float(loss))
         unique = list(dict.fromkeys(f for p in paths for f in p.factors))
-        param_fusions = list(dict.fromkeys(b.fusion(model.z[model.L].index(p.factors[1].partial.wrt))
-                                           for p in paths))
-        param_fusions = [f for f in param_fusions if f is not None]
+        param_fusions = [f for f in dict.fromkeys(
+            b.fusion(output_index[p.factors[1].partial.wrt]) for p in paths) if f is not None]
         definitions = b.definitions(ref)
         shown = ([(x, values[x][k]) for x in model.x]
                  + [(d.symbol, values[d.symbol][k]) for d in definitions[:-1]]
-                 + [(y, values[y][k]) for y in model.y])
-        ell = float(engine.sample_losses(problem.network, problem.loss, fw,
-                                         problem.targets)[k])
-        shown.append((model.ell, ell))
-        deltas = tuple((d.symbol, float(_delta_value(bw, model, d.symbol, k)))
-                       for d in delta.deltas)
+                 + [(y, values[y][k]) for y in model.y] + [(model.ell, ell)])
         numbers = Numbers(
             sample=sample,
             values=tuple((s, float(v)) for s, v in shown),
             factors=tuple((f, float(local_values[f][k])) for f in unique),
             fusions=tuple((f, float(fusion_values[f][k])) for f in param_fusions),
-            deltas=deltas,
+            deltas=tuple((d.symbol, delta_values[d.symbol]) for d in delta.deltas),
             per_sample=tuple(float(v) for v in per_sample),
             gradient=symbolic,
         )
@@ -310,10 +345,3 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
             check=check))
     return Derivation(problem=problem, loss=float(loss), sample=sample,
                       gradients=tuple(gradients))
-
-
-def _delta_value(bw: engine.Backward, model: Model, symbol: sp.Symbol, k: int) -> float:
-    for l in range(1, model.L + 1):
-        if symbol in model.delta[l]:
-            return bw.deltas[l - 1][k, model.delta[l].index(symbol)]
-    raise KeyError(symbol)

@@ -12,12 +12,15 @@ import sympy as sp
 
 def product(*factors) -> sp.Expr:
     """f₁·f₂·… in this order, without factors of 1 (unevaluated)."""
-    factors = [sp.sympify(f) for f in factors if f != 1]
+    # ``is`` rather than ``==``: SymPy's 1 is a singleton, and equality tests are slow.
+    factors = [f if isinstance(f, sp.Basic) else sp.sympify(f) for f in factors]
+    factors = [f for f in factors if f is not sp.S.One]
     if not factors:
         return sp.Integer(1)
     if len(factors) == 1:
         return factors[0]
-    return sp.Mul(*factors, evaluate=False)
+    # Mul(*factors, evaluate=False) without its checks: derivations build thousands of these.
+    return sp.Mul._from_args(factors, is_commutative=True)
 
 
 def quotient(numerator, denominator) -> sp.Expr:

@@ -14,28 +14,33 @@ from .steps import Check
 # Step of the fourth-order central difference. Its truncation error is O(h⁴) ≈ 1e-12 · f⁽⁵⁾,
 # its rounding error about 1.5 · eps · |L| / h ≈ 1e-13: both far below what is checked.
 EPS = 1e-3
-# Magnitudes below FLOOR count as FLOOR in relative errors, so that two values both close to
-# zero (a gradient of 1e-17 against 0) are not reported as 100 % apart.
-FLOOR = 1e-6
 # Symbolic and NumPy values are both exact up to float rounding: they must agree closely.
+# Magnitudes below SYMBOLIC_FLOOR count as that, so that 1e-17 against 0 is agreement.
 SYMBOLIC_RTOL = 1e-9
-# The usual gradient-check scale: a relative error of at most 1e-7 is good.
+SYMBOLIC_FLOOR = 1e-12
+# The usual gradient-check scale: a relative error of at most 1e-7 is good. A difference
+# quotient of float64 losses carries a rounding error of about 1.5·eps·|L|/h ≈ 3e-13·|L|, so
+# below FD_FLOOR·max(1, |L|) a gradient is too small for the quotient to resolve to 1e-7:
+# magnitudes below that count as that.
 FD_RTOL = 1e-7
+FD_FLOOR = 1e-5
 
 _STENCIL = np.array([-2.0, -1.0, 1.0, 2.0])
 _WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
 
 
-def relative_error(a: float, b: float) -> float:
-    """|a − b| / max(|a|, |b|, FLOOR)."""
-    return abs(a - b) / max(abs(a), abs(b), FLOOR)
+def relative_error(a: float, b: float, floor: float) -> float:
+    """|a − b| / max(|a|, |b|, floor)."""
+    return abs(a - b) / max(abs(a), abs(b), floor)
 
 
-def make_check(symbolic: float, numpy_value: float, fd: float, kink: bool) -> Check:
+def make_check(symbolic: float, numpy_value: float, fd: float, kink: bool, loss: float
+               ) -> Check:
+    """The three values of one gradient compared; ``loss`` is the batch loss L."""
     return Check(symbolic=symbolic, numpy=numpy_value, finite_difference=fd,
-                 symbolic_error=relative_error(symbolic, numpy_value),
-                 fd_error=relative_error(fd, numpy_value), kink=kink,
-                 symbolic_tol=SYMBOLIC_RTOL, fd_tol=FD_RTOL)
+                 symbolic_error=relative_error(symbolic, numpy_value, SYMBOLIC_FLOOR),
+                 fd_error=relative_error(fd, numpy_value, FD_FLOOR * max(1.0, abs(loss))),
+                 kink=kink, symbolic_tol=SYMBOLIC_RTOL, fd_tol=FD_RTOL)
 
 
 def finite_differences(problem: Problem, refs: Sequence[ParamRef], eps: float = EPS

@@ -39,7 +39,9 @@ class Partial:
     wrt: sp.Symbol
 
 
-@dataclass(frozen=True)
+# Local derivatives and fusions are made once per edge and shared by every parameter whose
+# paths cross it: identity is equality for them (eq=False), which keeps hashing cheap.
+@dataclass(frozen=True, eq=False)
 class LocalDerivative:
     """One edge of the computation graph: ∂out/∂in = result, by ``rule``."""
 
@@ -57,7 +59,7 @@ class ChainPath:
     factors: tuple[LocalDerivative, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Fusion:
     """∂ℓ/∂zₘ = Σₖ ∂ℓ/∂ŷₖ · ∂ŷₖ/∂zₘ, which for a matched loss and output activation cancels to
     a simple form: BCE∘sigmoid gives (ŷₘ − yₘ)/K, CE∘softmax gives ŷₘ − yₘ."""
@@ -109,7 +111,8 @@ class Numbers:
 @dataclass(frozen=True)
 class Check:
     """∂L/∂p computed three independent ways, and their relative errors
-    |a − b| / max(|a|, |b|, floor) against the NumPy engine's value.
+    |a − b| / max(|a|, |b|, floor) against the NumPy engine's value (the floors are in
+    gradcheck: the magnitude below which each comparison cannot resolve its tolerance).
 
     symbolic: the derived expression, lambdified, at values from the SymPy forward definitions;
     numpy: the engine's vectorised backward pass; finite_difference: the fourth-order central

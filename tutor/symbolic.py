@@ -25,12 +25,20 @@ LAMBDIFY_MODULES = [LAMBDIFY_MODULE, "numpy"]
 
 
 def lambdify(args: list, exprs: list):
-    """``sympy.lambdify`` for symbols whose names are not Python identifiers (``W1[2,1]``).
+    """A NumPy function of ``args`` returning the values of ``exprs``: like ``sympy.lambdify``,
+    but linear in the size of the expressions.
 
-    lambdify would replace each such argument by a dummy in every expression, one argument at
-    a time (quadratic in the size of the network); renaming them all in one pass is linear.
-    ``args`` is a list of symbols or of lists of symbols, as for lambdify.
+    lambdify prints every expression in full, so a subexpression shared by a hundred gradients
+    is printed and computed a hundred times, and it renames symbols that are not Python
+    identifiers (``W1[2,1]``) one argument at a time. Here every distinct subexpression becomes
+    one line of straight-line code, computed once. Expressions outside the small language of
+    derivations fall back to SymPy's lambdify. ``args`` is a list of symbols or of lists of
+    symbols, as for lambdify.
     """
+    try:
+        return _compile(args, exprs)
+    except _Unsupported:
+        pass
     names: dict[sp.Symbol, sp.Symbol] = {}
 
     def rename(a):
@@ -41,6 +49,74 @@ def lambdify(args: list, exprs: list):
     safe_args = rename(args)
     safe = [e.xreplace(names) if isinstance(e, sp.Basic) else e for e in exprs]
     return sp.lambdify(safe_args, safe, modules=LAMBDIFY_MODULES, dummify=False)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+_CALLS = {"sigma": "_sigmoid", "exp": "_np.exp", "log": "_np.log", "tanh": "_np.tanh",
+          "relu": "_relu"}
+
+
+def _compile(args: list, exprs: list):
+    lines: list[str] = []
+    memo: dict[sp.Basic, str] = {}
+    params = []
+    for k, a in enumerate(args):
+        if isinstance(a, (list, tuple)):
+            params.append(f"_a{k}")
+            for m, x in enumerate(a):
+                memo[x] = f"_a{k}[{m}]"
+        else:
+            params.append(f"_a{k}")
+            memo[a] = f"_a{k}"
+
+    def code(e) -> str:
+        hit = memo.get(e)
+        if hit is not None:
+            return hit
+        if e.is_Number:
+            if not (e.is_Integer or e.is_Rational or e.is_Float):
+                raise _Unsupported(e)
+            return repr(float(e))
+        if e.is_Symbol:
+            raise _Unsupported(e)  # a free symbol that is not an argument
+        if e.is_Add:
+            out = " + ".join(code(t) for t in e.args)
+        elif e.is_Mul:
+            out = " * ".join(code(t) for t in e.args)
+        elif e.is_Pow:
+            if not e.exp.is_Integer:
+                raise _Unsupported(e)
+            k = int(e.exp)
+            base = code(e.base)
+            out = f"{base} ** {k}" if k > 0 else f"1.0 / {base} ** {-k}"
+        elif isinstance(e, sp.Heaviside):
+            out = f"_np.heaviside({code(e.args[0])}, {float(e.args[1]) if len(e.args) > 1 else 0.5})"
+        elif isinstance(e, sp.Piecewise) and len(e.args) == 2 and e.args[1].cond == True \
+                and isinstance(e.args[0].cond, sp.StrictGreaterThan) and e.args[0].cond.rhs == 0:
+            (v1, c1), (v2, _) = e.args
+            out = f"_np.where({code(c1.lhs)} > 0, {code(v1)}, {code(v2)})"
+        elif type(e).__name__ == "leaky_relu":
+            z, slope = e.args
+            out = f"_leaky({code(z)}, {float(slope)})"
+        elif type(e).__name__ in _CALLS and len(e.args) == 1:
+            out = f"{_CALLS[type(e).__name__]}({code(e.args[0])})"
+        else:
+            raise _Unsupported(e)
+        name = f"_t{len(lines)}"
+        lines.append(f"    {name} = {out}")
+        memo[e] = name
+        return name
+
+    results = [code(sp.sympify(e)) for e in exprs]
+    src = (f"def _f({', '.join(params)}):\n" + "\n".join(lines)
+           + f"\n    return [{', '.join(results)}]\n")
+    namespace = {"_np": np, "_sigmoid": activations.stable_sigmoid,
+                 "_relu": LAMBDIFY_MODULE["relu"], "_leaky": LAMBDIFY_MODULE["leaky_relu"]}
+    exec(compile(src, "<tutor.symbolic.lambdify>", "exec"), namespace)
+    return namespace["_f"]
 
 
 class Model:
@@ -76,6 +152,7 @@ class Model:
             self.a.append(self.yhat if l == self.L else
                           [sp.Symbol(f"a{l}[{j}]") for j in range(1, units + 1)])
         self.loss = losses.LOSSES[problem.loss]
+        self._z_defs: dict[tuple[int, int], sp.Expr] = {}
 
     def act(self, l: int) -> activations.Activation:
         return self.problem.network.layers[l - 1].act
@@ -89,6 +166,12 @@ class Model:
 
     def z_def(self, l: int, j: int) -> sp.Expr:
         """z⁽ˡ⁾ⱼ = Σᵢ w⁽ˡ⁾ⱼᵢ a⁽ˡ⁻¹⁾ᵢ + b⁽ˡ⁾ⱼ, kept in this textbook order."""
+        key = (l, j)
+        if key not in self._z_defs:
+            self._z_defs[key] = self._make_z_def(l, j)
+        return self._z_defs[key]
+
+    def _make_z_def(self, l: int, j: int) -> sp.Expr:
         terms = [sp.Mul(w, a, evaluate=False) for w, a in zip(self.W[l][j], self.a[l - 1])]
         return sp.Add(*terms, self.b[l][j], evaluate=False)
 
