@@ -25,6 +25,9 @@ def __getattr__(name):
     if name == "Derivation":
         from .steps import Derivation
         return Derivation
+    if name in ("printing", "steps", "engine"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
     if name == "ProblemError":
         from .errors import ProblemError
         return ProblemError
