@@ -15,15 +15,14 @@ from .steps import Check
 # its rounding error about 1.5 · eps · |L| / h ≈ 1e-13: both far below what is checked.
 EPS = 1e-3
 # Symbolic and NumPy values are both exact up to float rounding: they must agree closely.
-# Magnitudes below SYMBOLIC_FLOOR count as that, so that 1e-17 against 0 is agreement.
 SYMBOLIC_RTOL = 1e-9
-SYMBOLIC_FLOOR = 1e-12
-# The usual gradient-check scale: a relative error of at most 1e-7 is good. A difference
-# quotient of float64 losses carries a rounding error of about 1.5·eps·|L|/h ≈ 3e-13·|L|, so
-# below FD_FLOOR·max(1, |L|) a gradient is too small for the quotient to resolve to 1e-7:
-# magnitudes below that count as that.
+# The usual gradient-check scale: a relative error of at most 1e-7 is good.
 FD_RTOL = 1e-7
-FD_FLOOR = 1e-5
+# Magnitudes below FLOOR·max(1, |L|) count as that in relative errors. Below it rounding
+# decides: a difference quotient of float64 losses carries an error of about
+# 1.5·eps·|L|/h ≈ 3e-13·|L|, and a sum of chain-rule terms that cancels to a true 0 leaves
+# about eps times its terms (1e-16 against an exact 0 is agreement, not a 100 % error).
+FLOOR = 1e-5
 
 _STENCIL = np.array([-2.0, -1.0, 1.0, 2.0])
 _WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
@@ -37,9 +36,10 @@ def relative_error(a: float, b: float, floor: float) -> float:
 def make_check(symbolic: float, numpy_value: float, fd: float, kink: bool, loss: float
                ) -> Check:
     """The three values of one gradient compared; ``loss`` is the batch loss L."""
+    floor = FLOOR * max(1.0, abs(loss))
     return Check(symbolic=symbolic, numpy=numpy_value, finite_difference=fd,
-                 symbolic_error=relative_error(symbolic, numpy_value, SYMBOLIC_FLOOR),
-                 fd_error=relative_error(fd, numpy_value, FD_FLOOR * max(1.0, abs(loss))),
+                 symbolic_error=relative_error(symbolic, numpy_value, floor),
+                 fd_error=relative_error(fd, numpy_value, floor),
                  kink=kink, symbolic_tol=SYMBOLIC_RTOL, fd_tol=FD_RTOL)
 
 
