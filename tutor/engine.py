@@ -33,7 +33,7 @@ def init_params(network: Network, rng: np.random.Generator, copies: tuple[int, .
     return params
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Forward:
     """The forward pass: zs[l-1] = Z⁽ˡ⁾ and activations[l] = A⁽ˡ⁾ (activations[0] = X)."""
 
@@ -46,12 +46,17 @@ class Forward:
 
 
 def forward(network: Network, params: Params, X: np.ndarray) -> Forward:
-    """Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾, A⁽ˡ⁾ = f(Z⁽ˡ⁾), for every layer."""
+    """Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾, A⁽ˡ⁾ = f(Z⁽ˡ⁾), for every layer.
+
+    X may carry the copy dimensions too, (..., n_samples, n_inputs): a different mini-batch
+    per copy."""
     A = X
     zs, acts = [], [X]
-    for l, layer in enumerate(network.layers, start=1):
-        W, b = params[f"W{l}"], params[f"b{l}"]
-        Z = A @ np.swapaxes(W, -1, -2) + b[..., None, :]
+    # Written lean (no per-layer name formatting): training calls this once per epoch.
+    for layer, (wname, bname) in zip(network.layers, network.param_names):
+        Z = A @ params[wname].mT
+        b = params[bname]
+        Z += b if b.ndim == 1 else b[..., None, :]
         A = layer.act.value(Z)
         zs.append(Z)
         acts.append(A)
@@ -69,7 +74,7 @@ def batch_loss(network: Network, loss: str, params: Params, X: np.ndarray, Y: np
     return sample_losses(network, loss, forward(network, params, X), Y).mean(axis=-1)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Backward:
     """deltas[l-1] = δ⁽ˡ⁾ = ∂ℓ/∂Z⁽ˡ⁾ per sample; grads = ∂L/∂p of the batch mean, by array name."""
 
@@ -77,26 +82,34 @@ class Backward:
     grads: dict[str, np.ndarray]
 
 
-def backward(network: Network, loss: str, params: Params, fw: Forward, Y: np.ndarray
-             ) -> Backward:
+def backward(network: Network, loss: str, params: Params, fw: Forward, Y: np.ndarray,
+             mean: bool = True) -> Backward:
     """Backpropagation: δ⁽ᴸ⁾ from the loss, δ⁽ˡ⁾ = (δ⁽ˡ⁺¹⁾ W⁽ˡ⁺¹⁾) ⊙ f'(Z⁽ˡ⁾),
-    ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ᵀ A⁽ˡ⁻¹⁾ / n, ∂L/∂b⁽ˡ⁾ = mean of δ⁽ˡ⁾ over samples."""
-    L = len(network.layers)
-    n = Y.shape[0]
-    out = network.layers[-1].act
-    delta = losses.LOSSES[loss].output_delta(fw.zs[-1], fw.output, Y, out)
+    ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ᵀ A⁽ˡ⁻¹⁾ / n, ∂L/∂b⁽ˡ⁾ = mean of δ⁽ˡ⁾ over samples.
+
+    Y: (..., n, n_outputs), the targets of the samples in ``fw``. With ``mean=False`` the
+    gradients are of the sum of ℓ over the samples, n·L, sparing the divisions for a caller
+    that folds 1/n into its step size."""
+    layers = network.layers
+    n = Y.shape[-2]
+    delta = losses.LOSSES[loss].output_delta(fw.zs[-1], fw.output, Y, layers[-1].act)
     deltas: list[np.ndarray] = [delta]
     grads: dict[str, np.ndarray] = {}
-    for l in range(L, 0, -1):
+    for l in range(len(layers), 0, -1):
+        wname, bname = network.param_names[l - 1]
         A_prev = fw.activations[l - 1]
-        grads[f"W{l}"] = np.swapaxes(delta, -1, -2) @ A_prev / n
-        grads[f"b{l}"] = delta.mean(axis=-2)
+        gW = delta.mT @ A_prev
+        gb = np.add.reduce(delta, axis=-2)  # (np.mean costs twice as much on small arrays)
+        if mean:
+            gW /= n
+            gb /= n
+        grads[wname] = gW
+        grads[bname] = gb
         if l > 1:
-            layer = network.layers[l - 2]
-            delta = (delta @ params[f"W{l}"]) * layer.act.grad(fw.zs[l - 2], A_prev)
-            deltas.insert(0, delta)
-    ordered = {name: grads[name] for name in network.shapes()}
-    return Backward(deltas, ordered)
+            delta = (delta @ params[wname]) * layers[l - 2].act.grad(fw.zs[l - 2], A_prev)
+            deltas.append(delta)
+    deltas.reverse()
+    return Backward(deltas, grads)
 
 
 def loss_and_gradients(problem: Problem, params: Params | None = None

@@ -65,6 +65,13 @@ def _ce_value(Z, A, Y):
     return (Y * (lse - Z)).sum(axis=-1)
 
 
+def _scaled(D, c):
+    """c·D, in place; skipped when c is 1 (the common single output)."""
+    if c != 1:
+        D *= c
+    return D
+
+
 LOSSES: dict[str, Loss] = {
     "bce": Loss(
         name="bce",
@@ -75,7 +82,7 @@ LOSSES: dict[str, Loss] = {
         derivative=lambda yhk, yk, K: quotient(yhk - yk, product(K, yhk, 1 - yhk)),
         rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(_yh - _y, product(_K, _yh, 1 - _yh))),
         value=_bce_value,
-        output_delta=lambda Z, A, Y, act: (A - Y) / Y.shape[-1],
+        output_delta=lambda Z, A, Y, act: _scaled(A - Y, 1 / Y.shape[-1]),
         fused_with="sigmoid",
         fused=lambda yhm, ym, K: quotient(yhm - ym, K),
         fused_title="BCE∘sigmoid",

@@ -20,6 +20,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -49,7 +50,7 @@ class Layer:
     activation: str
     slope: float | None = None  # leaky_relu only
 
-    @property
+    @cached_property
     def act(self) -> activations.Activation:
         return activations.get(self.activation, self.slope)
 
@@ -69,6 +70,11 @@ class Network:
     def sizes(self) -> tuple[int, ...]:
         """(inputs, units of layer 1, …, outputs), e.g. (2, 3, 1) for XOR."""
         return (self.inputs,) + tuple(layer.units for layer in self.layers)
+
+    @cached_property
+    def param_names(self) -> tuple[tuple[str, str], ...]:
+        """(('W1', 'b1'), ('W2', 'b2'), …): the parameter arrays of each layer."""
+        return tuple((f"W{l}", f"b{l}") for l in range(1, len(self.layers) + 1))
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """{'W1': (units, fan_in), 'b1': (units,), …} in layer order."""

@@ -1,0 +1,278 @@
+"""Gradient-descent training with the engine, for one network or a sweep over seeds at once.
+
+One epoch is one pass over the data: by default one full-batch update on the mean loss, as in
+the classic XOR loop; with ``batch_size``, mini-batches in a fresh random order each epoch.
+Updates are PyTorch's SGD: v ← μ·v + g (v = g at the first step), p ← p − η·v.
+
+A sweep trains N copies as one computation: every parameter array carries a leading copy
+dimension, and the engine runs all copies in each NumPy call. Copy k starts from seed S + k
+and shuffles with its own generator, so it reproduces the single run with ``seed=S + k`` bit
+for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+
+from . import engine, losses
+from .errors import TutorError
+from .problem import Problem, Training
+
+# Epochs per chunk: losses are computed, checked for finiteness and reported once per chunk.
+CHUNK = 250
+# A run whose final loss is within this fraction of the best constant predictor's is on the
+# plateau: it predicts (almost) the same output for every sample.
+PLATEAU_RTOL = 0.01
+# Regression counts as solved when the loss is below this fraction of the constant predictor's
+# (the network explains 99 % of the targets' variance).
+REGRESSION_SOLVED = 0.01
+
+
+class TrainingDiverged(TutorError):
+    """The loss became non-finite: a run, not a bug. The CLI exits 1 for it."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A finished run, or N runs of a sweep.
+
+    losses: (epochs, *copies): the full-data loss L at the start of each epoch, before that
+    epoch's updates. final_loss: (*copies) after the last epoch. params: the final parameters,
+    each (*copies, …). outputs: (*copies, n_samples, n_outputs), the final predictions ŷ.
+    seeds: the initialisation seed of each copy (None for the problem's explicit values).
+    """
+
+    problem: Problem
+    settings: Training
+    seeds: tuple[int | None, ...]
+    sweep: bool
+    losses: np.ndarray
+    final_loss: np.ndarray
+    params: dict[str, np.ndarray]
+    outputs: np.ndarray
+
+    @property
+    def epochs(self) -> int:
+        return self.losses.shape[0]
+
+    def verdicts(self) -> list["Verdict"]:
+        """One verdict per copy (one for a single run)."""
+        losses = self.losses.reshape(self.epochs, -1)
+        finals = self.final_loss.reshape(-1)
+        outputs = self.outputs.reshape((-1,) + self.outputs.shape[-2:])
+        return [judge(self.problem, outputs[c], finals[c], losses[:, c])
+                for c in range(finals.shape[0])]
+
+
+def resolve_settings(problem: Problem, epochs: int | None = None, lr: float | None = None
+                     ) -> Training:
+    """The problem's ``training:`` section with the given overrides."""
+    t = problem.training
+    return Training(lr=t.lr if lr is None else lr, epochs=t.epochs if epochs is None else epochs,
+                    batch_size=t.batch_size, momentum=t.momentum)
+
+
+def initial_params(problem: Problem, seeds: tuple[int | None, ...], sweep: bool
+                   ) -> dict[str, np.ndarray]:
+    """Fresh copies of the starting values: the problem's own for seed None, else the default
+    initialisation drawn from ``default_rng(seed)``; stacked along a copy axis for a sweep."""
+    def one(seed):
+        if seed is None:
+            return {k: np.array(v) for k, v in problem.params.items()}
+        return engine.init_params(problem.network, np.random.default_rng(seed))
+
+    runs = [one(s) for s in seeds]
+    if not sweep:
+        return runs[0]
+    return {k: np.stack([r[k] for r in runs]) for k in runs[0]}
+
+
+def train(problem: Problem, *, epochs: int | None = None, lr: float | None = None,
+          seed: int | None = None, seeds: int | None = None,
+          progress: Callable[[int, np.ndarray], None] | None = None) -> TrainResult:
+    """Train ``problem``'s network by gradient descent.
+
+    seed: initialise with ``default_rng(seed)`` instead of the problem's ``init``.
+    seeds: train that many copies at once, from seeds S, S+1, …, S+N−1, where S is ``seed``,
+    else the problem's ``init.seed``, else 0.
+    progress(epochs_done, losses_of_those_epochs) is called after every chunk of epochs.
+    Raises TrainingDiverged (naming the epoch) when a single run's loss becomes non-finite;
+    in a sweep the diverged copies are reported by their verdicts instead.
+    """
+    settings = resolve_settings(problem, epochs, lr)
+    if seeds is not None:
+        start = seed if seed is not None else (problem.seed or 0)
+        seed_list: tuple[int | None, ...] = tuple(range(start, start + seeds))
+        sweep = True
+    else:
+        seed_list = (seed if seed is not None else problem.seed,)
+        if seed is None and problem.seed is None:
+            seed_list = (None,)
+        sweep = False
+    params = initial_params(problem, seed_list, sweep)
+    # The shuffling stream of a copy depends on its seed alone (0 for explicit values).
+    shufflers = [np.random.default_rng([1, s or 0]) for s in seed_list]
+
+    net, X, Y = problem.network, problem.inputs, problem.targets
+    copies = (len(seed_list),) if sweep else ()
+    n = X.shape[0]
+    loss = losses.LOSSES[problem.loss]
+    out_act = net.layers[-1].act
+    lr_, mu, B = settings.lr, settings.momentum, settings.batch_size
+    full_batch = B is None or B >= n
+    full_step = lr_ / n
+    velocity = {k: None for k in params} if mu else None
+    recorded = np.empty((min(CHUNK, max(settings.epochs, 1)),) + copies + Y.shape)
+    history = np.empty((settings.epochs,) + copies)
+
+    def update(grads: Mapping[str, np.ndarray], step: float) -> None:
+        # grads are of the batch's sum of ℓ; step = η / batch size makes them the mean's.
+        for name, g in grads.items():
+            if velocity is None:
+                g *= step
+                params[name] -= g
+                continue
+            v = velocity[name]
+            if v is None:
+                velocity[name] = v = g
+            else:
+                v *= mu
+                v += g
+            params[name] -= step * v
+
+    done = 0
+    # Overflow on the way to a diverging loss is detected below, by the loss itself.
+    with np.errstate(over="ignore", invalid="ignore"):
+        while done < settings.epochs:
+            c = min(CHUNK, settings.epochs - done)
+            if not full_batch:
+                # (c, *copies, n): a permutation of the samples per epoch and copy.
+                order = np.stack([g.random((c, n)) for g in shufflers], axis=1).argsort(-1)
+                if not sweep:
+                    order = order[:, 0]
+            for i in range(c):
+                if full_batch:
+                    fw = engine.forward(net, params, X)
+                    recorded[i] = fw.zs[-1]
+                    update(engine.backward(net, problem.loss, params, fw, Y, False).grads,
+                           full_step)
+                    continue
+                recorded[i] = engine.forward(net, params, X).zs[-1]
+                for s in range(0, n, B):
+                    idx = order[i, ..., s:s + B]
+                    fw = engine.forward(net, params, X[idx])
+                    update(engine.backward(net, problem.loss, params, fw, Y[idx],
+                                           False).grads, lr_ / idx.shape[-1])
+            Z = recorded[:c]
+            chunk_losses = loss.value(Z, out_act.value(Z), Y).mean(axis=-1)
+            history[done:done + c] = chunk_losses
+            if not sweep and not np.all(np.isfinite(chunk_losses)):
+                epoch = done + int(np.argmin(np.isfinite(chunk_losses)))
+                raise TrainingDiverged(
+                    f"the loss became non-finite at epoch {epoch} (lr {lr_:g}): the updates "
+                    f"overshoot; try a smaller learning rate, e.g. --lr {lr_ / 10:g}")
+            done += c
+            if progress is not None:
+                progress(done, chunk_losses)
+
+        fw = engine.forward(net, params, X)
+        final = engine.sample_losses(net, problem.loss, fw, Y).mean(axis=-1)
+    if not sweep and not np.isfinite(final):
+        raise TrainingDiverged(
+            f"the loss became non-finite at epoch {settings.epochs} (lr {lr_:g}): the updates "
+            f"overshoot; try a smaller learning rate, e.g. --lr {lr_ / 10:g}")
+    return TrainResult(problem=problem, settings=settings, seeds=seed_list, sweep=sweep,
+                       losses=history, final_loss=np.asarray(final), params=params,
+                       outputs=fw.output)
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one run ended.
+
+    status: 'solved', 'plateau' (no better than predicting one constant), 'learning' (not
+    solved, loss still falling), 'stuck' (not solved, loss no longer falling) or 'diverged'.
+    wrong: samples misclassified (classification) or None (regression).
+    baseline: the loss of the best constant prediction, the height of the plateau.
+    """
+
+    status: str
+    wrong: int | None
+    samples: int
+    final_loss: float
+    baseline: float
+    recent_drop: float
+
+    @property
+    def solved(self) -> bool:
+        return self.status == "solved"
+
+
+def is_classification(problem: Problem) -> bool:
+    return problem.loss in ("bce", "cross_entropy")
+
+
+def predicted_classes(problem: Problem, outputs: np.ndarray) -> np.ndarray:
+    """The class of each output: ŷ ≥ ½ for bce (per output), the argmax for cross-entropy.
+    outputs (..., n, K) → (..., n, K) for bce, (..., n) for cross-entropy."""
+    if problem.loss == "cross_entropy":
+        return outputs.argmax(axis=-1)
+    return (outputs >= 0.5).astype(int)
+
+
+def baseline_loss(problem: Problem) -> float:
+    """The loss of the best constant prediction ȳ (the mean target): the plateau a network
+    sits on before its hidden units break symmetry. ln 2 for XOR with bce."""
+    Y = problem.targets
+    m = Y.mean(axis=0)
+
+    def xlogx(p):
+        return np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+
+    if problem.loss == "bce":
+        return float(np.mean(-(xlogx(m) + xlogx(1 - m))))
+    if problem.loss == "cross_entropy":
+        return float(-np.sum(xlogx(m)))
+    var = Y.var(axis=0)
+    return float(var.mean() if problem.loss == "mse" else 0.5 * var.sum())
+
+
+def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.ndarray
+          ) -> Verdict:
+    """The verdict on one run from its final outputs (n, K) and loss history (epochs,)."""
+    base = baseline_loss(problem)
+    final = float(final_loss)
+    n = outputs.shape[0]
+    drop = 0.0
+    if history.shape[0] >= 10:
+        earlier = float(history[-max(1, history.shape[0] // 10)])
+        if math.isfinite(earlier) and earlier > 0:
+            drop = (earlier - final) / earlier
+    wrong = None
+    if is_classification(problem):
+        got = predicted_classes(problem, outputs)
+        want = predicted_classes(problem, problem.targets)
+        ok = got == want if got.ndim == 1 else np.all(got == want, axis=-1)
+        wrong = int(n - np.count_nonzero(ok))
+    if not math.isfinite(final):
+        status = "diverged"
+    elif base > 0 and final >= (1 - PLATEAU_RTOL) * base:
+        status = "plateau"
+    elif (wrong == 0) if wrong is not None else final <= REGRESSION_SOLVED * base:
+        status = "solved"
+    elif drop > 0.01:
+        status = "learning"
+    else:
+        status = "stuck"
+    return Verdict(status=status, wrong=wrong, samples=n, final_loss=final, baseline=base,
+                   recent_drop=drop)
