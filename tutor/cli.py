@@ -7,9 +7,8 @@ its traceback. Heavy modules (SymPy, NumPy) are imported inside the commands, so
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
+import time
 from pathlib import Path
 
 import click
@@ -20,9 +19,18 @@ from .printing import FORMATS
 
 
 class UserError(click.ClickException):
-    """A TutorError as click prints it: ``Error: <one line>``, exit status 2."""
+    """A TutorError as click prints it: ``Error: <one line>``, exit status 2 (or the error's
+    own: 1 for a training run that diverged)."""
 
     exit_code = 2
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def user_error(e: TutorError) -> UserError:
+    return UserError(str(e), e.exit_code)
 
 
 class VerificationFailed(click.ClickException):
@@ -45,21 +53,11 @@ def write_output(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    directory = output.parent if str(output.parent) else Path(".")
+    from .files import atomic_write
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
-    except OSError as e:
-        raise UserError(f"{output}: cannot write there: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, output)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"{output}: cannot write: {e.strerror or e}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic_write(output, text)
+    except TutorError as e:
+        raise UserError(str(e)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -108,7 +106,7 @@ def derive(problem, params, sample, fmt, fragment, color, output):
         prob = load_problem(problem)
         d = run_derive(prob, [p for p in params] or None, sample=sample)
     except TutorError as e:
-        raise UserError(str(e)) from None
+        raise user_error(e) from None
     if not d.ok:
         bad = [g for g in d.gradients if not g.check.ok]
         g = bad[0]
@@ -125,6 +123,132 @@ def derive(problem, params, sample, fmt, fragment, color, output):
     elif fragment:
         raise click.UsageError("--fragment goes with --format latex")
     write_output(render(d, fmt, **settings), output)
+
+
+class Progress:
+    """A progress bar on standard error, drawn only on a terminal and only once a run has
+    taken half a second; lines printed meanwhile go above it."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, unit: str):
+        self.total, self.unit = total, unit
+        self.enabled = sys.stderr.isatty() and total > 0
+        self.start = time.monotonic()
+        self.shown = False
+
+    def echo(self, text: str) -> None:
+        if self.shown:
+            click.echo("\r\033[K", nl=False, err=True)
+        click.echo(text, nl=False)
+        if self.shown:
+            self.draw(self.done)
+
+    def update(self, done: int) -> None:
+        self.done = done
+        if self.enabled and (self.shown or time.monotonic() - self.start > 0.5):
+            self.draw(done)
+
+    def draw(self, done: int) -> None:
+        self.shown = True
+        filled = self.WIDTH * done // self.total
+        bar = "█" * filled + "·" * (self.WIDTH - filled)
+        click.echo(f"\r{bar} {done}/{self.total} {self.unit}", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", nl=False, err=True)
+            self.shown = False
+
+
+@main.command()
+@click.argument("problem", type=_problem_path())
+@click.option("--epochs", type=click.IntRange(min=0, max=10_000_000), metavar="N",
+              help="Epochs to train. Default: the problem's training.epochs.")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True, max=1e6), metavar="X",
+              help="Learning rate η. Default: the problem's training.lr.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
+              help="Initialise with this seed (the default initialisation: uniform in "
+                   "±1/√fan_in) instead of the problem's init.")
+@click.option("--seeds", type=click.IntRange(min=1, max=100_000), metavar="N",
+              help="Train N copies from seeds S … S+N−1 at once (S: --seed, else the "
+                   "problem's init.seed, else 0) and report how many solve the task.")
+@click.option("--every", type=click.IntRange(min=1), metavar="K",
+              help="Print the loss every K epochs. Default: every tenth of the run.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format (JSON: see the README).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="PNG",
+              help="Draw the loss curve (log scale) to this PNG, 800×500 pixels. Needs "
+                   "tutor[plot].")
+@click.option("--boundary", type=click.Path(dir_okay=False, path_type=Path), metavar="PNG",
+              help="Draw the decision boundary of a 2-input problem with its data points to "
+                   "this PNG, 800×500 pixels. Needs tutor[plot].")
+@_output_option
+def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
+    """Train PROBLEM's network by gradient descent with tutor's NumPy engine.
+
+    By default one full-batch update per epoch on the mean loss, with the problem's
+    training: settings (batch_size and momentum too). Prints the loss every tenth of the run,
+    the final predictions and a verdict: solved, or why not (the ln 2 plateau, a local
+    minimum, still learning) and what usually helps. The same problem and seed always give
+    the same output, bit for bit.
+
+    \b
+    Examples:
+      tutor train problems/xor.yaml
+      tutor train problems/xor.yaml --epochs 20000 --plot loss.png --boundary xor.png
+      tutor train problems/xor.yaml --seeds 100
+    """
+    from .printing import trainreport
+    from .problem import load_problem
+    from .training import resolve_settings, train as run_train
+
+    try:
+        prob = load_problem(problem)
+        if boundary is not None and prob.network.inputs != 2:
+            raise click.UsageError(f"--boundary needs a problem with 2 inputs; {problem} has "
+                                   f"{prob.network.inputs}")
+        if plot is not None or boundary is not None:
+            from .plots import require_matplotlib
+            require_matplotlib()
+        settings = resolve_settings(prob, epochs, lr)
+        every = every or trainreport.default_every(settings.epochs)
+        stream = fmt == "text" and output is None
+        bar = Progress(settings.epochs, "epochs")
+        if stream:
+            if seeds is not None:
+                start = seed if seed is not None else (prob.seed or 0)
+                shown_seeds = tuple(range(start, start + seeds))
+            else:
+                shown_seeds = (seed if seed is not None else prob.seed,)
+            bar.echo(trainreport.header(prob, settings, shown_seeds, seeds is not None))
+
+        def progress(done, chunk_losses):
+            if stream:
+                lines = trainreport.epoch_lines(chunk_losses, done - len(chunk_losses), every)
+                if lines:
+                    bar.echo(lines)
+            bar.update(done)
+
+        try:
+            result = run_train(prob, epochs=epochs, lr=lr, seed=seed, seeds=seeds,
+                               progress=progress)
+        finally:
+            bar.close()
+        if plot is not None:
+            from .plots import loss_curve
+            loss_curve(result, plot)
+        if boundary is not None:
+            from .plots import decision_boundary
+            decision_boundary(result, boundary)
+    except TutorError as e:
+        raise user_error(e) from None
+    if stream:
+        click.echo(trainreport.summary(result), nl=False)
+    elif fmt == "json":
+        write_output(trainreport.as_json(result), output)
+    else:
+        write_output(trainreport.text(result, every), output)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -204,6 +204,8 @@ class Verdict:
     solved, loss still falling), 'stuck' (not solved, loss no longer falling) or 'diverged'.
     wrong: samples misclassified (classification) or None (regression).
     baseline: the loss of the best constant prediction, the height of the plateau.
+    reference: what regression is judged against: the baseline, or the starting loss where
+    the baseline is 0.
     """
 
     status: str
@@ -211,6 +213,7 @@ class Verdict:
     samples: int
     final_loss: float
     baseline: float
+    reference: float
     recent_drop: float
 
     @property
@@ -252,6 +255,9 @@ def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.
     """The verdict on one run from its final outputs (n, K) and loss history (epochs,)."""
     base = baseline_loss(problem)
     final = float(final_loss)
+    # With one sample (or constant targets) a constant fits exactly: judge regression against
+    # the starting loss instead.
+    reference = base if base > 0 or history.shape[0] == 0 else float(history[0])
     n = outputs.shape[0]
     drop = 0.0
     if history.shape[0] >= 10:
@@ -268,11 +274,11 @@ def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.
         status = "diverged"
     elif base > 0 and final >= (1 - PLATEAU_RTOL) * base:
         status = "plateau"
-    elif (wrong == 0) if wrong is not None else final <= REGRESSION_SOLVED * base:
+    elif (wrong == 0) if wrong is not None else final <= REGRESSION_SOLVED * reference:
         status = "solved"
     elif drop > 0.01:
         status = "learning"
     else:
         status = "stuck"
     return Verdict(status=status, wrong=wrong, samples=n, final_loss=final, baseline=base,
-                   recent_drop=drop)
+                   reference=reference, recent_drop=drop)

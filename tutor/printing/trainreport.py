@@ -1,0 +1,245 @@
+"""The report of `tutor train`: text in pieces (so the CLI can stream the epoch lines as they
+are computed) and JSON.
+
+Text: a header naming the network and the settings; ``Epoch 0, Loss: 0.7390`` lines; the final
+loss; for a single run a table of the final predictions and a verdict, for a sweep the share of
+seeds that solve the task and the distribution of final losses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+
+import numpy as np
+
+from ..losses import LOSSES
+from ..training import TrainResult, Verdict, is_classification, predicted_classes
+
+WIDTH = 88
+# Seeds listed by name in a sweep's summary, at most.
+LIST_SEEDS = 20
+
+
+def default_every(epochs: int) -> int:
+    """Print a loss line every tenth of the run (500 for 5000 epochs)."""
+    return max(1, epochs // 10)
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+def init_words(seed: int | None) -> str:
+    return "the problem's explicit initial values" if seed is None else \
+        f"initial values from seed {seed}"
+
+
+def header(result_or_problem, settings, seeds: tuple, sweep: bool) -> str:
+    p = result_or_problem
+    if settings.batch_size is None or settings.batch_size >= p.inputs.shape[0]:
+        how = "full-batch gradient descent"
+    else:
+        how = f"mini-batch gradient descent (batches of {settings.batch_size}, shuffled)"
+    if settings.momentum:
+        how += f" with momentum {_num(settings.momentum)}"
+    epochs = f"{settings.epochs} epoch{'s' if settings.epochs != 1 else ''}"
+    if sweep:
+        who = f"{len(seeds)} seeds ({seeds[0]}–{seeds[-1]}) trained at once"
+    else:
+        who = init_words(seeds[0])
+    return (f"{p.name}: {p.network.describe()} network, {LOSSES[p.loss].title}\n"
+            f"Training: {epochs} of {how}, lr {_num(settings.lr)}, {who}\n\n")
+
+
+def epoch_line(epoch: int, losses: np.ndarray) -> str:
+    """``Epoch 500, Loss: 0.6931``; for a sweep, the median and quartiles over the seeds."""
+    if losses.ndim == 0:
+        return f"Epoch {epoch}, Loss: {float(losses):.4f}\n"
+    q1, med, q3 = np.nanpercentile(losses, [25, 50, 75]) if np.any(np.isfinite(losses)) \
+        else (math.nan,) * 3
+    return f"Epoch {epoch}, Loss: median {med:.4f} (quartiles {q1:.4f}–{q3:.4f})\n"
+
+
+def epoch_lines(losses: np.ndarray, start: int, every: int) -> str:
+    """The lines due among epochs start, start+1, … of ``losses`` (the chunk's losses)."""
+    first = -(-start // every) * every
+    return "".join(epoch_line(e, losses[e - start])
+                   for e in range(first, start + losses.shape[0], every))
+
+
+def _cell(values) -> str:
+    return " ".join(f"{v:.4f}" for v in values)
+
+
+def _plain(values) -> str:
+    return " ".join(_num(v) for v in values)
+
+
+def predictions_table(result: TrainResult) -> str:
+    """Input, target, output (and class, for classification) of every sample."""
+    p = result.problem
+    out = result.outputs
+    classify = is_classification(p)
+    cols = ["x", "y", "ŷ"] + (["class"] if classify else ["ŷ − y"])
+    rows = []
+    got = want = None
+    if classify:
+        got, want = predicted_classes(p, out), predicted_classes(p, p.targets)
+    for n in range(p.inputs.shape[0]):
+        row = [_plain(p.inputs[n]), _plain(p.targets[n]), _cell(out[n])]
+        if classify:
+            g, w = got[n], want[n]
+            ok = bool(np.all(g == w))
+            row.append(f"{_plain(np.atleast_1d(g))} {'✓' if ok else '✗'}")
+        else:
+            row.append(" ".join(f"{v:+.4f}" for v in out[n] - p.targets[n]))
+        rows.append(row)
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(cols), line("─" * w for w in widths)] + [line(r) for r in rows]) \
+        + "\n"
+
+
+def plateau_words(v: Verdict, problem) -> str:
+    if problem.loss == "bce" and abs(v.baseline - math.log(2)) < 1e-12:
+        return "the ln 2 ≈ 0.6931 plateau (the loss of predicting ŷ = 0.5 for every sample)"
+    return (f"the plateau at {v.baseline:.4f} (the loss of predicting the mean target for "
+            "every sample)")
+
+
+def verdict_text(v: Verdict, result: TrainResult) -> str:
+    p, s = result.problem, result.settings
+    seed = result.seeds[0]
+    other = 1 if seed is None else seed + 1
+    if v.status == "solved":
+        if v.wrong is None:
+            what = "of predicting the mean target" if v.reference == v.baseline else \
+                "at the start"
+            return (f"Solved: the loss {v.final_loss:.4g} is under 1 % of the "
+                    f"{v.reference:.4g} {what}.\n")
+        rule = "the largest output" if p.loss == "cross_entropy" else "ŷ ≥ 0.5 means 1"
+        return f"Solved: every sample is classified correctly ({rule}).\n"
+    wrong = "" if v.wrong is None else \
+        f"{v.wrong} of {v.samples} samples misclassified; "
+    if v.status == "diverged":
+        return "Diverged: the loss became non-finite; try a smaller learning rate.\n"
+    if v.status == "plateau":
+        return (f"Not solved: {wrong}the loss {v.final_loss:.4f} is on "
+                f"{plateau_words(v, p)}. The hidden neurons have not broken their symmetry "
+                f"yet. What usually helps: more epochs (--epochs {s.epochs * 4}), a larger "
+                f"learning rate (--lr {_num(s.lr * 10)}), or another seed (--seed {other}); "
+                "--seeds 100 shows how often this happens.\n")
+    if v.status == "learning":
+        return (f"Not solved yet: {wrong}the loss {v.final_loss:.4f} is still falling "
+                f"({100 * v.recent_drop:.1f} % over the last tenth of the run). Train longer "
+                f"(--epochs {s.epochs * 4}) or with a larger learning rate "
+                f"(--lr {_num(s.lr * 10)}).\n")
+    return (f"Not solved: {wrong}the loss {v.final_loss:.4f} has stopped falling: a local "
+            f"minimum. Try another seed (--seed {other}) or a larger learning rate "
+            f"(--lr {_num(s.lr * 10)}).\n")
+
+
+def _seed_list(seeds) -> str:
+    shown = ", ".join(map(str, seeds[:LIST_SEEDS]))
+    return shown + (f", … ({len(seeds) - LIST_SEEDS} more)" if len(seeds) > LIST_SEEDS else "")
+
+
+def summary(result: TrainResult) -> str:
+    """Everything after the epoch lines."""
+    out = [f"\nFinal loss after {result.epochs} epochs: "]
+    if not result.sweep:
+        out.append(f"{float(result.final_loss):.4f}\n\n")
+        out.append(predictions_table(result))
+        out.append("\n" + textwrap.fill(verdict_text(result.verdicts()[0], result), WIDTH)
+                   + "\n")
+        return "".join(out)
+    verdicts = result.verdicts()
+    finals = result.final_loss
+    ok = np.isfinite(finals)
+    if ok.any():
+        q1, med, q3 = np.percentile(finals[ok], [25, 50, 75])
+        best, worst = int(np.argmin(np.where(ok, finals, np.inf))), \
+            int(np.argmax(np.where(ok, finals, -np.inf)))
+        out.append(f"median {med:.4f}, quartiles {q1:.4f}–{q3:.4f}, best {finals[best]:.4f} "
+                   f"(seed {result.seeds[best]}), worst {finals[worst]:.4f} "
+                   f"(seed {result.seeds[worst]})\n\n")
+    else:
+        out.append("non-finite for every seed\n\n")
+    N = len(verdicts)
+    count = {k: sum(v.status == k for v in verdicts)
+             for k in ("solved", "plateau", "learning", "stuck", "diverged")}
+    out.append(f"Solved: {count['solved']} of {N} seeds ({100 * count['solved'] / N:.0f} %).\n")
+    v0 = verdicts[0]
+    width = len(str(N))
+    rows = [(count["plateau"], f"on {plateau_words(v0, result.problem)}"),
+            (count["learning"], "still falling at the end: more epochs would help"),
+            (count["stuck"], "stopped in a local minimum"),
+            (count["diverged"], "diverged (the loss became non-finite)")]
+    if N - count["solved"]:
+        out.append(f"Not solved: {N - count['solved']}\n")
+        out += [f"  {k:>{width}} {words}\n" for k, words in rows if k]
+    solved = [s for s, v in zip(result.seeds, verdicts) if v.solved]
+    if solved:
+        out.append(f"Seeds that solve it: {_seed_list(solved)}\n")
+    return "".join(out)
+
+
+def text(result: TrainResult, every: int | None = None) -> str:
+    every = every or default_every(result.epochs)
+    return (header(result.problem, result.settings, result.seeds, result.sweep)
+            + epoch_lines(result.losses, 0, every) + summary(result))
+
+
+def _finite(x):
+    """JSON has no inf or NaN: non-finite numbers become null."""
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x if math.isfinite(x) else None
+
+
+def as_json(result: TrainResult) -> str:
+    """Format 1, documented in the README."""
+    p, s = result.problem, result.settings
+    doc = {
+        "format": 1,
+        "problem": p.name,
+        "network": p.network.describe(),
+        "loss": p.loss,
+        "settings": {"lr": s.lr, "epochs": s.epochs, "batch_size": s.batch_size,
+                     "momentum": s.momentum},
+        "epochs": result.epochs,
+    }
+
+    def run(c, v: Verdict):
+        idx = (c,) if result.sweep else ()
+        got = predicted_classes(p, result.outputs[idx]) if is_classification(p) else None
+        preds = []
+        for n in range(p.inputs.shape[0]):
+            row = {"input": p.inputs[n].tolist(), "target": p.targets[n].tolist(),
+                   "output": _finite(result.outputs[idx][n].tolist())}
+            if got is not None:
+                row["class"] = np.atleast_1d(got[n]).tolist()
+            preds.append(row)
+        return {
+            "seed": result.seeds[c],
+            "losses": _finite(result.losses[(slice(None),) + idx].tolist()),
+            "final_loss": _finite(float(result.final_loss[idx])),
+            "params": {k: _finite(a[idx].tolist()) for k, a in result.params.items()},
+            "predictions": preds,
+            "verdict": {"status": v.status, "solved": v.solved, "misclassified": v.wrong,
+                        "plateau_loss": v.baseline},
+        }
+
+    verdicts = result.verdicts()
+    if not result.sweep:
+        doc.update(run(0, verdicts[0]))
+    else:
+        finals = result.final_loss[np.isfinite(result.final_loss)]
+        q = np.percentile(finals, [25, 50, 75]).tolist() if finals.size else [None] * 3
+        doc["summary"] = {"seeds": len(verdicts), "solved": sum(v.solved for v in verdicts),
+                          "plateau": sum(v.status == "plateau" for v in verdicts),
+                          "final_loss_quartiles": q}
+        doc["runs"] = [run(c, v) for c, v in enumerate(verdicts)]
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
