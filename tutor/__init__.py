@@ -12,7 +12,8 @@ Imports are lazy so that ``tutor --help`` stays fast.
 
 __version__ = "0.1.0"
 
-__all__ = ["load_problem", "parse_problem", "derive", "Problem", "Derivation", "ProblemError"]
+__all__ = ["load_problem", "parse_problem", "derive", "train", "Problem", "Derivation",
+           "ProblemError"]
 
 
 def __getattr__(name):
@@ -22,10 +23,13 @@ def __getattr__(name):
     if name == "derive":
         from .derivation import derive
         return derive
+    if name == "train":
+        from .training import train
+        return train
     if name == "Derivation":
         from .steps import Derivation
         return Derivation
-    if name in ("printing", "steps", "engine"):
+    if name in ("printing", "steps", "engine", "training"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     if name == "ProblemError":

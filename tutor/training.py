@@ -201,7 +201,8 @@ class Verdict:
     """How one run ended.
 
     status: 'solved', 'plateau' (no better than predicting one constant), 'learning' (not
-    solved, loss still falling), 'stuck' (not solved, loss no longer falling) or 'diverged'.
+    solved, loss still falling), 'stuck' (not solved, loss no longer falling), 'unstable'
+    (worse than a constant prediction: the steps overshoot) or 'diverged' (non-finite).
     wrong: samples misclassified (classification) or None (regression).
     baseline: the loss of the best constant prediction, the height of the plateau.
     reference: what regression is judged against: the baseline, or the starting loss where
@@ -272,6 +273,8 @@ def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.
         wrong = int(n - np.count_nonzero(ok))
     if not math.isfinite(final):
         status = "diverged"
+    elif base > 0 and final > (1 + PLATEAU_RTOL) * base:
+        status = "unstable"
     elif base > 0 and final >= (1 - PLATEAU_RTOL) * base:
         status = "plateau"
     elif (wrong == 0) if wrong is not None else final <= REGRESSION_SOLVED * reference:

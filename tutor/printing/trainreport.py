@@ -125,6 +125,10 @@ def verdict_text(v: Verdict, result: TrainResult) -> str:
         f"{v.wrong} of {v.samples} samples misclassified; "
     if v.status == "diverged":
         return "Diverged: the loss became non-finite; try a smaller learning rate.\n"
+    if v.status == "unstable":
+        return (f"Not solved: {wrong}the loss {v.final_loss:.4g} is worse than the "
+                f"{v.baseline:.4f} of predicting the mean target for every sample: the steps "
+                f"overshoot. Try a smaller learning rate (--lr {_num(s.lr / 10)}).\n")
     if v.status == "plateau":
         return (f"Not solved: {wrong}the loss {v.final_loss:.4f} is on "
                 f"{plateau_words(v, p)}. The hidden neurons have not broken their symmetry "
@@ -169,13 +173,14 @@ def summary(result: TrainResult) -> str:
         out.append("non-finite for every seed\n\n")
     N = len(verdicts)
     count = {k: sum(v.status == k for v in verdicts)
-             for k in ("solved", "plateau", "learning", "stuck", "diverged")}
+             for k in ("solved", "plateau", "learning", "stuck", "unstable", "diverged")}
     out.append(f"Solved: {count['solved']} of {N} seeds ({100 * count['solved'] / N:.0f} %).\n")
     v0 = verdicts[0]
     width = len(str(N))
     rows = [(count["plateau"], f"on {plateau_words(v0, result.problem)}"),
             (count["learning"], "still falling at the end: more epochs would help"),
             (count["stuck"], "stopped in a local minimum"),
+            (count["unstable"], "worse than a constant prediction: the steps overshoot"),
             (count["diverged"], "diverged (the loss became non-finite)")]
     if N - count["solved"]:
         out.append(f"Not solved: {N - count['solved']}\n")
