@@ -134,8 +134,9 @@ class Progress:
     def __init__(self, total: int, unit: str):
         self.total, self.unit = total, unit
         self.enabled = sys.stderr.isatty() and total > 0
-        self.start = time.monotonic()
+        self.start = self.last = time.monotonic()
         self.shown = False
+        self.done = 0
 
     def echo(self, text: str) -> None:
         if self.shown:
@@ -146,7 +147,11 @@ class Progress:
 
     def update(self, done: int) -> None:
         self.done = done
-        if self.enabled and (self.shown or time.monotonic() - self.start > 0.5):
+        now = time.monotonic()
+        # Drawn from half a second on, at most ten times a second.
+        if self.enabled and now - self.start > 0.5 and (now - self.last > 0.1 or done ==
+                                                          self.total):
+            self.last = now
             self.draw(done)
 
     def draw(self, done: int) -> None:
