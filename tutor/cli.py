@@ -125,6 +125,49 @@ def derive(problem, params, sample, fmt, fragment, color, output):
     write_output(render(d, fmt, **settings), output)
 
 
+@main.command()
+@click.argument("problem", type=_problem_path())
+@click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format (JSON: see the README).")
+@click.option("--rtol", type=click.FloatRange(min=0, max=1), default=1e-3, show_default=True,
+              help="Relative tolerance for numbers.")
+@click.option("--atol", type=click.FloatRange(min=0, max=1e3), default=1e-8,
+              show_default=True, help="Absolute tolerance for numbers.")
+@_output_option
+def check(problem, answers, fmt, rtol, atol, output):
+    """Check hand-computed answers to PROBLEM and name the mistakes.
+
+    ANSWERS is a YAML file of numeric gradients (of the batch loss, or of one sample's loss),
+    formulas for one sample's ∂ℓ/∂p in tutor's symbols, and forward/backward values of one
+    sample: see problems/answers/xor.yaml. Each answer gets ✓ or ✗; a wrong one is compared
+    with the mistakes the derivation makes likely (a derivative dropped, indices swapped, a
+    path missing, the 1/N of the mean, …) and the one made is named.
+
+    Exit status: 0 when every answer is right, 1 when any is wrong, 2 for an unusable
+    problem or answers file.
+
+    \b
+    Examples:
+      tutor check problems/xor.yaml problems/answers/xor.yaml
+      tutor check problems/xor.yaml answers.yaml --format json -o grade.json
+    """
+    from .answers import load_answers
+    from .checking import check as run_check
+    from .printing import checkreport
+    from .problem import load_problem
+
+    try:
+        prob = load_problem(problem)
+        ans = load_answers(answers, prob)
+        report = run_check(prob, ans, rtol=rtol, atol=atol)
+    except TutorError as e:
+        raise user_error(e) from None
+    rendered = checkreport.text(report) if fmt == "text" else checkreport.as_json(report)
+    write_output(rendered, output)
+    sys.exit(report.return_code)
+
+
 class Progress:
     """A progress bar on standard error, drawn only on a terminal and only once a run has
     taken half a second; lines printed meanwhile go above it."""

@@ -246,8 +246,10 @@ def parse_problem(text: str, file: str = "<problem>") -> Problem:
     return _Validator(file, lines).problem(doc)
 
 
-def _read_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
-    """The document and, for every field path, the line (1-based) where it stands."""
+def _read_yaml(text: str, file: str, scalars: dict[str, str] | None = None
+               ) -> tuple[Any, dict[str, int]]:
+    """The document and, for every field path, the line (1-based) where it stands; and in
+    ``scalars``, when given, every scalar's text as written (0.6450, not 0.645)."""
     loader = None
     try:
         loader = yaml.SafeLoader(text)
@@ -256,7 +258,7 @@ def _read_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
             raise ProblemError("the file is empty; expected a problem (name, network, loss, "
                                "data)", file=file)
         lines: dict[str, int] = {}
-        _walk(node, "", lines, file)
+        _walk(node, "", lines, file, scalars)
         doc = loader.construct_document(node)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
@@ -271,8 +273,11 @@ def _read_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
     return doc, lines
 
 
-def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str) -> None:
+def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str,
+          scalars: dict[str, str] | None = None) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
+    if scalars is not None and isinstance(node, yaml.ScalarNode):
+        scalars[path] = node.value
     if isinstance(node, yaml.MappingNode):
         seen = set()
         for key, value in node.value:
@@ -283,10 +288,10 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str) -> None:
                                    line=key.start_mark.line + 1)
             seen.add(name)
             lines[sub] = key.start_mark.line + 1
-            _walk(value, sub, lines, file)
+            _walk(value, sub, lines, file, scalars)
     elif isinstance(node, yaml.SequenceNode):
         for k, item in enumerate(node.value):
-            _walk(item, f"{path}[{k}]", lines, file)
+            _walk(item, f"{path}[{k}]", lines, file, scalars)
 
 
 def _type_name(v: Any) -> str:

@@ -1,0 +1,172 @@
+"""A student's answers file: what `tutor check` grades.
+
+    sample: 1            # the sample that formulas, sample gradients and values refer to
+    decimals: 4          # optional: answers rounded to this many decimals are accepted
+    gradients:           # ∂L/∂p of the batch loss (the mean over all samples)
+      W2[1,1]: 0.1234
+    sample_gradients:    # ∂ℓ/∂p of the chosen sample's loss alone
+      W1[2,1]: 0
+    formulas:            # ∂ℓ/∂p of one sample, in tutor's symbols
+      W2[1,3]: (ŷ - y)·a1[3]
+    values:              # forward and backward values of the chosen sample
+      z1[2]: 0.3246
+      a1[2]: 0.5804
+      yhat: 0.6453
+      ell: 1.0365
+      delta2[1]: 0.6453
+
+Numbers are kept with the text they were written as, so that the number of decimals the
+student gave is known.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ProblemError
+from .formula import canonical_name
+from .problem import MAX_FILE_BYTES, Problem, _read_yaml, _Validator, parse_param_refs
+
+SECTIONS = ("gradients", "sample_gradients", "formulas", "values")
+MAX_ANSWERS = 500
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer. kind: 'gradient' (batch), 'sample_gradient', 'formula' or 'value';
+    name: a parameter (``W1[2,1]``) or, for values, a quantity (``a1[2]``, ``yhat``, ``ell``,
+    ``delta1[2]``); number: the value given (None for formulas); text: as written."""
+
+    kind: str
+    name: str
+    text: str
+    number: float | None
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Answers:
+    file: str
+    sample: int
+    decimals: int | None
+    answers: tuple[Answer, ...]
+
+
+def quantities(problem: Problem) -> list[str]:
+    """The names of every forward and backward value of one sample, in forward-then-backward
+    order: z1[1], a1[1], …, z2[1], yhat, ell, delta2[1], …, delta1[1], …"""
+    net = problem.network
+    L = len(net.layers)
+    out = []
+    for l in range(1, L + 1):
+        units = net.sizes[l]
+        out += [f"z{l}[{j}]" for j in range(1, units + 1)]
+        if l < L:
+            out += [f"a{l}[{j}]" for j in range(1, units + 1)]
+        else:
+            out += ["yhat"] if units == 1 else [f"yhat{k}" for k in range(1, units + 1)]
+    out.append("ell")
+    for l in range(L, 0, -1):
+        out += [f"delta{l}[{j}]" for j in range(1, net.sizes[l] + 1)]
+    return out
+
+
+def quantity_name(raw: str, problem: Problem) -> str | None:
+    """The canonical quantity a key names (ŷ → yhat, a2[1] → yhat at the output, loss → ell),
+    or None."""
+    name = canonical_name(str(raw).strip())
+    L = len(problem.network.layers)
+    K = problem.network.outputs
+    if name in ("loss", "l", "ℓ"):
+        name = "ell"
+    m = re.fullmatch(rf"a{L}\[(\d+)\]", name)
+    if m:
+        name = "yhat" if K == 1 else f"yhat{m.group(1)}"
+    if K == 1 and name == "yhat1":
+        name = "yhat"
+    return name if name in quantities(problem) else None
+
+
+def load_answers(path: str | Path, problem: Problem) -> Answers:
+    path = Path(path)
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ProblemError(f"cannot read the file: {e.strerror or e}", file=file) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ProblemError(f"the file is {len(data)} bytes; an answers file is at most "
+                           f"{MAX_FILE_BYTES} bytes", file=file)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProblemError(f"not UTF-8 text (byte {e.start})", file=file) from None
+    return parse_answers(text, problem, file)
+
+
+def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answers:
+    scalars: dict[str, str] = {}
+    doc, lines = _read_yaml(text, file, scalars)
+    if doc is None:
+        raise ProblemError("the file is empty; expected gradients, sample_gradients, formulas "
+                           "or values", file=file)
+    v = _Validator(file, lines)
+    v.mapping(doc, "", (), ("sample", "decimals", "problem", "variant", "seed") + SECTIONS)
+    n = problem.n_samples
+    sample = v.integer(doc.get("sample", 1), "sample", 1, n)
+    decimals = None
+    if "decimals" in doc:
+        decimals = v.integer(doc["decimals"], "decimals", 0, 15)
+    answers: list[Answer] = []
+    for section in SECTIONS:
+        entries = doc.get(section)
+        if entries is None:
+            continue
+        if not isinstance(entries, dict):
+            raise v.error(section, "expected a mapping of names to answers, e.g. "
+                                   "'W1[2,1]: 0.0123'")
+        for key, value in entries.items():
+            field = f"{section}.{key}"
+            line = lines.get(field)
+            if section == "values":
+                name = quantity_name(key, problem) if isinstance(key, str) else None
+                if name is None:
+                    raise v.error(field, f"unknown quantity {key!r}; expected one of "
+                                         f"{', '.join(quantities(problem))}")
+            else:
+                try:
+                    refs = parse_param_refs(str(key), problem.network)
+                except ProblemError as e:
+                    raise v.error(field, e.message) from None
+                if len(refs) != 1:
+                    raise v.error(field, "expected one parameter, like W1[2,1] or b1[2]")
+                name = refs[0].name
+            if section == "formulas":
+                if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                    raise v.error(field, "expected a formula, like (yhat - y)*a1[3]")
+                answers.append(Answer("formula", name, str(value), None, line))
+            else:
+                number = v.number(value, field)
+                raw = scalars.get(field, str(value))
+                kind = {"gradients": "gradient", "sample_gradients": "sample_gradient",
+                        "values": "value"}[section]
+                answers.append(Answer(kind, name, raw, number, line))
+            if len(answers) > MAX_ANSWERS:
+                raise v.error(section, f"too many answers (at most {MAX_ANSWERS})")
+    if not answers:
+        raise ProblemError("no answers: expected gradients, sample_gradients, formulas or "
+                           "values", file=file)
+    return Answers(file=file, sample=sample, decimals=decimals, answers=tuple(answers))
+
+
+def written_precision(text: str) -> tuple[int, float] | None:
+    """(significant digits, half a unit of the last digit) of a number as written:
+    '0.0081' → (2, 0.00005); '1.50e-3' → (3, 0.000005); None when it is not plain decimal."""
+    m = re.fullmatch(r"\s*[-+]?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?\s*", text)
+    if not m or not (m.group(1) or m.group(2)):
+        return None
+    digits = ((m.group(1) or "") + (m.group(2) or "")).lstrip("0")
+    decimals = len(m.group(2) or "") - int(m.group(3) or 0)
+    return len(digits), 0.5 * 10.0 ** -decimals

@@ -1,0 +1,537 @@
+"""Grading a student's answers: right or wrong, and for wrong ones the mistake, named.
+
+Numbers are compared with the derivation's verified values (relative tolerance ``rtol``,
+absolute ``atol``, or within half a unit of the stated rounding). Formulas are compared by
+evaluation at many random consistent points — random weights, inputs and targets, with every
+z, a, ŷ, ℓ and δ computed from them by the engine, so that a(1 − a) and σ(z)(1 − σ(z)) agree —
+and, when both are small, also exactly by SymPy. Wrong answers are compared with the usual
+mistakes (``mistakes``); forward and backward values are checked in order, each also against
+the value the student's own earlier values give (follow-through).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from . import engine
+from .answers import Answer, Answers, quantities, written_precision
+from .derivation import derive
+from .formula import FormulaError, Vocabulary, parse
+from .mistakes import Mistake, formula_mistakes
+from .printing.exprs import text
+from .printing.names import text_name
+from .problem import Problem
+from .symbolic import Model, lambdify
+
+RTOL = 1e-3
+ATOL = 1e-8
+# An answer rounded to its own last digit is right with this many significant digits, and
+# matches a mistake with MISTAKE_DIGITS: 0.0081 is 4·0.0020329 rounded.
+ROUNDED_DIGITS = 3
+MISTAKE_DIGITS = 2
+POINTS = 32             # random points for formula equivalence
+FORMULA_RTOL = 1e-8     # agreement at each point
+EXACT_MAX_OPS = 40      # exact SymPy comparison only for expressions this small
+
+
+@dataclass(frozen=True)
+class Result:
+    """The grade of one answer.
+
+    ok: right. expected: the right value or formula, as text. diagnosis: the named mistake,
+    or why nothing could be read. step: the correct step to show. follow_through: wrong, but
+    right given the student's own earlier values (method credit)."""
+
+    answer: Answer
+    ok: bool
+    expected: str
+    diagnosis: str | None = None
+    step: str | None = None
+    follow_through: bool = False
+    how: str | None = None  # for right formulas: 'exactly' or 'at 32 random points'
+    caret: str | None = None
+
+    @property
+    def label(self) -> str:
+        a = self.answer
+        if a.kind == "gradient":
+            return f"∂L/∂{text_name(a.name)}"
+        if a.kind in ("sample_gradient", "formula"):
+            return f"∂ℓ/∂{text_name(a.name)}"
+        return text(sp.Symbol(a.name))
+
+
+@dataclass(frozen=True)
+class Report:
+    problem: Problem
+    answers: Answers
+    rtol: float
+    atol: float
+    results: tuple[Result, ...] = field(default=())
+
+    @property
+    def right(self) -> int:
+        return sum(r.ok for r in self.results)
+
+    @property
+    def return_code(self) -> int:
+        """0 when every answer is right, 1 otherwise."""
+        return 0 if self.right == len(self.results) else 1
+
+
+def fmt(x: float) -> str:
+    return f"{x:.6g}" if x != 0 else "0"
+
+
+class _Grader:
+    def __init__(self, problem: Problem, answers: Answers, rtol: float, atol: float):
+        self.p, self.answers, self.rtol, self.atol = problem, answers, rtol, atol
+        self.sample = answers.sample
+        self.model = Model(problem)
+        self.vocab = Vocabulary.of_model(self.model)
+        wanted = {a.name for a in answers.answers if a.kind != "value"}
+        extra = set()
+        for name in wanted:  # the parameters a swapped index would name
+            ref = next(r for r in problem.network.param_refs() if r.name == name)
+            if ref.kind == "W" and ref.row != ref.col:
+                other = f"W{ref.layer}[{ref.col},{ref.row}]"
+                if any(r.name == other for r in problem.network.param_refs()):
+                    extra.add(other)
+        names = sorted(wanted | extra)
+        self.derivation = derive(problem, names, sample=self.sample) if names else None
+        self._points = None
+        self._mistakes: dict[str, list[Mistake]] = {}
+
+    # -- numbers --
+
+    def close(self, given: float, want: float, raw: str | None, digits: int = ROUNDED_DIGITS
+              ) -> bool:
+        """Within the tolerances; or ``want`` correctly rounded to the decimals stated in the
+        answers file, or to the answer's own last digit when it has at least ``digits``
+        significant digits (0.0597 for 0.059717)."""
+        if abs(given - want) <= self.atol + self.rtol * abs(want):
+            return True
+        d = self.answers.decimals
+        if d is not None and abs(given - want) <= 0.5 * 10.0 ** -d * (1 + 1e-9):
+            return True
+        precision = written_precision(raw) if raw is not None else None
+        if precision is not None and precision[0] >= digits:
+            return abs(given - want) <= precision[1] * (1 + 1e-9)
+        return False
+
+    def grad(self, name: str):
+        return self.derivation[name] if self.derivation is not None else None
+
+    def mistakes(self, name: str) -> list[Mistake]:
+        if name not in self._mistakes:
+            def others(n):
+                try:
+                    return self.derivation[n]
+                except KeyError:
+                    return None
+            self._mistakes[name] = formula_mistakes(self.grad(name), self.model, others)
+        return self._mistakes[name]
+
+    def per_sample_values(self, exprs: list[sp.Expr]) -> list[np.ndarray]:
+        """Each expression's value for every sample at the problem's weights: (n,) arrays."""
+        values = self.model.evaluate_forward(self.p.params, self.p.inputs, self.p.targets)
+        symbols = list(values)
+        f = lambdify([symbols], exprs)
+        n = self.p.n_samples
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = f([values[s] for s in symbols])
+        return [np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in out]
+
+    def number_mistakes(self, name: str, batch: bool) -> list[tuple[str, str, float]]:
+        """(message, step, value) of the usual mistakes for a number."""
+        g = self.grad(name)
+        k = self.sample - 1
+        n = self.p.n_samples
+        ms = self.mistakes(name)
+        values = self.per_sample_values([m.expr for m in ms])
+        out = []
+        correct = g.numbers.gradient if batch else g.numbers.per_sample[k]
+        for m, v in zip(ms, values):
+            out.append((m.message, m.step, float(v.mean() if batch else v[k])))
+        if batch:
+            mean = f"∂L/∂{text_name(name)} = (1/N) Σₙ ∂ℓₙ/∂{text_name(name)}"
+            out += [(f"the 1/N of the mean is missing: that is the sum over the {n} samples, "
+                     "not their mean", mean, correct * n),
+                    (f"the 1/N of the mean is applied twice", mean, correct / n)]
+            out += [(f"that is sample {m + 1}'s ∂ℓ/∂{text_name(name)} alone; ∂L/∂p is the "
+                     f"mean over all {n} samples", mean, v) for m, v in
+                    enumerate(g.numbers.per_sample)]
+        else:
+            out.append((f"that is the batch mean ∂L/∂{text_name(name)}, not sample "
+                        f"{self.sample}'s ∂ℓ/∂{text_name(name)}", "", g.numbers.gradient))
+        out.append(self._updated_weights(name, batch))
+        return out
+
+    def _updated_weights(self, name: str, batch: bool) -> tuple[str, str, float]:
+        lr = self.p.training.lr
+        _, _, bw = engine.loss_and_gradients(self.p)
+        moved = {k: v - lr * bw.grads[k] for k, v in self.p.params.items()}
+        _, fw, bw2 = engine.loss_and_gradients(self.p, moved)
+        ref = self.grad(name).param
+        if batch:
+            v = float(bw2.grads[ref.array][ref.index])
+        else:
+            k = self.sample - 1
+            delta = bw2.deltas[ref.layer - 1][k]
+            a_prev = fw.activations[ref.layer - 1][k]
+            v = float(delta[ref.row - 1] * (a_prev[ref.col - 1] if ref.kind == "W" else 1.0))
+        return (f"the weights after one update (η = {lr:g}) were used, not the current ones",
+                "every gradient of one step is computed at the same, current weights", v)
+
+    def grade_number(self, a: Answer) -> Result:
+        g = self.grad(a.name)
+        batch = a.kind == "gradient"
+        want = g.numbers.gradient if batch else g.numbers.sample_gradient
+        expected = fmt(want)
+        if self.close(a.number, want, a.text):
+            return Result(a, True, expected)
+        for message, step, v in self.number_mistakes(a.name, batch):
+            if self.close(a.number, v, a.text, MISTAKE_DIGITS) and not self.close(v, want, None):
+                return Result(a, False, expected, message, step or None)
+        return Result(a, False, expected, "this matches none of the usual mistakes",
+                      self.derivation_text(a.name))
+
+    def derivation_text(self, name: str) -> str:
+        g = self.grad(name)
+        lines = [f"∂ℓ/∂{text_name(name)} = {text(g.expression)}"]
+        for p in g.paths:
+            lines.append(" → ".join(text(n) for n in p.nodes) + ":  "
+                         + " · ".join(f"∂{text(f.partial.of)}/∂{text(f.partial.wrt)}"
+                                      for f in p.factors))
+        return "\n".join(lines)
+
+    # -- formulas --
+
+    @property
+    def points(self):
+        """Values of every symbol at POINTS random consistent points: symbol → (POINTS,)."""
+        if self._points is None:
+            self._points = _random_points(self.p, self.model, POINTS)
+        return self._points
+
+    def evaluate(self, exprs: list[sp.Expr]) -> list[np.ndarray]:
+        symbols = list(self.points)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                f = lambdify([symbols], exprs)
+                out = f([self.points[s] for s in symbols])
+            except (ArithmeticError, ValueError, TypeError, OverflowError):
+                return [np.full(POINTS, np.nan) for _ in exprs]
+        return [np.broadcast_to(np.asarray(v, dtype=complex).real
+                                if np.iscomplexobj(v) else np.asarray(v, dtype=float),
+                                (POINTS,)) for v in out]
+
+    @staticmethod
+    def same(u: np.ndarray, v: np.ndarray) -> bool:
+        ok = np.isfinite(v)
+        if not ok.any():
+            return False
+        u, v = u[ok], v[ok]
+        if not np.all(np.isfinite(u)):
+            return False
+        return bool(np.all(np.abs(u - v) <= FORMULA_RTOL * (np.abs(u) + np.abs(v)) + 1e-12))
+
+    def grade_formula(self, a: Answer) -> Result:
+        g = self.grad(a.name)
+        expected = text(g.expression)
+        try:
+            given = parse(a.text, self.vocab)
+        except FormulaError as e:
+            return Result(a, False, expected, f"cannot read the formula: {e.message}",
+                          caret=e.caret() or None)
+        ms = self.mistakes(a.name)
+        values = self.evaluate([given, g.expression] + [m.expr for m in ms])
+        mine, want = values[0], values[1]
+        if self.same(mine, want):
+            return Result(a, True, expected, how=self._how(given, g.expression))
+        for m, v in zip(ms, values[2:]):
+            if self.same(mine, v) and not self.same(v, want):
+                return Result(a, False, expected, m.message, m.step)
+        return Result(a, False, expected, "this matches none of the usual mistakes",
+                      self.derivation_text(a.name))
+
+    def _how(self, given: sp.Expr, want: sp.Expr) -> str:
+        """'exactly' when SymPy proves the two equal after writing every activation a as
+        f(z); else the numeric evidence. Only tried on small expressions, so it stays fast."""
+        if sp.count_ops(given) <= EXACT_MAX_OPS and sp.count_ops(want) <= EXACT_MAX_OPS:
+            subs = {}
+            for l in range(1, self.model.L + 1):
+                act = self.model.act(l)
+                if act.elementwise and act.symbolic is not None:
+                    for a, z in zip(self.model.a[l], self.model.z[l]):
+                        subs[a] = act.symbolic(z)
+            try:
+                if sp.expand((given - want).xreplace(subs)) == 0:
+                    return "exactly"
+            except (RecursionError, MemoryError, TypeError):
+                pass
+        return f"at {POINTS} random points"
+
+    # -- forward and backward values --
+
+    def grade_values(self, items: list[Answer]) -> list[Result]:
+        """In forward-then-backward order, each against the true value and against the value
+        the student's own earlier values give."""
+        order = {q: k for k, q in enumerate(quantities(self.p))}
+        items = sorted(items, key=lambda a: order[a.name])
+        true, student = _sample_values(self.p, self.sample - 1), {}
+        for a in items:
+            student[a.name] = a.number
+        follow = _follow_through(self.p, self.sample - 1, true, student)
+        hints = _value_mistakes(self.p, self.sample - 1, true)
+        results = []
+        for a in items:
+            want = true[a.name]
+            expected = fmt(want)
+            if self.close(a.number, want, a.text):
+                results.append(Result(a, True, expected))
+                continue
+            f = follow.get(a.name)
+            if f is not None and self.close(a.number, f, a.text, MISTAKE_DIGITS) and \
+                    not self.close(f, want, None):
+                results.append(Result(a, False, expected,
+                                      "right given your own earlier values (follow-through): "
+                                      "the method is right; the slip is earlier",
+                                      follow_through=True))
+                continue
+            for message, v in hints.get(a.name, []):
+                if self.close(a.number, v, a.text, MISTAKE_DIGITS) and \
+                        not self.close(v, want, None):
+                    results.append(Result(a, False, expected, message))
+                    break
+            else:
+                results.append(Result(a, False, expected,
+                                      "this matches none of the usual mistakes"))
+        return results
+
+    def run(self) -> tuple[Result, ...]:
+        out: list[Result] = []
+        values = [a for a in self.answers.answers if a.kind == "value"]
+        for a in self.answers.answers:
+            if a.kind in ("gradient", "sample_gradient"):
+                out.append(self.grade_number(a))
+            elif a.kind == "formula":
+                out.append(self.grade_formula(a))
+        if values:
+            out += self.grade_values(values)
+        return tuple(out)
+
+
+def check(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = ATOL
+          ) -> Report:
+    """Grade ``answers`` against ``problem`` at its weights."""
+    grader = _Grader(problem, answers, rtol, atol)
+    return Report(problem, answers, rtol, atol, grader.run())
+
+
+# -------------------------------------------------------------------------------------------
+# Values of one sample, and what the student's own values give
+
+
+def _sample_values(p: Problem, k: int) -> dict[str, float]:
+    """Every quantity of sample k (0-based) by its name, from the engine."""
+    L, fw, bw = engine.loss_and_gradients(p)
+    names = quantities(p)
+    ell = float(engine.sample_losses(p.network, p.loss, fw, p.targets)[k])
+    out: dict[str, float] = {"ell": ell}
+    for name in names:
+        layer, j = _parse_q(name, p)
+        if name.startswith("z"):
+            out[name] = float(fw.zs[layer - 1][k, j])
+        elif name.startswith(("a", "yhat")):
+            out[name] = float(fw.activations[layer][k, j])
+        elif name.startswith("delta"):
+            out[name] = float(bw.deltas[layer - 1][k, j])
+    return out
+
+
+def _parse_q(name: str, p: Problem) -> tuple[int, int]:
+    import re
+    L = len(p.network.layers)
+    if name == "yhat":
+        return L, 0
+    if name == "ell":
+        return L, 0
+    m = re.fullmatch(r"yhat(\d+)", name)
+    if m:
+        return L, int(m.group(1)) - 1
+    m = re.fullmatch(r"[a-z]+(\d+)\[(\d+)\]", name)
+    return int(m.group(1)), int(m.group(2)) - 1
+
+
+def _layer_names(p: Problem, prefix: str, l: int) -> list[str]:
+    L = len(p.network.layers)
+    units = p.network.sizes[l]
+    if prefix == "a" and l == L:
+        return ["yhat"] if units == 1 else [f"yhat{k}" for k in range(1, units + 1)]
+    return [f"{prefix}{l}[{j}]" for j in range(1, units + 1)]
+
+
+def _vector(p, prefix, l, values) -> np.ndarray:
+    return np.array([values[n] for n in _layer_names(p, prefix, l)])
+
+
+def _follow_through(p: Problem, k: int, true: dict[str, float], student: dict[str, float]
+                    ) -> dict[str, float]:
+    """Each quantity recomputed from its definition with the student's values of its inputs
+    (the true ones where the student gave none)."""
+    net = p.network
+    L = len(net.layers)
+    mixed = {**true, **student}
+    out: dict[str, float] = {}
+    x = p.inputs[k]
+    y = p.targets[k][None, :]
+    with np.errstate(all="ignore"):
+        for l in range(1, L + 1):
+            a_prev = x if l == 1 else _vector(p, "a", l - 1, mixed)
+            z = a_prev @ p.params[f"W{l}"].T + p.params[f"b{l}"]
+            out.update(zip(_layer_names(p, "z", l), z.tolist()))
+            z_mixed = _vector(p, "z", l, mixed)
+            a = net.layers[l - 1].act.value(z_mixed[None, :])[0]
+            out.update(zip(_layer_names(p, "a", l), a.tolist()))
+        from .losses import LOSSES
+        loss = LOSSES[p.loss]
+        zL, aL = _vector(p, "z", L, mixed)[None, :], _vector(p, "a", L, mixed)[None, :]
+        out["ell"] = float(loss.value(zL, aL, y)[0]) if p.loss not in ("bce",
+                                                                       "cross_entropy") \
+            else float(_loss_from_outputs(p.loss, aL, y))
+        delta = loss.output_delta(zL, aL, y, net.layers[-1].act)[0]
+        out.update(zip(_layer_names(p, "delta", L), delta.tolist()))
+        for l in range(L - 1, 0, -1):
+            d_next = _vector(p, "delta", l + 1, mixed)
+            z_l, a_l = _vector(p, "z", l, mixed), _vector(p, "a", l, mixed)
+            # The student's own a, where given, gives f'(z) = a(1 − a) for σ.
+            d = (d_next @ p.params[f"W{l + 1}"]) * net.layers[l - 1].act.grad(z_l, a_l)
+            out.update(zip(_layer_names(p, "delta", l), d.tolist()))
+    return out
+
+
+def _loss_from_outputs(loss: str, A: np.ndarray, Y: np.ndarray) -> float:
+    """ℓ from the student's ŷ (the stable forms need z, which follows from a different value)."""
+    with np.errstate(all="ignore"):
+        if loss == "bce":
+            return float(np.mean(-(Y * np.log(A) + (1 - Y) * np.log(1 - A))))
+        return float(-np.sum(Y * np.log(A)))
+
+
+def _value_mistakes(p: Problem, k: int, true: dict[str, float]
+                    ) -> dict[str, list[tuple[str, float]]]:
+    """The usual slips in each forward and backward value of sample k: (message, value)."""
+    net = p.network
+    L = len(net.layers)
+    out: dict[str, list[tuple[str, float]]] = {}
+    x = p.inputs[k]
+    for l in range(1, L + 1):
+        W, b = p.params[f"W{l}"], p.params[f"b{l}"]
+        a_prev = x if l == 1 else _vector(p, "a", l - 1, true)
+        zs = _layer_names(p, "z", l)
+        for j, zname in enumerate(zs):
+            b_name = text(sp.Symbol(f"b{l}[{j + 1}]"))
+            hints = [(f"the bias {b_name} is missing", float(W[j] @ a_prev))]
+            if l > 1:
+                z_prev = _vector(p, "z", l - 1, true)
+                hints.append((f"z⁽{_sup(l - 1)}⁾ was used where a⁽{_sup(l - 1)}⁾ = f(z) "
+                              f"belongs", float(W[j] @ z_prev + b[j])))
+            if W.shape[0] == W.shape[1]:
+                hints.append(("the weight matrix is transposed (w⁽ˡ⁾ⱼᵢ is the weight into "
+                              "neuron j from input i)", float(W[:, j] @ a_prev + b[j])))
+            out[zname] = hints
+        act = net.layers[l - 1].act
+        for j, aname in enumerate(_layer_names(p, "a", l)):
+            z = true[zs[j]]
+            hints = [(f"the activation was not applied: that is {text(sp.Symbol(zs[j]))}", z)]
+            if act.name == "sigmoid":
+                hints.append(("the sign in the exponent is wrong: σ(z) = 1/(1 + e^(−z))",
+                              1 - true[aname]))
+            out[aname] = hints
+    ell = true["ell"]
+    out["ell"] = [("log base 10 was used; the loss uses the natural log ln", ell / math.log(10)),
+                  ("the sign is wrong: the loss is −[…]", -ell),
+                  ("a factor 2 is off (the ½, or the mean over outputs?)", 2 * ell),
+                  ("a factor ½ is off (the ½, or the mean over outputs?)", ell / 2)]
+    for l in range(L, 0, -1):
+        names = _layer_names(p, "delta", l)
+        act = net.layers[l - 1].act
+        for j, dname in enumerate(names):
+            d = true[dname]
+            a_name = _layer_names(p, "a", l)[j]
+            a = true[a_name]
+            if l == L:
+                hints = [("the sign is wrong: δ = ∂ℓ/∂z = ŷ − y", -d)]
+                if act.name == "sigmoid" and p.loss == "bce":
+                    hints.append(("σ′(z) = ŷ(1 − ŷ) is multiplied in although BCE∘sigmoid "
+                                  "already cancels it: δ⁽ᴸ⁾ = ŷ − y", d * a * (1 - a)))
+                elif act.grad is not None:
+                    g = float(act.grad(np.array(true[_layer_names(p, "z", l)[j]]),
+                                       np.array(a)))
+                    if g not in (0.0, 1.0):
+                        hints.append((f"the activation's derivative f′(z) = {g:.4g} is "
+                                      "missing", d / g))
+            else:
+                d_next = _vector(p, "delta", l + 1, true)
+                back = float(d_next @ p.params[f"W{l + 1}"][:, j])
+                a_sym, z_sym = text(sp.Symbol(a_name)), text(sp.Symbol(f"z{l}[{j + 1}]"))
+                deriv = {"sigmoid": f"{a_sym}(1 − {a_sym})",
+                         "tanh": f"1 − {a_sym}²"}.get(act.name, "f′(z)")
+                hints = [(f"did you multiply by f′({z_sym}) = {deriv}? Without it: "
+                          f"Σₘ w⁽{_sup(l + 1)}⁾ₘⱼ δ⁽{_sup(l + 1)}⁾ₘ", back),
+                         (f"{a_sym} itself stands where f′({z_sym}) = {deriv} belongs",
+                          back * a),
+                         ("the sign is wrong", -d)]
+                if len(d_next) > 1:
+                    for m in range(len(d_next)):
+                        rest = back - d_next[m] * p.params[f"W{l + 1}"][m, j]
+                        g = d / back if back else 0.0
+                        hints.append((f"the path through neuron {m + 1} of layer {l + 1} is "
+                                      "missing from the sum Σₘ", rest * g))
+            out[dname] = hints
+    return out
+
+
+def _sup(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def _random_points(p: Problem, model: Model, R: int) -> dict[sp.Symbol, np.ndarray]:
+    """Random consistent values of every symbol of one sample: weights ~ N(0, 1), inputs
+    ~ N(0, 1), targets uniform in (0, 1) (a probability vector for cross-entropy), and z, a,
+    ŷ, ℓ, δ computed from them by the engine."""
+    rng = np.random.default_rng(20261128)
+    net = p.network
+    params = {k: rng.normal(0.0, 1.0, (R,) + shape) for k, shape in net.shapes().items()}
+    X = rng.normal(0.0, 1.0, (R, 1, net.inputs))
+    K = net.outputs
+    if p.loss == "cross_entropy":
+        Y = rng.dirichlet(np.ones(K), size=(R, 1))
+    else:
+        Y = rng.uniform(0.05, 0.95, (R, 1, K))
+    fw = engine.forward(net, params, X)
+    bw = engine.backward(net, p.loss, params, fw, Y)
+    ell = engine.sample_losses(net, p.loss, fw, Y)[:, 0]
+    values: dict[sp.Symbol, np.ndarray] = {model.ell: ell}
+    for i, x in enumerate(model.x):
+        values[x] = X[:, 0, i]
+    for k, (y, yh) in enumerate(zip(model.y, model.yhat)):
+        values[y] = Y[:, 0, k]
+        values[yh] = fw.output[:, 0, k]
+    for l in range(1, model.L + 1):
+        for j in range(net.sizes[l]):
+            values[model.z[l][j]] = fw.zs[l - 1][:, 0, j]
+            values[model.a[l][j]] = fw.activations[l][:, 0, j]
+            values[model.delta[l][j]] = bw.deltas[l - 1][:, 0, j]
+            values[model.b[l][j]] = params[f"b{l}"][:, j]
+            for i, w in enumerate(model.W[l][j]):
+                values[w] = params[f"W{l}"][:, j, i]
+    return values

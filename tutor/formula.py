@@ -1,0 +1,334 @@
+"""Reading a student's formula safely into a SymPy expression over the problem's symbols.
+
+The text is never given to ``eval``, ``sympify``, ``parse_expr`` or ``lambdify``. It is
+tokenized here against a small grammar (numbers, names of the problem's symbols, + − × / ^,
+parentheses, calls of a few functions); the tokens are joined into a normalised expression in
+which every name is replaced by a placeholder; Python's ``ast`` parses that, and only a
+whitelist of node types is turned into SymPy objects, built directly. Everything is bounded:
+the length of the text, the nesting depth, the size of numbers and of exponents.
+
+Accepted spellings, so that what ``tutor derive`` prints can be typed back:
+    W1[2,1], w1[2,1], w⁽¹⁾₂₁    b1[2], b⁽¹⁾₂    z1[2], z⁽¹⁾₂    a1[2], a⁽¹⁾₂    delta1[2], δ⁽¹⁾₂
+    x1, x₁    y, y1    yhat, ŷ, yhat2, ŷ₂    ell, ℓ    e (Euler's number)
+    sigma(z), σ(z), sigmoid(z), exp, log, ln, tanh, relu, step(z) (relu's derivative),
+    σ'(z), tanh'(z), relu'(z)
+    ^ or ** for powers, · × * for products, − or - for minus, and implicit products: 2a,
+    a(1 − a), (ŷ − y)x₁, 2 a.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .activations import relu, sigma
+
+MAX_LENGTH = 1000      # characters
+MAX_DEPTH = 40         # nested parentheses
+MAX_TOKENS = 400
+MAX_EXPONENT = 16      # |n| in x^n
+MAX_DIGITS = 30        # in one number
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be read; ``position`` is the 0-based offset in the text."""
+
+    def __init__(self, message: str, text: str = "", position: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.text = text
+        self.position = position
+
+    def caret(self) -> str:
+        """The formula and a caret under the offending position (two lines), or ''."""
+        if self.position is None or not self.text or len(self.text) > 200:
+            return ""
+        shown = self.text.replace("\n", " ").replace("\t", " ")
+        return f"{shown}\n{' ' * self.position}^"
+
+
+_SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>(?:[A-Za-z_]|[σŷδℓ])(?:[A-Za-z0-9_]|ŷ)*
+        (?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾)?
+        [₀₁₂₃₄₅₆₇₈₉,]*
+        (?:\[\s*\d+\s*(?:,\s*\d+\s*)?\])?
+        [′']?)
+  | (?P<power>\*\*|\^)
+  | (?P<super>[²³])
+  | (?P<op>[-+*/()·×⋅−∙])
+""", re.VERBOSE)
+
+_OPS = {"·": "*", "×": "*", "⋅": "*", "∙": "*", "−": "-"}
+
+# name → (python name in the normalised text, SymPy callable)
+_FUNCTIONS = {
+    "exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh,
+    "sigma": sigma, "σ": sigma, "sigmoid": sigma,
+    "relu": relu, "step": lambda z: sp.Heaviside(z, 0), "heaviside": lambda z: sp.Heaviside(z, 0),
+    "sigma'": lambda z: sigma(z) * (1 - sigma(z)), "σ'": lambda z: sigma(z) * (1 - sigma(z)),
+    "sigmoid'": lambda z: sigma(z) * (1 - sigma(z)),
+    "tanh'": lambda z: 1 - sp.tanh(z) ** 2,
+    "relu'": lambda z: sp.Heaviside(z, 0),
+}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The names a formula may use: canonical name → SymPy symbol. ``aliases`` maps other
+    canonical names to canonical ones (a2[1] → yhat when layer 2 is the output)."""
+
+    symbols: dict[str, sp.Symbol]
+    aliases: dict[str, str]
+
+    @classmethod
+    def of_model(cls, model) -> "Vocabulary":
+        symbols: dict[str, sp.Symbol] = {}
+        aliases: dict[str, str] = {}
+        for s in model.x + model.y + model.yhat + [model.ell]:
+            symbols[s.name] = s
+        for l in range(1, model.L + 1):
+            for row in model.W[l]:
+                for w in row:
+                    symbols[w.name] = w
+            for group in (model.b[l], model.z[l], model.delta[l]):
+                for s in group:
+                    symbols[s.name] = s
+            for j, a in enumerate(model.a[l], start=1):
+                symbols[a.name] = a
+                if l == model.L:
+                    aliases[f"a{l}[{j}]"] = a.name
+        for i, x in enumerate(model.x, start=1):
+            aliases[f"a0[{i}]"] = x.name
+        if len(model.yhat) == 1:
+            aliases["yhat1"] = "yhat"
+            aliases["y1"] = "y"
+        return cls(symbols, aliases)
+
+    def known(self) -> list[str]:
+        return list(self.symbols) + list(self.aliases) + [n for n in _FUNCTIONS
+                                                          if "'" not in n]
+
+    def resolve(self, canonical: str) -> sp.Symbol | None:
+        canonical = self.aliases.get(canonical, canonical)
+        return self.symbols.get(canonical)
+
+
+def canonical_name(raw: str) -> str:
+    """The ASCII name of a spelling: w⁽¹⁾₂₁ → W1[2,1], ŷ₂ → yhat2, δ⁽²⁾₁ → delta2[1]."""
+    s = raw.replace("′", "'")
+    m = re.fullmatch(r"(?P<base>[A-Za-zσŷδℓ_][A-Za-z0-9_ŷ]*?)⁽(?P<l>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾"
+                     r"(?P<sub>[₀₁₂₃₄₅₆₇₈₉,]*)", s)
+    if m:
+        base, layer = m["base"], m["l"].translate(_SUP)
+        sub = m["sub"].translate(_SUB)
+        if "," in sub:
+            idx = [p for p in sub.split(",") if p]
+        elif base.lower() == "w" and len(sub) == 2:
+            idx = [sub[0], sub[1]]
+        else:
+            idx = [sub] if sub else []
+        s = f"{base}{layer}[{','.join(idx)}]"
+    else:
+        s = s.translate(_SUB)
+    s = re.sub(r"\s+", "", s)
+    head = re.match(r"[A-Za-zσŷδℓ_]+", s)
+    if head:
+        base = head.group(0)
+        rest = s[len(base):]
+        base = {"ŷ": "yhat", "y_hat": "yhat", "δ": "delta", "ℓ": "ell", "w": "W"}.get(base, base)
+        s = base + rest
+    return s
+
+
+def _closest(name: str, vocab: Vocabulary) -> str:
+    near = difflib.get_close_matches(name, vocab.known(), n=1, cutoff=0.5)
+    return f" (did you mean '{near[0]}'?)" if near else ""
+
+
+def tokenize(text: str) -> list[tuple[str, str, int]]:
+    """(kind, text, position) for each token; kinds: number, name, power, super, op."""
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"the formula is too long ({len(text)} characters; at most "
+                           f"{MAX_LENGTH})", "", None)
+    tokens = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise FormulaError(f"unexpected character {text[pos]!r}", text, pos)
+        kind = m.lastgroup
+        if kind != "space":
+            tokens.append((kind, m.group(0), pos))
+            if len(tokens) > MAX_TOKENS:
+                raise FormulaError(f"the formula is too long (more than {MAX_TOKENS} "
+                                   "symbols)", text, pos)
+        pos = m.end()
+    if not tokens:
+        raise FormulaError("the formula is empty", text, 0)
+    return tokens
+
+
+def parse(text: str, vocab: Vocabulary) -> sp.Expr:
+    """The SymPy expression of ``text``; FormulaError (with a position) for anything else."""
+    if not isinstance(text, str):
+        raise FormulaError("a formula must be text")
+    tokens = tokenize(text)
+    pieces: list[str] = []      # the normalised Python source
+    origin: list[int] = []      # for each character of it, the position in ``text``
+    names: dict[str, object] = {}
+    depth = 0
+    prev_kind = None            # 'operand', 'function', 'open', 'operator'
+
+    def emit(s: str, at: int):
+        pieces.append(s)
+        origin.extend([at] * len(s))
+
+    for kind, tok, pos in tokens:
+        if kind == "name":
+            raw = tok.replace("′", "'")
+            lowered = raw if raw in _FUNCTIONS else raw.lower() if raw.lower() in _FUNCTIONS \
+                else None
+            is_function = lowered is not None
+            if prev_kind in ("operand",):
+                emit("*", pos)  # implicit product: 2a, (ŷ − y)x₁, a b
+            if is_function:
+                key = f"_f{len(names)}"
+                names[key] = _FUNCTIONS[lowered]
+                emit(key, pos)
+                prev_kind = "function"
+                continue
+            if raw == "e":
+                key = f"_s{len(names)}"
+                names[key] = sp.E
+                emit(key, pos)
+                prev_kind = "operand"
+                continue
+            if raw.endswith("'"):
+                raise FormulaError(f"unknown function {raw[:-1]!r}; derivatives can be "
+                                   "written σ'(z), tanh'(z), relu'(z)", text, pos)
+            canonical = canonical_name(raw)
+            symbol = vocab.resolve(canonical)
+            if symbol is None:
+                raise FormulaError(f"unknown symbol {tok!r}{_closest(canonical, vocab)}",
+                                   text, pos)
+            key = f"_s{len(names)}"
+            names[key] = symbol
+            emit(key, pos)
+            prev_kind = "operand"
+        elif kind == "number":
+            mantissa = re.split(r"[eE]", tok)
+            if len(mantissa[0]) > MAX_DIGITS or (len(mantissa) > 1 and
+                                                 abs(int(mantissa[1])) > MAX_DIGITS):
+                raise FormulaError(f"the number {tok[:20]!r} is too large", text, pos)
+            if prev_kind == "operand":
+                emit("*", pos)
+            key = f"_s{len(names)}"
+            names[key] = sp.Rational(tok) if ("e" not in tok.lower()) else \
+                sp.Rational(mantissa[0]) * sp.Integer(10) ** int(mantissa[1])
+            emit(key, pos)
+            prev_kind = "operand"
+        elif kind == "power":
+            emit("**", pos)
+            prev_kind = "operator"
+        elif kind == "super":
+            emit("**" + tok.translate(_SUP), pos)
+            prev_kind = "operand"
+        else:
+            op = _OPS.get(tok, tok)
+            if op == "(":
+                if prev_kind == "operand":
+                    emit("*", pos)  # a(1 − a)
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise FormulaError(f"too deeply nested (more than {MAX_DEPTH} levels of "
+                                       "parentheses)", text, pos)
+                emit("(", pos)
+                prev_kind = "open"
+            elif op == ")":
+                depth -= 1
+                if depth < 0:
+                    raise FormulaError("unmatched ')'", text, pos)
+                emit(")", pos)
+                prev_kind = "operand"
+            else:
+                emit(op, pos)
+                prev_kind = "operator"
+    if depth > 0:
+        raise FormulaError("unmatched '('", text, len(text))
+    source = "".join(pieces)
+
+    def where(col: int | None) -> int | None:
+        if col is None or not origin:
+            return None
+        return origin[min(max(col, 0), len(origin) - 1)]
+
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as e:
+        col = (e.offset or 1) - 1
+        raise FormulaError("this is not a formula: check the operators and parentheses "
+                           "here", text, where(col)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise FormulaError("the formula is too deeply nested", text, None) from None
+    try:
+        return _Builder(names, text, where).build(tree.body)
+    except RecursionError:
+        raise FormulaError("the formula is too deeply nested", text, None) from None
+
+
+class _Builder:
+    """Turns the whitelisted ``ast`` nodes into SymPy, refusing everything else."""
+
+    def __init__(self, names, text, where):
+        self.names, self.text, self.where = names, text, where
+
+    def fail(self, message, node):
+        raise FormulaError(message, self.text, self.where(getattr(node, "col_offset", None)))
+
+    def build(self, node) -> sp.Expr:
+        if isinstance(node, ast.Name):
+            value = self.names.get(node.id)
+            if value is None or callable(value) and not isinstance(value, sp.Basic):
+                self.fail("a function needs an argument in parentheses", node)
+            return value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = self.build(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp):
+            left, right = self.build(node.left), self.build(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right
+            if isinstance(node.op, ast.Sub):
+                return left - right
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            if isinstance(node.op, ast.Div):
+                if right == 0:
+                    self.fail("division by zero", node)
+                return left / right
+            if isinstance(node.op, ast.Pow):
+                if left == sp.E:
+                    return sp.exp(right)
+                if not right.is_Number or abs(right) > MAX_EXPONENT:
+                    self.fail(f"exponents must be numbers of at most {MAX_EXPONENT} "
+                              "(write exp(…) for e to a power)", node)
+                if left == 0 and right < 0:
+                    self.fail("division by zero", node)
+                return left ** right
+            self.fail("only + − × / and ^ are allowed", node)
+        if isinstance(node, ast.Call):
+            f = self.names.get(node.func.id) if isinstance(node.func, ast.Name) else None
+            if f is None or isinstance(f, sp.Basic) or node.keywords or len(node.args) != 1:
+                self.fail("only the functions exp, log, σ, tanh, relu and step, each of one "
+                          "argument, can be called", node)
+            return f(self.build(node.args[0]))
+        self.fail("not allowed in a formula", node)
