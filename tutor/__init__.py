@@ -12,8 +12,8 @@ Imports are lazy so that ``tutor --help`` stays fast.
 
 __version__ = "0.1.0"
 
-__all__ = ["load_problem", "parse_problem", "derive", "train", "Problem", "Derivation",
-           "ProblemError"]
+__all__ = ["load_problem", "parse_problem", "derive", "train", "check", "load_answers",
+           "Problem", "Derivation", "ProblemError"]
 
 
 def __getattr__(name):
@@ -26,6 +26,12 @@ def __getattr__(name):
     if name == "train":
         from .training import train
         return train
+    if name == "check":
+        from .checking import check
+        return check
+    if name == "load_answers":
+        from .answers import load_answers
+        return load_answers
     if name == "Derivation":
         from .steps import Derivation
         return Derivation

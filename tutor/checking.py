@@ -36,7 +36,8 @@ ROUNDED_DIGITS = 3
 MISTAKE_DIGITS = 2
 POINTS = 32             # random points for formula equivalence
 FORMULA_RTOL = 1e-8     # agreement at each point
-EXACT_MAX_OPS = 40      # exact SymPy comparison only for expressions this small
+EXACT_MAX_OPS = 40      # exact SymPy comparison only for expressions this small,
+EXACT_MAX_TERMS = 400   # whose expansion has at most this many terms
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,8 @@ class _Grader:
     def _how(self, given: sp.Expr, want: sp.Expr) -> str:
         """'exactly' when SymPy proves the two equal after writing every activation a as
         f(z); else the numeric evidence. Only tried on small expressions, so it stays fast."""
-        if sp.count_ops(given) <= EXACT_MAX_OPS and sp.count_ops(want) <= EXACT_MAX_OPS:
+        if (sp.count_ops(given) <= EXACT_MAX_OPS and sp.count_ops(want) <= EXACT_MAX_OPS
+                and _expanded_terms(given) + _expanded_terms(want) <= EXACT_MAX_TERMS):
             subs = {}
             for l in range(1, self.model.L + 1):
                 act = self.model.act(l)
@@ -334,6 +336,23 @@ def check(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = 
     """Grade ``answers`` against ``problem`` at its weights."""
     grader = _Grader(problem, answers, rtol, atol)
     return Report(problem, answers, rtol, atol, grader.run())
+
+
+def _expanded_terms(e: sp.Expr) -> int:
+    """An upper bound on the number of terms of ``expand(e)``, computed without expanding:
+    (a + b)¹⁶ is refused before SymPy spends minutes on it."""
+    if e.is_Add:
+        return sum(_expanded_terms(t) for t in e.args)
+    if e.is_Mul:
+        n = 1
+        for t in e.args:
+            n *= _expanded_terms(t)
+            if n > 10**6:
+                break
+        return n
+    if e.is_Pow and e.exp.is_Integer and e.exp > 0:
+        return min(_expanded_terms(e.base) ** int(e.exp), 10**7)
+    return 1
 
 
 # -------------------------------------------------------------------------------------------
