@@ -171,8 +171,8 @@ def test_updated_weights_mistake(xor):
 def test_values_first_wrong_and_follow_through(xor):
     # Sample 3: the student's a⁽¹⁾₂ is wrong (the activation not applied); their δ⁽¹⁾₂ is
     # computed correctly from that wrong a: credit for the method.
-    from tutor.checking import _sample_values
-    true = _sample_values(xor, 2)
+    from tutor.checking import sample_values
+    true = sample_values(xor, 2)
     a_wrong = true["z1[2]"]
     delta_from_theirs = true["delta2[1]"] * xor.params["W2"][0, 1] * a_wrong * (1 - a_wrong)
     report = grade(xor, {"sample": 3, "values": {
@@ -188,8 +188,8 @@ def test_values_first_wrong_and_follow_through(xor):
 
 
 def test_delta_without_the_derivative(xor):
-    from tutor.checking import _sample_values
-    true = _sample_values(xor, 0)
+    from tutor.checking import sample_values
+    true = sample_values(xor, 0)
     back = true["delta2[1]"] * xor.params["W2"][0, 1]
     r = one(xor, {"values": {"delta1[2]": round(float(back), 5)}})
     assert not r.ok and "did you multiply by f′(z⁽¹⁾₂) = a⁽¹⁾₂(1 − a⁽¹⁾₂)?" in r.diagnosis.lower()

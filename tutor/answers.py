@@ -52,6 +52,8 @@ class Answers:
     sample: int
     decimals: int | None
     answers: tuple[Answer, ...]
+    variant: int | None = None   # a worksheet variant, graded at its weights
+    seed: int | None = None
 
 
 def quantities(problem: Problem) -> list[str]:
@@ -158,7 +160,10 @@ def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answe
     if not answers:
         raise ProblemError("no answers: expected gradients, sample_gradients, formulas or "
                            "values", file=file)
-    return Answers(file=file, sample=sample, decimals=decimals, answers=tuple(answers))
+    variant = v.integer(doc["variant"], "variant", 1, 10**6) if "variant" in doc else None
+    seed = v.integer(doc["seed"], "seed", 0, 2**63 - 1) if "seed" in doc else None
+    return Answers(file=file, sample=sample, decimals=decimals, answers=tuple(answers),
+                   variant=variant, seed=seed)
 
 
 def written_precision(text: str) -> tuple[int, float] | None:

@@ -288,7 +288,7 @@ class _Grader:
         the student's own earlier values give."""
         order = {q: k for k, q in enumerate(quantities(self.p))}
         items = sorted(items, key=lambda a: order[a.name])
-        true, student = _sample_values(self.p, self.sample - 1), {}
+        true, student = sample_values(self.p, self.sample - 1), {}
         for a in items:
             student[a.name] = a.number
         follow = _follow_through(self.p, self.sample - 1, true, student)
@@ -359,7 +359,7 @@ def _expanded_terms(e: sp.Expr) -> int:
 # Values of one sample, and what the student's own values give
 
 
-def _sample_values(p: Problem, k: int) -> dict[str, float]:
+def sample_values(p: Problem, k: int) -> dict[str, float]:
     """Every quantity of sample k (0-based) by its name, from the engine."""
     L, fw, bw = engine.loss_and_gradients(p)
     names = quantities(p)

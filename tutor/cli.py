@@ -134,8 +134,13 @@ def derive(problem, params, sample, fmt, fragment, color, output):
               help="Relative tolerance for numbers.")
 @click.option("--atol", type=click.FloatRange(min=0, max=1e3), default=1e-8,
               show_default=True, help="Absolute tolerance for numbers.")
+@click.option("--variant", type=click.IntRange(min=1), metavar="K",
+              help="Grade against variant K of a worksheet (default: the answers file's "
+                   "variant, else the problem's own weights).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
+              help="The worksheet seed of --variant (default: the answers file's seed).")
 @_output_option
-def check(problem, answers, fmt, rtol, atol, output):
+def check(problem, answers, fmt, rtol, atol, variant, seed, output):
     """Check hand-computed answers to PROBLEM and name the mistakes.
 
     ANSWERS is a YAML file of numeric gradients (of the batch loss, or of one sample's loss),
@@ -160,12 +165,74 @@ def check(problem, answers, fmt, rtol, atol, output):
     try:
         prob = load_problem(problem)
         ans = load_answers(answers, prob)
+        variant = variant if variant is not None else ans.variant
+        seed = seed if seed is not None else ans.seed
+        if (variant is None) != (seed is None):
+            raise click.UsageError("--variant and --seed go together (a variant is only "
+                                   "defined with its worksheet's seed)")
+        if variant is not None:
+            from .variants import variant_problem
+            prob = variant_problem(prob, seed, variant)
         report = run_check(prob, ans, rtol=rtol, atol=atol)
     except TutorError as e:
         raise user_error(e) from None
     rendered = checkreport.text(report) if fmt == "text" else checkreport.as_json(report)
     write_output(rendered, output)
     sys.exit(report.return_code)
+
+
+@main.command()
+@click.argument("problem", type=_problem_path())
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
+              required=True, metavar="DIR",
+              help="Directory for worksheet.tex, solutions.tex and keys/ (created if need "
+                   "be; other files in it are left alone).")
+@click.option("-n", "--variants", type=click.IntRange(min=1, max=500), default=1,
+              show_default=True, help="Number of variants (one per student).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
+              show_default=True, help="Seed of the variants: the same seed, the same sheets.")
+@click.option("-p", "--params", metavar="NAMES",
+              help="Parameters to ask about, e.g. 'W2[1,1],W1[2,1],b1[3]'. Default: one "
+                   "output weight, one hidden weight, one bias.")
+@click.option("--decimals", type=click.IntRange(min=1, max=8), default=4, show_default=True,
+              help="Decimals to round to, stated on the sheets and used by the keys.")
+@click.option("--pdf", is_flag=True, help="Also compile both documents with pdflatex.")
+def worksheet(problem, out, variants, seed, params, decimals, pdf):
+    """Write randomized worksheets on PROBLEM, their solutions and answer keys.
+
+    Each variant has its own weights, drawn reproducibly from (seed, variant) on a grid of
+    one-decimal values, and asks for the forward pass of one sample, the chain-rule
+    factorization and values of the chosen gradients, one update step, the delta form of a
+    layer, and (with several outputs) a sum over paths. The solutions are the full verified
+    derivations, with a loss curve of training the variant; keys/variant-K.yaml grades a
+    student's answers with `tutor check PROBLEM ANSWERS --variant K --seed S`.
+
+    \b
+    Examples:
+      tutor worksheet problems/xor.yaml -o sheets --variants 30 --pdf
+      tutor worksheet problems/textbook-2-2-2.yaml -o sheets -p 'W1[1,1],W2[2,1]'
+    """
+    from .derivation import resolve_params
+    from .problem import load_problem
+    from .variants import default_params
+    from .worksheet import build_variant, write
+
+    try:
+        prob = load_problem(problem)
+        bar = Progress(variants, "variants")
+        built = []
+        refs = resolve_params(prob, [params] if params else default_params(prob))
+        for k in range(1, variants + 1):
+            built.append(build_variant(prob, seed, k, refs))
+            bar.update(k)
+        bar.close()
+        written = write(prob, out, built, decimals, pdf)
+    except TutorError as e:
+        raise user_error(e) from None
+    click.echo(f"Wrote {len(built)} variant{'s' if len(built) != 1 else ''} of "
+               f"{prob.name!r} to {out}/: " + ", ".join(
+                   str(p.relative_to(out)) for p in written if p.parent == out)
+               + f", and {len(built)} answer keys in keys/.")
 
 
 class Progress:

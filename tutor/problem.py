@@ -205,9 +205,9 @@ class Problem:
         return float(self.params[ref.array][ref.index])
 
     def with_params(self, params: Mapping[str, np.ndarray]) -> "Problem":
-        """The same problem at other parameter values."""
+        """The same problem at other parameter values (explicit ones: no longer from a seed)."""
         import dataclasses
-        return dataclasses.replace(self, params=_frozen_params(params))
+        return dataclasses.replace(self, params=_frozen_params(params), seed=None)
 
 
 def _frozen_params(params: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -1,0 +1,251 @@
+"""LaTeX of worksheets and their solutions: one document each, every variant on new pages.
+
+Every piece of text from the problem file goes through ``escape``; the mathematics is tutor's
+own. The solutions use the derivation's LaTeX printer for the step-by-step part.
+"""
+
+from __future__ import annotations
+
+from ..losses import LOSSES
+from ..answers import quantities
+from .latexdoc import escape
+from .names import latex_name
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[T1]{fontenc}
+\usepackage{amsmath,amssymb}
+\usepackage[margin=2cm]{geometry}
+\usepackage{tikz}
+\usepackage{pgfplots}
+\pgfplotsset{compat=1.16}
+\usepackage{array}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{4pt}
+\renewcommand{\arraystretch}{1.35}
+\begin{document}
+"""
+
+POINTS = {"forward": 1, "gradient": 3, "update": 1, "delta": 4, "paths": 4}
+
+
+def _n(x: float, d: int) -> str:
+    s = f"{x:.{d}f}"
+    if float(s) == 0:
+        s = s.lstrip("-")
+    return s.replace("-", "-")
+
+
+def _sym(name: str) -> str:
+    """The LaTeX of a quantity or parameter name (``a1[2]`` → a^{(1)}_{2}, yhat → \\hat{y})."""
+    return latex_name(name)
+
+
+def _matrix(a, d: int) -> str:
+    rows = a if a.ndim == 2 else a[:, None]
+    body = r" \\ ".join(" & ".join(_n(x, 1) for x in row) for row in rows)
+    return r"\begin{pmatrix}" + body + r"\end{pmatrix}"
+
+
+def _header(v, kind: str, decimals: int) -> list[str]:
+    p = v.problem
+    title = escape(p.name)
+    out = [rf"\section*{{{title} --- {kind}, variant {v.number}}}",
+           rf"\textbf{{Variant {v.number}}} \hfill seed {v.seed} \hfill "
+           + (r"Name: \rule{6cm}{0.4pt}" if kind == "worksheet" else "Solutions") + r"\par"]
+    if p.description:
+        out.append(escape(p.description) + r"\par")
+    layers = ", ".join(f"{layer.units} {escape(layer.activation.replace('_', ' '))}"
+                       for layer in p.network.layers)
+    out.append(rf"Network: {p.network.inputs} inputs, then layers of {layers} neurons. "
+               rf"Loss: {escape(LOSSES[p.loss].title)} $\ell$ of one sample. "
+               rf"Learning rate $\eta = {p.training.lr:g}$. "
+               rf"\textbf{{Round every result to {decimals} decimals.}}\par")
+    return out
+
+
+def _values_block(v) -> str:
+    p = v.problem
+    parts = []
+    for l in range(1, len(p.network.layers) + 1):
+        parts.append(rf"W^{{({l})}} = {_matrix(p.params[f'W{l}'], 1)},\quad "
+                     rf"b^{{({l})}} = {_matrix(p.params[f'b{l}'], 1)}")
+    k = v.sample - 1
+    xs = ", ".join(f"{x:g}" for x in p.inputs[k])
+    ys = ", ".join(f"{y:g}" for y in p.targets[k])
+    return (r"\[" + r",\qquad ".join(parts) + r"\]" + "\n"
+            + rf"Sample {v.sample}: $x = ({xs})$, $y = ({ys})$.\par")
+
+
+def network_diagram(v) -> str:
+    """TikZ: inputs, neurons and outputs, each edge labelled with its weight, each neuron
+    with its bias."""
+    p = v.problem
+    sizes = p.network.sizes
+    L = len(sizes) - 1
+    dx, dy = 3.6, 1.5
+    out = [r"\begin{center}\begin{tikzpicture}[neuron/.style={circle, draw, thick, "
+           r"minimum size=9mm, inner sep=0pt}, w/.style={fill=white, inner sep=1pt, "
+           r"font=\scriptsize}]"]
+    for l, n in enumerate(sizes):
+        for j in range(n):
+            y = (n - 1) / 2 * dy - j * dy
+            if l == 0:
+                label = rf"$x_{{{j + 1}}}$"
+            elif l == L:
+                label = r"$\hat{y}$" if n == 1 else rf"$\hat{{y}}_{{{j + 1}}}$"
+            else:
+                label = rf"$a^{{({l})}}_{{{j + 1}}}$"
+            out.append(rf"\node[neuron] (n{l}-{j}) at ({l * dx:.2f},{y:.2f}) {{{label}}};")
+            if l > 0:
+                b = p.params[f"b{l}"][j]
+                out.append(rf"\node[font=\scriptsize] at ({l * dx:.2f},{y - 0.62:.2f}) "
+                           rf"{{$b={b:g}$}};")
+    for l in range(1, L + 1):
+        W = p.params[f"W{l}"]
+        for j in range(sizes[l]):
+            for i in range(sizes[l - 1]):
+                pos = 0.22 + 0.18 * ((i + j) % 3)
+                out.append(rf"\draw[->] (n{l - 1}-{i}) -- node[w, pos={pos:.2f}] "
+                           rf"{{${W[j, i]:g}$}} (n{l}-{j});")
+    out.append(r"\end{tikzpicture}\end{center}")
+    return "\n".join(out)
+
+
+def _forward_rows(v) -> list[str]:
+    return [q for q in quantities(v.problem) if not q.startswith("delta")]
+
+
+def _table(v, names: list[str], decimals: int, filled: bool) -> str:
+    rows = []
+    for q in names:
+        cell = _n(v.values[q], decimals) if filled else r"\rule{3cm}{0.4pt}"
+        rows.append(rf"${_sym(q)}$ & {cell} \\")
+    return (r"\begin{center}\begin{tabular}{>{\centering\arraybackslash}p{2.2cm}"
+            r">{\centering\arraybackslash}p{4cm}}" + "\n"
+            + r"quantity & value \\ \hline" + "\n" + "\n".join(rows)
+            + "\n" + r"\end{tabular}\end{center}")
+
+
+def _exercises(v, decimals: int, solved: bool) -> list[str]:
+    from . import latex as derivation_latex
+    p = v.problem
+    L = len(p.network.layers)
+    gs = v.derivation.gradients
+    out = []
+    fw = _forward_rows(v)
+    out.append(rf"\subsection*{{1. Forward pass ({POINTS['forward'] * len(fw)} points)}}")
+    out.append(rf"Compute every pre-activation, activation, the output and the loss "
+               rf"$\ell$ for sample {v.sample}.")
+    out.append(_table(v, fw, decimals, solved))
+
+    pts = POINTS["gradient"] * len(gs)
+    out.append(rf"\subsection*{{2. Chain rule ({pts} points)}}")
+    names = ", ".join(rf"$\partial \ell / \partial {_sym(g.param.name)}$" for g in gs)
+    out.append(rf"Write {names} as products of local derivatives along every path from the "
+               rf"parameter to the loss, then compute their values for sample {v.sample}.")
+    if solved:
+        out.append(derivation_latex(v.derivation, fragment=True))
+        out.append(r"\textbf{Values for sample " + str(v.sample) + r":} "
+                   + ", ".join(rf"$\partial \ell / \partial {_sym(g.param.name)} = "
+                               rf"{_n(g.numbers.sample_gradient, decimals)}$" for g in gs)
+                   + r".\par")
+    else:
+        out += [rf"${_sym_partial(g)} = $\par\vspace{{2.2cm}}" for g in gs]
+
+    pts = POINTS["update"] * len(gs)
+    out.append(rf"\subsection*{{3. One gradient-descent step ({pts} points)}}")
+    out.append(rf"Update these parameters once with the gradient of sample {v.sample}'s "
+               rf"loss: $p \leftarrow p - \eta\, \partial \ell / \partial p$, $\eta = "
+               rf"{p.training.lr:g}$.")
+    rows = []
+    dots = r"\dots"
+    for name, old, grad, new in v.updates:
+        cell = _n(new, decimals) if solved else r"\rule{3cm}{0.4pt}"
+        g = _n(grad, decimals) if solved else dots
+        rows.append(rf"${_sym(name)}$ & ${old:g} - {p.training.lr:g} \cdot ({g})$ & {cell} \\")
+    out.append(r"\begin{center}\begin{tabular}{ccc}parameter & update & new value \\ \hline"
+               + "\n" + "\n".join(rows) + "\n" + r"\end{tabular}\end{center}")
+
+    layer = 1 if L > 1 else L
+    deltas = [f"delta{layer}[{j}]" for j in range(1, p.network.sizes[layer] + 1)]
+    out.append(rf"\subsection*{{4. Delta form of layer {layer} ({POINTS['delta']} points)}}")
+    out.append(rf"Compute the vector $\delta^{{({layer})}} = \partial \ell / \partial "
+               rf"z^{{({layer})}}$"
+               + (rf" from $\delta^{{({layer + 1})}}$ by $\delta^{{({layer})}} = "
+                  rf"(W^{{({layer + 1})\top}} \delta^{{({layer + 1})}}) \odot "
+                  rf"f'(z^{{({layer})}})$" if layer < L else "")
+               + rf", and the gradient $\partial \ell / \partial W^{{({layer})}} = "
+               rf"\delta^{{({layer})}} a^{{({layer - 1})\top}}$ for sample {v.sample}.")
+    if layer < L:
+        out.append(_table(v, [f"delta{L}[{j}]" for j in range(1, p.network.outputs + 1)],
+                          decimals, solved))
+    out.append(_table(v, deltas, decimals, solved))
+    if solved:
+        import numpy as np
+        d = np.array([v.values[q] for q in deltas])
+        a_prev = p.inputs[v.sample - 1] if layer == 1 else np.array(
+            [v.values[f"a{layer - 1}[{i}]"] for i in range(1, p.network.sizes[layer - 1] + 1)])
+        grad = np.outer(d, a_prev)
+        body = r" \\ ".join(" & ".join(_n(x, decimals) for x in row) for row in grad)
+        out.append(rf"\[\frac{{\partial \ell}}{{\partial W^{{({layer})}}}} = "
+                   rf"\begin{{pmatrix}}{body}\end{{pmatrix}}\]")
+    if v.multi_path is not None and p.network.outputs > 1:
+        g = next(g for g in gs if g.param.name == v.multi_path)
+        out.append(rf"\subsection*{{5. A sum over paths ({POINTS['paths']} points)}}")
+        out.append(rf"${_sym(g.param.name)}$ reaches the loss along {len(g.paths)} paths. "
+                   r"List them, write the chain-rule term of each, and add the terms.")
+        if solved:
+            terms = " + ".join(rf"\left({' '.join(_factor(f) for f in path.factors)}\right)"
+                               for path in g.paths)
+            out.append(rf"\[{_sym_partial(g)} = {terms} = "
+                       rf"{_n(g.numbers.sample_gradient, decimals)}\]")
+        else:
+            out.append(r"\vspace{3cm}")
+    return out
+
+
+def _factor(f) -> str:
+    return (rf"\frac{{\partial {_sym(f.partial.of.name)}}}"
+            rf"{{\partial {_sym(f.partial.wrt.name)}}}")
+
+
+def _sym_partial(g) -> str:
+    return rf"\frac{{\partial \ell}}{{\partial {_sym(g.param.name)}}}"
+
+
+def _curve(v) -> str:
+    if not v.curve:
+        return ""
+    coords = " ".join(f"({e},{loss:.6g})" for e, loss in v.curve)
+    log = "ymode=log," if min(loss for _, loss in v.curve) > 0 else ""
+    return (r"\subsection*{Training this variant}" + "\n"
+            + rf"Full-batch gradient descent from these weights, $\eta = "
+              rf"{v.problem.training.lr:g}$:" + "\n"
+            + r"\begin{center}\begin{tikzpicture}\begin{axis}[" + log
+            + r"width=14cm, height=5.5cm, xlabel={epoch}, ylabel={loss $L$}, grid=major]"
+            + "\n" + rf"\addplot[blue, thick] coordinates {{{coords}}};" + "\n"
+            + r"\end{axis}\end{tikzpicture}\end{center}")
+
+
+def worksheet_tex(variants, decimals: int) -> str:
+    body = []
+    for v in variants:
+        body += _header(v, "worksheet", decimals)
+        body.append(network_diagram(v))
+        body.append(_values_block(v))
+        body += _exercises(v, decimals, solved=False)
+        body.append(r"\clearpage")
+    return PREAMBLE + "\n".join(body) + "\n\\end{document}\n"
+
+
+def solutions_tex(variants, decimals: int) -> str:
+    body = []
+    for v in variants:
+        body += _header(v, "solutions", decimals)
+        body.append(network_diagram(v))
+        body.append(_values_block(v))
+        body += _exercises(v, decimals, solved=True)
+        body.append(_curve(v))
+        body.append(r"\clearpage")
+    return PREAMBLE + "\n".join(body) + "\n\\end{document}\n"
