@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .answers import quantities
 from .checking import sample_values
 from .derivation import derive, resolve_params
 from .errors import TutorError, VerificationError
@@ -84,7 +85,7 @@ def answer_key(v: Variant, decimals: int, problem_file: str) -> str:
         "decimals": decimals,
         "sample_gradients": {g.param.name: r(g.numbers.sample_gradient)
                              for g in v.derivation.gradients},
-        "values": {k: r(x) for k, x in v.values.items()},
+        "values": {k: r(v.values[k]) for k in quantities(v.problem)},
     }
     head = (f"# Answer key: {_one_line(v.problem.name)}, variant {v.number}, seed {v.seed}.\n"
             f"# Grade a student's answers with:\n"
