@@ -338,3 +338,21 @@ def test_cli_bad_answers_files_exit_2_with_one_line(tmp_path, content, words):
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "problems").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_the_derivations_own_formulas_are_right_in_both_spellings(path):
+    # For every parameter of every shipped problem, what tutor derive prints (in text and in
+    # ASCII) is accepted as the formula, and its numbers as the numbers.
+    problem = load_problem(path)
+    d = derive(problem, sample=1)
+    formulas = {g.param.name: text(g.expression) for g in d.gradients}
+    numbers = {g.param.name: g.numbers.gradient for g in d.gradients}
+    report = grade(problem, {"formulas": formulas, "gradients": numbers})
+    assert report.return_code == 0, [(r.answer.name, r.diagnosis) for r in report.results
+                                     if not r.ok]
+    ascii_formulas = {g.param.name: ascii(g.expression) for g in d.gradients}
+    report = grade(problem, {"formulas": ascii_formulas})
+    assert report.return_code == 0, [(r.answer.name, r.diagnosis) for r in report.results
+                                     if not r.ok]

@@ -11,7 +11,7 @@ Accepted spellings, so that what ``tutor derive`` prints can be typed back:
     W1[2,1], w1[2,1], w⁽¹⁾₂₁    b1[2], b⁽¹⁾₂    z1[2], z⁽¹⁾₂    a1[2], a⁽¹⁾₂    delta1[2], δ⁽¹⁾₂
     x1, x₁    y, y1    yhat, ŷ, yhat2, ŷ₂    ell, ℓ    e (Euler's number)
     sigma(z), σ(z), sigmoid(z), exp, log, ln, tanh, relu, step(z) (relu's derivative),
-    σ'(z), tanh'(z), relu'(z)
+    σ'(z), tanh'(z), relu'(z), H(z) = step(z), (1 if z > 0 else 0.1)
     ^ or ** for powers, · × * for products, − or - for minus, and implicit products: 2a,
     a(1 − a), (ŷ − y)x₁, 2 a.
 """
@@ -64,6 +64,7 @@ _TOKEN = re.compile(r"""
         [′']?)
   | (?P<power>\*\*|\^)
   | (?P<super>[²³])
+  | (?P<compare>>=|<=|>|<)
   | (?P<op>[-+*/()·×⋅−∙])
 """, re.VERBOSE)
 
@@ -74,6 +75,7 @@ _FUNCTIONS = {
     "exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh,
     "sigma": sigma, "σ": sigma, "sigmoid": sigma,
     "relu": relu, "step": lambda z: sp.Heaviside(z, 0), "heaviside": lambda z: sp.Heaviside(z, 0),
+    "H": lambda z: sp.Heaviside(z, 0),
     "sigma'": lambda z: sigma(z) * (1 - sigma(z)), "σ'": lambda z: sigma(z) * (1 - sigma(z)),
     "sigmoid'": lambda z: sigma(z) * (1 - sigma(z)),
     "tanh'": lambda z: 1 - sp.tanh(z) ** 2,
@@ -193,7 +195,11 @@ def parse(text: str, vocab: Vocabulary) -> sp.Expr:
         origin.extend([at] * len(s))
 
     for kind, tok, pos in tokens:
-        if kind == "name":
+        if kind == "name" and tok in ("if", "else"):
+            # (1 if z > 0 else 0.1), as tutor prints a piecewise derivative
+            emit(f" {tok} ", pos)
+            prev_kind = "operator"
+        elif kind == "name":
             raw = tok.replace("′", "'")
             lowered = raw if raw in _FUNCTIONS else raw.lower() if raw.lower() in _FUNCTIONS \
                 else None
@@ -240,8 +246,13 @@ def parse(text: str, vocab: Vocabulary) -> sp.Expr:
             emit("**", pos)
             prev_kind = "operator"
         elif kind == "super":
-            emit("**" + tok.translate(_SUP), pos)
+            key = f"_s{len(names)}"
+            names[key] = sp.Integer(int(tok.translate(_SUP)))
+            emit("**" + key, pos)
             prev_kind = "operand"
+        elif kind == "compare":
+            emit(tok, pos)
+            prev_kind = "operator"
         else:
             op = _OPS.get(tok, tok)
             if op == "(":
@@ -325,6 +336,18 @@ class _Builder:
                     self.fail("division by zero", node)
                 return left ** right
             self.fail("only + − × / and ^ are allowed", node)
+        if isinstance(node, ast.IfExp):
+            test = node.test
+            if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and
+                    isinstance(test.ops[0], (ast.Gt, ast.Lt, ast.GtE, ast.LtE))):
+                self.fail("a condition compares two expressions with > < >= <=", node)
+            lhs, rhs = self.build(test.left), self.build(test.comparators[0])
+            rel = {ast.Gt: sp.StrictGreaterThan, ast.Lt: sp.StrictLessThan,
+                   ast.GtE: sp.GreaterThan, ast.LtE: sp.LessThan}[type(test.ops[0])]
+            cond = rel(lhs, rhs)
+            if cond in (sp.true, sp.false):
+                return self.build(node.body if cond == sp.true else node.orelse)
+            return sp.Piecewise((self.build(node.body), cond), (self.build(node.orelse), True))
         if isinstance(node, ast.Call):
             f = self.names.get(node.func.id) if isinstance(node.func, ast.Name) else None
             if f is None or isinstance(f, sp.Basic) or node.keywords or len(node.args) != 1:

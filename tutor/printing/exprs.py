@@ -191,6 +191,10 @@ class AsciiPrinter(StrPrinter):
             top += "/" + (f"({bottom})" if len(den) > 1 or not den[0].is_Atom else bottom)
         return ("-" if negative else "") + top
 
+    def _print_Piecewise(self, expr):
+        (v1, c1), (v2, _) = expr.args[:2]
+        return f"({self._print(v1)} if {self._print(c1)} else {self._print(v2)})"
+
 
 class TexPrinter(LatexPrinter):
     """LaTeX (amsmath) in tutor's notation: w^{(1)}_{21}, \\sigma(z), \\hat{y}."""
