@@ -105,7 +105,10 @@ def network_diagram(v) -> str:
         W = p.params[f"W{l}"]
         for j in range(sizes[l]):
             for i in range(sizes[l - 1]):
-                pos = 0.22 + 0.18 * ((i + j) % 3)
+                # Labels of one source's edges sit at one distance, where its edges fan
+                # out; the next source's further along, away from the crossings.
+                fan_in = sizes[l - 1]
+                pos = 0.25 + 0.45 * i / (fan_in - 1) if fan_in > 1 else 0.45
                 out.append(rf"\draw[->] (n{l - 1}-{i}) -- node[w, pos={pos:.2f}] "
                            rf"{{${W[j, i]:g}$}} (n{l}-{j});")
     out.append(r"\end{tikzpicture}\end{center}")
