@@ -356,3 +356,15 @@ def test_the_derivations_own_formulas_are_right_in_both_spellings(path):
     report = grade(problem, {"formulas": ascii_formulas})
     assert report.return_code == 0, [(r.answer.name, r.diagnosis) for r in report.results
                                      if not r.ok]
+
+
+@given(st.lists(st.sampled_from(["x1", "yhat", "y", "a1[2]", "z1[2]", "W2[1,2]", "σ", "log",
+                                 "exp", "(", ")", "+", "-", "*", "/", "^", "0", "1", "2",
+                                 "0.5", "e", "²", "relu'", " if ", " else ", ">", "H"]),
+                min_size=1, max_size=20))
+@settings(max_examples=60, deadline=None)
+def test_grading_fuzzed_formulas_never_crashes(tokens):
+    # log(0), 1/(x1 - x1), 0^-1, (-1)^0.5: whatever a student writes, the answer is graded.
+    problem = load_problem(XOR)
+    r = one(problem, {"formulas": {"W1[2,1]": "".join(tokens)}})
+    assert isinstance(r.ok, bool)

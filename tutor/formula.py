@@ -291,9 +291,13 @@ def parse(text: str, vocab: Vocabulary) -> sp.Expr:
     except (RecursionError, MemoryError, ValueError):
         raise FormulaError("the formula is too deeply nested", text, None) from None
     try:
-        return _Builder(names, text, where).build(tree.body)
+        expr = _Builder(names, text, where).build(tree.body)
     except RecursionError:
         raise FormulaError("the formula is too deeply nested", text, None) from None
+    if not isinstance(expr, sp.Basic) or expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise FormulaError("the formula is undefined (a division by 0 or the log of 0?)",
+                           text, None)
+    return expr
 
 
 class _Builder:
