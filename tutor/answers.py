@@ -27,7 +27,8 @@ from pathlib import Path
 
 from .errors import ProblemError
 from .formula import canonical_name
-from .problem import MAX_FILE_BYTES, Problem, _read_yaml, _Validator, parse_param_refs
+from .problem import (Problem, _read_yaml, _Validator, parse_param_refs,
+                      read_text_file)
 
 SECTIONS = ("gradients", "sample_gradients", "formulas", "values")
 MAX_ANSWERS = 500
@@ -92,19 +93,7 @@ def quantity_name(raw: str, problem: Problem) -> str | None:
 
 
 def load_answers(path: str | Path, problem: Problem) -> Answers:
-    path = Path(path)
-    file = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ProblemError(f"cannot read the file: {e.strerror or e}", file=file) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ProblemError(f"the file is {len(data)} bytes; an answers file is at most "
-                           f"{MAX_FILE_BYTES} bytes", file=file)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ProblemError(f"not UTF-8 text (byte {e.start})", file=file) from None
+    text, file = read_text_file(path, "an answers file")
     return parse_answers(text, problem, file)
 
 

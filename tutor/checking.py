@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
@@ -138,9 +139,14 @@ class _Grader:
             self._mistakes[name] = formula_mistakes(self.grad(name), self.model, others)
         return self._mistakes[name]
 
+    @cached_property
+    def forward_values(self):
+        """Every symbol's value for every sample at the problem's weights, computed once."""
+        return self.model.evaluate_forward(self.p.params, self.p.inputs, self.p.targets)
+
     def per_sample_values(self, exprs: list[sp.Expr]) -> list[np.ndarray]:
         """Each expression's value for every sample at the problem's weights: (n,) arrays."""
-        values = self.model.evaluate_forward(self.p.params, self.p.inputs, self.p.targets)
+        values = self.forward_values
         symbols = list(values)
         f = lambdify([symbols], exprs)
         n = self.p.n_samples

@@ -316,7 +316,7 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
     """
     from .printing import trainreport
     from .problem import load_problem
-    from .training import resolve_settings, train as run_train
+    from .training import resolve_settings, run_seeds, train as run_train
 
     try:
         prob = load_problem(problem)
@@ -331,12 +331,8 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
         stream = fmt == "text" and output is None
         bar = Progress(settings.epochs, "epochs")
         if stream:
-            if seeds is not None:
-                start = seed if seed is not None else (prob.seed or 0)
-                shown_seeds = tuple(range(start, start + seeds))
-            else:
-                shown_seeds = (seed if seed is not None else prob.seed,)
-            bar.echo(trainreport.header(prob, settings, shown_seeds, seeds is not None))
+            bar.echo(trainreport.header(prob, settings, run_seeds(prob, seed, seeds),
+                                        seeds is not None))
 
         def progress(done, chunk_losses):
             if stream:

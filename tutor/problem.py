@@ -224,6 +224,12 @@ def _frozen_params(params: Mapping[str, Any]) -> dict[str, np.ndarray]:
 
 def load_problem(path: str | Path) -> Problem:
     """Read and validate a problem file. Raises ProblemError with file, field and line."""
+    text, file = read_text_file(path, "a problem file")
+    return parse_problem(text, file=file)
+
+
+def read_text_file(path: str | Path, what: str) -> tuple[str, str]:
+    """(text, file name) of a small UTF-8 file; ProblemError naming the file otherwise."""
     path = Path(path)
     file = str(path)
     try:
@@ -231,13 +237,12 @@ def load_problem(path: str | Path) -> Problem:
     except OSError as e:
         raise ProblemError(f"cannot read the file: {e.strerror or e}", file=file) from None
     if len(data) > MAX_FILE_BYTES:
-        raise ProblemError(f"the file is {len(data)} bytes; a problem file is at most "
+        raise ProblemError(f"the file is {len(data)} bytes; {what} is at most "
                            f"{MAX_FILE_BYTES} bytes", file=file)
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), file
     except UnicodeDecodeError as e:
         raise ProblemError(f"not UTF-8 text (byte {e.start})", file=file) from None
-    return parse_problem(text, file=file)
 
 
 def parse_problem(text: str, file: str = "<problem>") -> Problem:

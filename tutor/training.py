@@ -78,6 +78,17 @@ def resolve_settings(problem: Problem, epochs: int | None = None, lr: float | No
                     batch_size=t.batch_size, momentum=t.momentum)
 
 
+def run_seeds(problem: Problem, seed: int | None = None, seeds: int | None = None
+              ) -> tuple[int | None, ...]:
+    """The initialisation seed of each copy: S … S+N−1 for a sweep of ``seeds`` (S: ``seed``,
+    else the problem's init.seed, else 0); for one run ``seed``, else the problem's seed, else
+    None (the problem's explicit values)."""
+    if seeds is not None:
+        start = seed if seed is not None else (problem.seed or 0)
+        return tuple(range(start, start + seeds))
+    return (seed if seed is not None else problem.seed,)
+
+
 def initial_params(problem: Problem, seeds: tuple[int | None, ...], sweep: bool
                    ) -> dict[str, np.ndarray]:
     """Fresh copies of the starting values: the problem's own for seed None, else the default
@@ -106,15 +117,8 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
     in a sweep the diverged copies are reported by their verdicts instead.
     """
     settings = resolve_settings(problem, epochs, lr)
-    if seeds is not None:
-        start = seed if seed is not None else (problem.seed or 0)
-        seed_list: tuple[int | None, ...] = tuple(range(start, start + seeds))
-        sweep = True
-    else:
-        seed_list = (seed if seed is not None else problem.seed,)
-        if seed is None and problem.seed is None:
-            seed_list = (None,)
-        sweep = False
+    seed_list = run_seeds(problem, seed, seeds)
+    sweep = seeds is not None
     params = initial_params(problem, seed_list, sweep)
     # The shuffling stream of a copy depends on its seed alone (0 for explicit values).
     shufflers = [np.random.default_rng([1, s or 0]) for s in seed_list]

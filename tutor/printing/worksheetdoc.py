@@ -231,24 +231,22 @@ def _curve(v) -> str:
             + r"\end{axis}\end{tikzpicture}\end{center}")
 
 
-def worksheet_tex(variants, decimals: int) -> str:
+def _document(variants, decimals: int, solved: bool) -> str:
     body = []
     for v in variants:
-        body += _header(v, "worksheet", decimals)
+        body += _header(v, "solutions" if solved else "worksheet", decimals)
         body.append(network_diagram(v))
         body.append(_values_block(v))
-        body += _exercises(v, decimals, solved=False)
+        body += _exercises(v, decimals, solved=solved)
+        if solved:
+            body.append(_curve(v))
         body.append(r"\clearpage")
     return PREAMBLE + "\n".join(body) + "\n\\end{document}\n"
+
+
+def worksheet_tex(variants, decimals: int) -> str:
+    return _document(variants, decimals, solved=False)
 
 
 def solutions_tex(variants, decimals: int) -> str:
-    body = []
-    for v in variants:
-        body += _header(v, "solutions", decimals)
-        body.append(network_diagram(v))
-        body.append(_values_block(v))
-        body += _exercises(v, decimals, solved=True)
-        body.append(_curve(v))
-        body.append(r"\clearpage")
-    return PREAMBLE + "\n".join(body) + "\n\\end{document}\n"
+    return _document(variants, decimals, solved=True)
