@@ -22,6 +22,7 @@ import sympy as sp
 from . import engine
 from .answers import Answer, Answers, quantities, written_precision
 from .derivation import derive
+from .errors import ProblemError
 from .formula import FormulaError, Vocabulary, parse
 from .mistakes import Mistake, formula_mistakes
 from .printing.exprs import text
@@ -342,6 +343,23 @@ def check(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = 
     """Grade ``answers`` against ``problem`` at its weights."""
     grader = _Grader(problem, answers, rtol, atol)
     return Report(problem, answers, rtol, atol, grader.run())
+
+
+def grade(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = ATOL,
+          variant: int | None = None, seed: int | None = None) -> Report:
+    """``check``, at the weights of worksheet variant ``variant`` of ``seed`` when these are
+    given, or named by the answers (a key's ``variant:`` and ``seed:``); else at the problem's
+    own weights."""
+    variant = variant if variant is not None else answers.variant
+    seed = seed if seed is not None else answers.seed
+    if (variant is None) != (seed is None):
+        raise ProblemError("a variant and a seed go together (a variant is only defined with "
+                           "its worksheet's seed)", file=answers.file,
+                           field="seed" if seed is None else "variant")
+    if variant is not None:
+        from .variants import variant_problem
+        problem = variant_problem(problem, seed, variant)
+    return check(problem, answers, rtol=rtol, atol=atol)
 
 
 def _expanded_terms(e: sp.Expr) -> int:

@@ -158,22 +158,17 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, output):
       tutor check problems/xor.yaml answers.yaml --format json -o grade.json
     """
     from .answers import load_answers
-    from .checking import check as run_check
+    from .checking import grade
     from .printing import checkreport
     from .problem import load_problem
 
+    if (variant is None) != (seed is None):
+        raise click.UsageError("--variant and --seed go together (a variant is only defined "
+                               "with its worksheet's seed)")
     try:
         prob = load_problem(problem)
         ans = load_answers(answers, prob)
-        variant = variant if variant is not None else ans.variant
-        seed = seed if seed is not None else ans.seed
-        if (variant is None) != (seed is None):
-            raise click.UsageError("--variant and --seed go together (a variant is only "
-                                   "defined with its worksheet's seed)")
-        if variant is not None:
-            from .variants import variant_problem
-            prob = variant_problem(prob, seed, variant)
-        report = run_check(prob, ans, rtol=rtol, atol=atol)
+        report = grade(prob, ans, rtol=rtol, atol=atol, variant=variant, seed=seed)
     except TutorError as e:
         raise user_error(e) from None
     rendered = checkreport.text(report) if fmt == "text" else checkreport.as_json(report)
@@ -360,6 +355,60 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
         write_output(trainreport.as_json(result), output)
     else:
         write_output(trainreport.text(result, every), output)
+
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The default serves this machine only; 0.0.0.0 "
+                   "serves the network (a classroom).")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--problems", "problems_dir", type=click.Path(file_okay=False, path_type=Path),
+              metavar="DIR",
+              help="Directory of problem files (*.yaml) to offer. Default: ./problems, or the "
+                   "problems shipped with tutor.")
+@click.option("--workers", type=click.IntRange(min=1, max=32), default=2, show_default=True,
+              help="Worker processes for derivations and checks.")
+def serve(host, port, problems_dir, workers):
+    """Serve the tutor as a web application: open http://HOST:PORT in a browser.
+
+    Students pick a problem, reveal each derivation one step at a time, type their own
+    gradients (numbers or formulas) and see ✓ or the named mistake, and download worksheets.
+    A JSON API (GET /api/problems, GET /api/problems/ID/derivation?param=W1[2,1],
+    POST /api/problems/ID/check, POST /api/problems) serves programs; its OpenAPI document
+    is /openapi.json. Problems uploaded through the page or the API are kept in memory only.
+
+    \b
+    Examples:
+      tutor serve
+      tutor serve --port 9000 --problems my-problems
+    """
+    from .web import require_web
+    try:
+        require_web()
+        from .web.library import Library
+        directory = problems_dir or _default_problems()
+        library = Library.from_dir(directory)
+    except TutorError as e:
+        raise user_error(e) from None
+    import uvicorn
+    from .web.app import create_app
+    for line in library.skipped:
+        click.echo(f"skipped {line}", err=True)
+    click.echo(f"Serving {len(library.entries())} problems from {directory}/ at "
+               f"http://{host}:{port} (Ctrl-C to stop)", err=True)
+    uvicorn.run(create_app(library, workers), host=host, port=port, log_level="warning")
+
+
+def _default_problems() -> Path:
+    here = Path("problems")
+    if here.is_dir():
+        return here
+    shipped = Path(__file__).resolve().parent.parent / "problems"
+    if shipped.is_dir():
+        return shipped
+    raise TutorError("no ./problems directory here: give one with --problems DIR")
 
 
 if __name__ == "__main__":  # pragma: no cover

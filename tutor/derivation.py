@@ -268,6 +268,14 @@ class _Builder:
         return self.delta_cache[key]
 
 
+def forward_definitions(problem: Problem) -> list[Definition]:
+    """The forward pass as equations: every z and a of every layer in order, then ℓ."""
+    b = _Builder(Model(problem))
+    m = b.m
+    return ([d for l in range(1, m.L + 1) for d in b.layer_definitions(l)]
+            + [Definition(m.ell, m.loss_def)])
+
+
 def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
            sample: int = 1) -> Derivation:
     """The step-by-step derivation of ∂L/∂p for each parameter p in ``params`` (names or

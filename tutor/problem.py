@@ -251,13 +251,24 @@ def parse_problem(text: str, file: str = "<problem>") -> Problem:
     return _Validator(file, lines).problem(doc)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 as PyYAML reads it, but with 1e-3 a number, as in YAML 1.2 and JSON (1.1 wants
+    a dot in the mantissa and reads 1e-3 as text)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
 def _read_yaml(text: str, file: str, scalars: dict[str, str] | None = None
                ) -> tuple[Any, dict[str, int]]:
     """The document and, for every field path, the line (1-based) where it stands; and in
     ``scalars``, when given, every scalar's text as written (0.6450, not 0.645)."""
     loader = None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             raise ProblemError("the file is empty; expected a problem (name, network, loss, "

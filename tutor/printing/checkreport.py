@@ -62,7 +62,12 @@ def text(report: Report) -> str:
 
 
 def as_json(report: Report) -> str:
-    doc = {
+    return json.dumps(as_dict(report), indent=1, ensure_ascii=False) + "\n"
+
+
+def as_dict(report: Report) -> dict:
+    """The report as JSON data (format 1, in the README)."""
+    return {
         "format": 1,
         "problem": report.problem.name,
         "answers_file": report.answers.file,
@@ -83,4 +88,3 @@ def as_json(report: Report) -> str:
             "line": r.answer.line,
         } for r in report.results],
     }
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"

@@ -1,0 +1,196 @@
+"""HTML with MathML: the derivation as the web tutor shows it.
+
+The layout is the shared document's (``DocPrinter``); this printer supplies HTML for the words
+and MathML (``mathml.MathMLPrinter``) for the mathematics. A derivation for one parameter is
+an ordered list of steps, ``<li class="step">``, one per part of the document (forward pass,
+chain rule, local derivatives, …), so that a page can reveal them one at a time.
+
+The shared layout writes a little linear mathematics of its own ("= ", " + ", "(" … ")"
+between printed pieces); ``_math`` turns such loose text into MathML operators and numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+from ..steps import DeltaForm, GradientDerivation, Partial
+from .document import DocPrinter
+from .mathml import mathml
+
+_STEP = "\x00step\x00"
+_TAG = re.compile(r"(<[^>]+>)")
+_TOKEN_TAGS = ("mi", "mn", "mo", "mtext", "ms")
+_LOOSE = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][A-Za-z ]*[A-Za-z]|\S")
+
+
+def _math(s: str) -> str:
+    """MathML from a mixture of MathML elements and loose linear text ("= ", "(", " + ")."""
+    out = []
+    depth = 0  # inside a token element, whose text is its content
+    for piece in _TAG.split(s):
+        if not piece:
+            continue
+        if piece.startswith("<"):
+            name = piece.strip("</>").split()[0]
+            if name in _TOKEN_TAGS and not piece.endswith("/>"):
+                depth += -1 if piece.startswith("</") else 1
+            out.append(piece)
+        elif depth:
+            out.append(piece)
+        else:
+            for t in _LOOSE.findall(piece):
+                if t[0].isdigit():
+                    out.append(f"<mn>{t}</mn>")
+                elif t[0].isalpha():
+                    out.append(f"<mtext>{t}</mtext>")
+                elif t in "()":
+                    # Loose brackets enclose no row of their own: let them not stretch to
+                    # the height of everything beside them.
+                    out.append(f'<mo stretchy="false">{t}</mo>')
+                else:
+                    out.append(f"<mo>{'−' if t == '-' else t}</mo>")
+    return "".join(out)
+
+
+def _mi(s: str) -> str:
+    return f"<mi>{s}</mi>"
+
+
+def _layered(base: str, layer, sub: str = "", transpose: bool = False) -> str:
+    """base with superscript (layer) (and ᵀ), and a subscript."""
+    sup = f"<mrow><mo>(</mo><mn>{layer}</mn><mo>)</mo>{'<mi>T</mi>' if transpose else ''}</mrow>"
+    if sub:
+        return f"<msubsup><mi>{base}</mi><mi>{sub}</mi>{sup}</msubsup>"
+    return f"<msup><mi>{base}</mi>{sup}</msup>"
+
+
+def _frac(top: str, bottom: str) -> str:
+    return f"<mfrac><mrow>{top}</mrow><mrow>{bottom}</mrow></mfrac>"
+
+
+_SUM_N = "<munder><mo>∑</mo><mi>n</mi></munder>"
+_MEAN = _frac("<mn>1</mn>", "<mi>N</mi>") + _SUM_N
+
+
+class HtmlDocPrinter(DocPrinter):
+    _default_settings = {**DocPrinter._default_settings}
+
+    def expr(self, e) -> str:
+        return mathml(e)
+
+    def terms(self, e) -> list[str]:
+        if not e.is_Add:
+            return [mathml(e)]
+        out = []
+        for t in e.args:
+            neg = t.could_extract_minus_sign()
+            body = mathml(-t) if neg else mathml(t)
+            if neg and (-t).is_Add:
+                body = self.paren(body)
+            sign = "<mo>−</mo>" if neg else ("<mo>+</mo>" if out else "")
+            out.append(sign + body)
+        return out
+
+    def partial(self, p: Partial, sample: int | None = None, inline: bool = False) -> str:
+        of = self.expr(p.of)
+        if sample is not None:
+            of = f"<msub>{of}<mn>{sample}</mn></msub>"
+        if inline:
+            return f"<mrow><mo>∂</mo>{of}<mo>/</mo><mo>∂</mo>{self.expr(p.wrt)}</mrow>"
+        return _frac(f"<mo>∂</mo>{of}", f"<mo>∂</mo>{self.expr(p.wrt)}")
+
+    def op(self, name: str) -> str:
+        return {"to": "<mo>→</mo>", "cdot": "<mo>·</mo>", "L": _mi("L"), "ell": _mi("ℓ"),
+                "batch_loss": _MEAN + "<msub><mi>ℓ</mi><mi>n</mi></msub>"}[name]
+
+    def one_over(self, n: int) -> str:
+        return _frac("<mn>1</mn>", f"<mn>{n}</mn>")
+
+    def batch_mean(self, p: str) -> str:
+        return _MEAN + _frac("<mo>∂</mo><msub><mi>ℓ</mi><mi>n</mi></msub>", f"<mo>∂</mo>{p}")
+
+    def matrix_form(self, d: DeltaForm) -> str:
+        l = d.layer
+        kind = "W" if d.kind == "W" else "b"
+        grad = (_frac("<mo>∂</mo><mi>L</mi>", "<mo>∂</mo>" + _layered(kind, l)) + "<mo>=</mo>"
+                + _MEAN + _layered("δ", l, "n"))
+        if kind == "W":
+            grad += "<mo>\u2062</mo>" + _layered("a", l - 1, "n", transpose=True)
+        head = _layered("δ", l) + "<mo>=</mo>"
+        if l == d.layers:
+            head += _frac("<mo>∂</mo><mi>ℓ</mi>", "<mo>∂</mo>" + _layered("z", l))
+        else:
+            head += ("<mrow><mo>(</mo>" + _layered("W", l + 1, transpose=True)
+                     + _layered("δ", l + 1) + "<mo>)</mo></mrow><mo>⊙</mo>"
+                     + "<msup><mi>f</mi><mo>′</mo></msup><mrow><mo>(</mo>"
+                     + _layered("z", l) + "<mo>)</mo></mrow>")
+        return head + "<mo>,</mo><mspace width=\"1em\"/>" + grad
+
+    def heading(self, level: int, content: str) -> str:
+        h = f"<h{level + 1}>{content}</h{level + 1}>"
+        return _STEP + h if level == 3 else h
+
+    def para(self, content: str) -> str:
+        return f"<p>{content}</p>"
+
+    def label(self, words: str) -> str:
+        return f"<mtext>{words}</mtext>"
+
+    def rows(self, rows) -> str:
+        if not rows:
+            return ""
+        out = ['<div class="eqs">']
+        for lhs, rhs, note in rows:
+            pieces = rhs if isinstance(rhs, list) else [rhs]
+            maths = [_math(lhs + " = " + pieces[0]) if lhs else _math(pieces[0])]
+            maths += [_math(p) for p in pieces[1:]]
+            line = "".join(f"<math>{m}</math>" for m in maths)
+            if note:
+                line += f'<span class="note">{self.note(note)}</span>'
+            out.append(f'<div class="eq">{line}</div>')
+        out.append("</div>")
+        return "".join(out)
+
+    def words(self, s: str) -> str:
+        return html.escape(s, quote=False)
+
+    def inline(self, math_: str) -> str:
+        return f"<math>{_math(math_)}</math>"
+
+    def mark(self, ok: bool | None) -> str:
+        if ok is None:
+            return '<span class="na" title="not applicable">–</span>'
+        return ('<span class="ok" title="verified">✓</span>' if ok
+                else '<span class="bad" title="disagrees">✗</span>')
+
+    def num(self, x: float, digits: int | None = None) -> str:
+        if not math.isfinite(x):
+            return "<mtext>undefined (a sigmoid output rounds to 0 or 1)</mtext>"
+        return super().num(x, digits)
+
+    def minus(self, s: str) -> str:
+        if s.startswith("-"):
+            return f"<mrow><mo>−</mo><mn>{s[1:]}</mn></mrow>"
+        return f"<mn>{s}</mn>"
+
+    def sci(self, s: str) -> str:
+        m, e = s.split("e")
+        return (f"<mrow>{self.minus(m)}<mo>·</mo><msup><mn>10</mn>{self.minus(str(int(e)))}"
+                "</msup></mrow>")
+
+    def paren(self, s: str) -> str:
+        return f"<mrow><mo>(</mo>{s}<mo>)</mo></mrow>"
+
+    def document(self, title: str, body: list[str]) -> str:
+        return f"<article><h1>{self.words(title)}</h1>" + "".join(body) + "</article>"
+
+    def _print_GradientDerivation(self, g: GradientDerivation) -> str:
+        head, *steps = super()._print_GradientDerivation(g).split(_STEP)
+        items = "".join(f'<li class="step">{s}</li>' for s in steps)
+        return f'{head}<ol class="steps">{items}</ol>'
+
+
+def html_derivation(obj, **settings) -> str:
+    return HtmlDocPrinter(**settings).doprint(obj)

@@ -1,0 +1,201 @@
+"""Presentation MathML in tutor's notation, for the web pages: browsers render it natively.
+
+``MathMLPrinter`` is SymPy's MathML presentation printer taught tutor's notation, making the
+same choices as the text and LaTeX printers (``exprs``): the names w⁽¹⁾₂₁ and ŷ, σ(z), ln,
+textbook factor order, a(1 − a) written by juxtaposition, tanh²(z). Each ``_print_<Class>``
+returns a DOM element, as in SymPy; ``mathml(expr)`` is the markup of one expression, without
+the enclosing ``<math>``.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
+
+from .exprs import _split, factors, short_float
+from .names import parts
+
+_FUNCS = {"sigma": "σ", "tanh": "tanh", "relu": "relu", "leaky_relu": "lrelu", "f": "f",
+          "Heaviside": "H", "log": "ln", "exp": "exp"}
+_BASES = {"W": "w", "delta": "δ", "ell": "ℓ", "yhat": "y"}
+
+
+class MathMLPrinter(MathMLPresentationPrinter):
+    _default_settings = dict(MathMLPresentationPrinter._default_settings, order="none")
+
+    # -- building blocks --
+
+    def el(self, tag: str, *children, **attrs):
+        """An element; children are elements or strings (text)."""
+        e = self.dom.createElement(tag)
+        for k, v in attrs.items():
+            e.setAttribute(k, v)
+        for c in children:
+            e.appendChild(self.dom.createTextNode(c) if isinstance(c, str) else c)
+        return e
+
+    def row(self, *children):
+        return self.el("mrow", *children)
+
+    def mo(self, s: str):
+        return self.el("mo", s)
+
+    def fenced(self, inner):
+        return self.row(self.mo("("), inner, self.mo(")"))
+
+    def parenthesize(self, item, level, strict=False):
+        p = precedence(item)
+        if p < level or (not strict and p <= level):
+            return self.fenced(self._print(item))
+        return self._print(item)
+
+    # -- atoms --
+
+    def _print_Symbol(self, sym, style="plain"):
+        p = parts(sym.name)
+        if p is None:
+            return self.el("mi", _BASES.get(sym.name, sym.name))
+        if p.base == "yhat":
+            base = self.el("mover", self.el("mi", "y"), self.mo("^"), accent="true")
+        else:
+            base = self.el("mi", _BASES.get(p.base, p.base))
+        sup = self.fenced(self.el("mn", p.layer)) if p.layer else None
+        sub = None
+        if p.indices:
+            if not p.indices[0].isdigit():
+                # Letter indices (w_mj in a rule) are separate italic identifiers.
+                sub = self.row(*[self.el("mi", i) for i in p.indices])
+            elif all(len(i) == 1 for i in p.indices):
+                sub = self.el("mn", "".join(p.indices))
+            else:
+                items = []
+                for i in p.indices:
+                    items += [self.mo(","), self.el("mn", i)] if items else [self.el("mn", i)]
+                sub = self.row(*items)
+        if sup is not None and sub is not None:
+            return self.el("msubsup", base, sub, sup)
+        if sup is not None:
+            return self.el("msup", base, sup)
+        if sub is not None:
+            return self.el("msub", base, sub)
+        return base
+
+    def _print_Float(self, expr):
+        s = short_float(expr)
+        if "e" in s:
+            m, e = s.split("e")
+            return self.row(self.el("mn", m), self.mo("·"),
+                            self.el("msup", self.el("mn", "10"), self._print(sp.Integer(int(e)))))
+        return self.el("mn", s)
+
+    def _print_Integer(self, expr):
+        if expr < 0:
+            return self.row(self.mo("−"), self.el("mn", str(-expr.p)))
+        return self.el("mn", str(expr.p))
+
+    def _print_Rational(self, expr):
+        frac = self.el("mfrac", self.el("mn", str(abs(expr.p))), self.el("mn", str(expr.q)))
+        return self.row(self.mo("−"), frac) if expr < 0 else frac
+
+    def _print_Function(self, expr, exp=None):
+        name = expr.func.__name__
+        args = expr.args[:1] if name == "leaky_relu" else expr.args
+        head = self.el("mi", _FUNCS.get(name, name))
+        if exp is not None:
+            head = self.el("msup", head, exp)
+        inner = []
+        for a in args:
+            inner += [self.mo(","), self._print(a)] if inner else [self._print(a)]
+        return self.row(head, self.fenced(self.row(*inner)))
+
+    _print_Heaviside = _print_Function
+    _print_log = _print_Function
+
+    def _print_exp(self, expr, exp=None):
+        return self.el("msup", self.el("mi", "e"), self._print(expr.args[0]))
+
+    def _print_Derivative(self, expr):
+        inner, (var, _count) = expr.expr, expr.variable_count[0]
+        if isinstance(inner, sp.Function):
+            name = _FUNCS.get(inner.func.__name__, inner.func.__name__)
+            return self.row(self.el("msup", self.el("mi", name), self.mo("′")),
+                            self.fenced(self._print(var)))
+        return self.el("mfrac", self.row(self.mo("∂"), self._print(inner)),
+                       self.row(self.mo("∂"), self._print(var)))
+
+    def _print_KroneckerDelta(self, expr):
+        return self.el("msub", self.el("mi", "δ"),
+                       self.el("mi", "".join(str(a) for a in expr.args)))
+
+    def _print_Piecewise(self, expr):
+        (v1, c1), (v2, _) = expr.args[:2]
+        table = self.el("mtable",
+                        self.el("mtr", self.el("mtd", self._print(v1)),
+                                self.el("mtd", self.row(self.el("mtext", "if\u00a0"),
+                                                        self._print(c1)))),
+                        self.el("mtr", self.el("mtd", self._print(v2)),
+                                self.el("mtd", self.el("mtext", "otherwise"))),
+                        columnalign="left")
+        return self.row(self.mo("{"), table)
+
+    def _print_StrictGreaterThan(self, expr):
+        return self.row(self._print(expr.lhs), self.mo(">"), self._print(expr.rhs))
+
+    # -- operators, as the text printer writes them --
+
+    def _print_Add(self, expr, order=None):
+        items = []
+        for t in expr.args:
+            neg = t.could_extract_minus_sign()
+            term = self.parenthesize(-t if neg else t, PRECEDENCE["Add"], strict=True)
+            if items or neg:
+                items.append(self.mo("−" if neg else "+"))
+            items.append(term)
+        return self.row(*items)
+
+    def _print_Mul(self, expr):
+        args, negative = factors(expr)
+        num, den = _split(args)
+        if negative and not den and len(num) == 1:
+            top = self.parenthesize(num[0], PRECEDENCE["Mul"], strict=False)
+        else:
+            top = self._join(num) if num else self.el("mn", "1")
+        if den:
+            top = self.el("mfrac", top, self._join(den))
+        return self.row(self.mo("−"), top) if negative else top
+
+    def _join(self, fs):
+        """Juxtapose where a textbook would (2(ŷ − y), a(1 − a)), else a centred dot."""
+        if len(fs) == 1:
+            return self._print(fs[0])
+        items = []
+        prev = None
+        for f in fs:
+            fenced = precedence(f) <= PRECEDENCE["Mul"] and not f.is_Number
+            if prev is not None:
+                juxtapose = fenced or prev.is_Number
+                items.append(self.mo("\u2062" if juxtapose else "·"))
+            items.append(self.parenthesize(f, PRECEDENCE["Mul"], strict=False))
+            prev = f
+        return self.row(*items)
+
+    def _print_Pow(self, expr):
+        base, e = expr.base, expr.exp
+        if e.is_Integer and e > 0:
+            if isinstance(base, sp.Function):
+                # tanh²(z), the textbook way.
+                return self._print_Function(base, exp=self.el("mn", str(e)))
+            return self.el("msup", self.parenthesize(base, PRECEDENCE["Pow"], strict=False),
+                           self.el("mn", str(e)))
+        if e == -1:
+            return self.el("mfrac", self.el("mn", "1"), self._print(base))
+        return super()._print_Pow(expr)
+
+
+_printer = MathMLPrinter()
+
+
+def mathml(expr) -> str:
+    """The MathML of one expression (an ``<mrow>`` or token element), in tutor's notation."""
+    return _printer._print(sp.sympify(expr)).toxml()

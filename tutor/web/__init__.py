@@ -1,0 +1,19 @@
+"""``tutor serve``: the derivations, the checker and the worksheets as a local web tutor.
+
+Needs the ``web`` extra (Starlette, uvicorn): ``pip install 'tutor[web]'``. The pages and the
+JSON API call the same library as the command line; see ``app`` for the routes.
+"""
+
+from __future__ import annotations
+
+from ..errors import TutorError
+
+INSTALL = "tutor serve needs the web extra: pip install 'tutor[web]'"
+
+
+def require_web() -> None:
+    """TutorError with the install command when Starlette or uvicorn is missing."""
+    import importlib.util
+    missing = [m for m in ("starlette", "uvicorn") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise TutorError(f"{INSTALL} ({' and '.join(missing)} not installed)")

@@ -1,0 +1,158 @@
+"""The server's heavy work, done in worker processes under a time limit.
+
+Derivations and checks run SymPy, and a pathological student formula could keep one busy for
+long; in the server's own process that would stall every other request. So each job runs in
+a pool of worker processes, with an interval timer in the worker that interrupts it after its
+limit (``JobTimeout``). Should a worker not answer even then (stuck in C code), the pool is
+killed and started afresh.
+
+The job functions at the bottom are what the workers run: each takes the problem's YAML text,
+parses it (cached per worker) and calls the library — ``derive``, ``grade``, the printers —
+exactly as the command line does. They return plain data (strings and dicts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+
+CHECK_SECONDS = 2.0        # the limit of one check
+DERIVE_SECONDS = 20.0      # of a derivation or a page's mathematics
+# Beyond its own limit, a job may wait this long in the queue before the pool is presumed
+# stuck and restarted.
+STUCK_SECONDS = 60.0
+
+
+class JobTimeout(Exception):
+    """A job ran past its time limit."""
+
+
+class JobFailed(Exception):
+    """A job raised a user error (``TutorError``): its message, and the field and line it
+    names (an option's field, ``--param``, is named as the query parameter ``param``)."""
+
+    def __init__(self, message: str, field: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field.lstrip("-") if field else None
+        self.line = line
+
+
+class Workers:
+    """A pool of worker processes running jobs with deadlines."""
+
+    def __init__(self, processes: int = 2):
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        # spawn, not fork: the server has threads, and a forked copy of them is unsafe.
+        self._pool = ProcessPoolExecutor(self.processes,
+                                         mp_context=multiprocessing.get_context("spawn"))
+        for _ in range(self.processes):
+            self._pool.submit(_warm_up)
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._kill()
+            self._pool = None
+
+    def _kill(self) -> None:
+        pool = self._pool
+        for p in list(getattr(pool, "_processes", {}).values()):
+            p.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, seconds: float, fn, *args):
+        """``fn(*args)`` in a worker, interrupted after ``seconds`` of running: its result, or
+        JobTimeout, or JobFailed for a user error."""
+        if self._pool is None:
+            self.start()
+        future = self._pool.submit(_run, seconds, fn, *args)
+        try:
+            status, value = await asyncio.wait_for(asyncio.wrap_future(future),
+                                                   seconds + STUCK_SECONDS)
+        except asyncio.TimeoutError:
+            self._kill()
+            self.start()
+            raise JobTimeout() from None
+        if status == "timeout":
+            raise JobTimeout()
+        if status == "error":
+            raise JobFailed(*value)
+        return value
+
+
+def _warm_up() -> None:
+    from .. import checking, derivation  # noqa: F401  (imports SymPy and NumPy once)
+    from ..printing import htmldoc, jsondoc  # noqa: F401
+
+
+def _alarm(signum, frame):
+    raise JobTimeout()
+
+
+def _run(seconds: float, fn, *args):
+    """In the worker: ``fn(*args)`` under an interval timer of ``seconds``."""
+    from ..errors import ProblemError, TutorError
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return "ok", fn(*args)
+    except JobTimeout:
+        return "timeout", None
+    except ProblemError as e:
+        return "error", (e.message, e.field, e.line)
+    except TutorError as e:
+        return "error", (str(e), None, None)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+# -- the jobs --
+
+
+@lru_cache(maxsize=64)
+def _problem(text: str, file: str):
+    from ..problem import parse_problem
+    return parse_problem(text, file)
+
+
+def overview(text: str, file: str) -> dict:
+    """What a problem page shows before any derivation: the forward pass (HTML) and the batch
+    loss at the problem's parameters."""
+    from .. import engine
+    from ..derivation import forward_definitions
+    from ..printing.htmldoc import HtmlDocPrinter
+    p = _problem(text, file)
+    printer = HtmlDocPrinter()
+    loss, _, _ = engine.loss_and_gradients(p)
+    return {"forward": printer._print_definitions(forward_definitions(p)),
+            "loss": float(loss)}
+
+
+def derivation_html(text: str, file: str, param: str) -> dict:
+    """One parameter's derivation as HTML steps, and whether its three values agree."""
+    from ..derivation import derive
+    from ..printing.htmldoc import html_derivation
+    d = derive(_problem(text, file), [param])
+    return {"html": html_derivation(d.gradients[0]), "ok": d.ok}
+
+
+def derivation_json(text: str, file: str, params: list[str] | None, sample: int) -> str:
+    """``tutor derive --format json``."""
+    from ..derivation import derive
+    from ..printing import json
+    return json(derive(_problem(text, file), params, sample=sample))
+
+
+def check(text: str, file: str, answers_text: str, answers_file: str) -> dict:
+    """``tutor check --format json``, as data."""
+    from ..answers import parse_answers
+    from ..checking import grade
+    from ..printing.checkreport import as_dict
+    p = _problem(text, file)
+    return as_dict(grade(p, parse_answers(answers_text, p, answers_file)))

@@ -1,0 +1,93 @@
+"""The problems a server offers: those of a directory, read once at start, and those uploaded,
+kept in memory only.
+
+Problems are found by id alone (the file's stem, or ``u-`` and a hash of an upload's text): no
+part of a URL is ever joined to a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import TutorError
+from ..problem import Problem, parse_problem, read_text_file
+
+MAX_UPLOADS = 100          # the oldest upload is forgotten beyond this
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A problem as served: its id, its YAML text, the name its errors use, and the problem."""
+
+    id: str
+    text: str
+    file: str
+    problem: Problem
+    uploaded: bool = False
+
+    def summary(self) -> dict:
+        p = self.problem
+        return {
+            "id": self.id,
+            "name": p.name,
+            "description": p.description,
+            "network": {"sizes": list(p.network.sizes),
+                        "activations": [layer.activation for layer in p.network.layers]},
+            "loss_function": p.loss,
+            "samples": p.n_samples,
+            "params": [ref.name for ref in p.network.param_refs()],
+            "uploaded": self.uploaded,
+            "url": f"/problems/{self.id}",
+        }
+
+
+class Library:
+    def __init__(self, entries: list[Entry] = (), skipped: list[str] = ()):
+        self._files = {e.id: e for e in entries}
+        self._uploads: OrderedDict[str, Entry] = OrderedDict()
+        self.skipped = list(skipped)   # one line for each file that could not be used
+
+    @classmethod
+    def from_dir(cls, directory: Path) -> "Library":
+        """Every ``*.yaml`` directly in ``directory`` that is a valid problem; the others are
+        listed in ``skipped`` with their error."""
+        if not directory.is_dir():
+            raise TutorError(f"{directory}: not a directory of problems")
+        entries, skipped = [], []
+        for path in sorted(directory.glob("*.yaml")):
+            if not _ID.match(path.stem):
+                skipped.append(f"{path.name}: the name is not a usable id (letters, digits, "
+                               "- and _)")
+                continue
+            try:
+                text, file = read_text_file(path, "a problem file")
+                entries.append(Entry(path.stem, text, path.name, parse_problem(text, path.name)))
+            except TutorError as e:
+                skipped.append(str(e))
+        return cls(entries, skipped)
+
+    def get(self, id: str) -> Entry | None:
+        entry = self._files.get(id) or self._uploads.get(id)
+        if entry is not None and entry.uploaded:
+            self._uploads.move_to_end(id)
+        return entry
+
+    def entries(self) -> list[Entry]:
+        return list(self._files.values()) + list(self._uploads.values())
+
+    def upload(self, text: str) -> Entry:
+        """Validate a problem's YAML exactly as the command line does and keep it in memory.
+        The same text gives the same id. ProblemError when it is not a usable problem."""
+        id = "u-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+        if id in self._uploads:
+            return self.get(id)
+        entry = Entry(id, text, "upload", parse_problem(text, "upload"), uploaded=True)
+        self._uploads[id] = entry
+        while len(self._uploads) > MAX_UPLOADS:
+            self._uploads.popitem(last=False)
+        return entry

@@ -1,0 +1,194 @@
+"""The HTML pages. Every piece of text from a problem or a student is escaped here; the
+mathematics comes already made (MathML from the printers, SVG from ``diagram``).
+
+The pages need no script to work: answers are forms that post to the server, and derivation
+steps are all shown. ``/static/tutor.js`` improves on that where scripts run: steps appear one
+at a time ("Next step") and answers are graded in place.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote
+
+from ..printing.names import text_name
+from ..problem import ParamRef
+from .diagram import network_svg
+from .library import Entry, Library
+
+MAX_WEB_VARIANTS = 40
+
+
+def _q(s: str) -> str:
+    return quote(s, safe="")
+
+
+def layout(title: str, body: str) -> str:
+    return f"""<!doctype html>
+<html lang="en" class="no-js">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)} · tutor</title>
+<link rel="stylesheet" href="/static/tutor.css">
+<script src="/static/tutor.js" defer></script>
+</head>
+<body>
+<header class="top"><a class="home" href="/">tutor</a>
+<span class="motto">backpropagation, one chain-rule step at a time</span>
+<nav><a href="/">Problems</a> <a href="/openapi.json">API</a></nav></header>
+<main>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def _shape(entry: Entry) -> str:
+    p = entry.problem
+    return (f"{p.network.describe()} · loss {p.loss} · {p.n_samples} sample"
+            + ("s" if p.n_samples != 1 else ""))
+
+
+def index(library: Library, error: str | None = None, yaml_text: str = "") -> str:
+    cards = []
+    for e in library.entries():
+        p = e.problem
+        tag = ' <span class="tag">uploaded</span>' if e.uploaded else ""
+        desc = f"<p>{escape(p.description)}</p>" if p.description else ""
+        cards.append(f'<li class="card"><h2><a href="/problems/{_q(e.id)}">{escape(p.name)}</a>'
+                     f'{tag}</h2><p class="shape">{escape(_shape(e))}</p>{desc}</li>')
+    skipped = ""
+    if library.skipped:
+        items = "".join(f"<li>{escape(s)}</li>" for s in library.skipped)
+        skipped = (f'<details class="skipped"><summary>{len(library.skipped)} file(s) in the '
+                   f'problems directory could not be used</summary><ul>{items}</ul></details>')
+    err = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    return layout("Problems", f"""
+<h1>Problems</h1>
+<p>Pick a network. Its page derives ∂L/∂w for every weight and bias by the chain rule, one step
+at a time, checks your own answers and names the mistake, and makes worksheets.</p>
+<ul class="cards">{''.join(cards) or '<li>No problems yet: add one below.</li>'}</ul>
+{skipped}
+<section id="upload">
+<h2>Your own problem</h2>
+<p>Paste a problem file (YAML, the format of <code>tutor derive</code>). It stays in this
+server's memory only.</p>
+{err}
+<form method="post" action="/problems">
+<textarea name="yaml" rows="12" spellcheck="false" aria-label="problem YAML"
+placeholder="name: My network&#10;network:&#10;  inputs: 2&#10;  layers:&#10;    - {{units: 2, activation: sigmoid}}&#10;    - {{units: 1, activation: sigmoid}}&#10;loss: bce&#10;data:&#10;  inputs: [[0, 1]]&#10;  targets: [[1]]&#10;init: {{seed: 1}}">{escape(yaml_text)}</textarea>
+<button type="submit">Open</button>
+</form>
+</section>
+""")
+
+
+def result_html(result: dict) -> str:
+    """One graded answer: ✓, or ✗ with the named mistake and, on request, the right answer."""
+    given = escape(result["given"].strip())
+    if result["right"]:
+        extra = (f' It equals {escape(result["expected"])}.'
+                 if result["kind"] == "formula" else "")
+        return (f'<p class="verdict right"><span class="ok">✓</span> Right: {given}.'
+                f'{extra}</p>')
+    diagnosis = result.get("diagnosis") or "this is not the value of the derivative"
+    out = (f'<p class="verdict wrong"><span class="bad">✗</span> '
+           f'<span class="mistake">{escape(diagnosis[0].upper() + diagnosis[1:])}.</span></p>')
+    answer = f'<p>The answer: {escape(result["expected"])}</p>'
+    if result.get("correct_step"):
+        answer += f'<pre class="step-text">{escape(result["correct_step"])}</pre>'
+    return out + f'<details class="answer"><summary>Show the answer</summary>{answer}</details>'
+
+
+def _param_row(entry: Entry, ref: ParamRef, selected: bool, result: dict | None,
+               given: str) -> str:
+    p = entry.problem
+    name = ref.name
+    symbol = text_name(name)
+    link = f"/problems/{_q(entry.id)}?param={_q(name)}#derivation"
+    cls = "param selected" if selected else "param"
+    shown = result_html(result) if result else ""
+    return f"""<li class="{cls}" data-param="{escape(name)}">
+<div class="param-head"><a href="{link}" title="show the derivation">∂L/∂{escape(symbol)}</a>
+<span class="value">{escape(symbol)} = {p.value(ref):.6g}</span></div>
+<form class="answer" method="post" action="/problems/{_q(entry.id)}/check#p-{_q(name)}"
+ id="p-{escape(name)}">
+<input type="hidden" name="param" value="{escape(name)}">
+<input type="text" name="answer" value="{escape(given)}" autocomplete="off" spellcheck="false"
+ aria-label="your ∂L/∂{escape(symbol)}" placeholder="a number, or a formula for one sample">
+<button type="submit">Check</button>
+<output aria-live="polite">{shown}</output>
+</form>
+</li>"""
+
+
+def problem_page(entry: Entry, overview: dict, ref: ParamRef, derivation: dict,
+                 results: dict[str, dict] | None = None, given: dict[str, str] | None = None,
+                 has_tex: bool = False) -> str:
+    p = entry.problem
+    results, given = results or {}, given or {}
+    desc = f"<p>{escape(p.description)}</p>" if p.description else ""
+    rows = "".join(_param_row(entry, r, r == ref, results.get(r.name), given.get(r.name, ""))
+                   for r in p.network.param_refs())
+    warn = "" if derivation["ok"] else (
+        '<p class="error" role="alert">The three computations of this gradient disagree: this '
+        'is a bug in tutor; please report it.</p>')
+    pdf_buttons = (
+        '<button name="file" value="worksheet.pdf">Worksheet (PDF)</button>'
+        '<button name="file" value="solutions.pdf">Solutions (PDF)</button>' if has_tex else
+        '<span class="hint">PDFs need TeX Live (pdflatex) on the server.</span>')
+    return layout(p.name, f"""
+<h1>{escape(p.name)}</h1>
+{desc}
+<p class="shape">{escape(_shape(entry))} · batch loss L = {overview['loss']:.6g}</p>
+<div class="columns">
+<section id="network">
+<h2>The network</h2>
+{network_svg(p, ref)}
+<p class="hint">Line width: |w|; blue positive, red negative. Hover a line or a neuron for
+its weight or bias.</p>
+</section>
+<section id="forward">
+<h2>Forward pass</h2>
+{overview['forward']}
+</section>
+</div>
+<section id="params">
+<h2>Your gradients</h2>
+<p>For each weight and bias type <b>∂L/∂p as a number</b> (the mean over all samples) or
+<b>∂ℓ/∂p as a formula</b> for one sample, in tutor's symbols: <code>(yhat - y)*a1[3]</code>,
+<code>W2[1,2]</code>, <code>sigma(z1[2])</code>. Pick a parameter to see its derivation.</p>
+<ul class="params">{rows}</ul>
+</section>
+<section id="derivation" aria-live="polite">
+{warn}
+{derivation['html']}
+<div class="step-controls">
+<button type="button" id="next-step" hidden>Next step</button>
+<button type="button" id="all-steps" hidden>Show all steps</button>
+</div>
+</section>
+<section id="worksheet">
+<h2>Worksheets</h2>
+<p>Randomized variants of this problem, one per student, with their solutions and answer
+keys (the keys grade with <code>tutor check … --variant K --seed S</code>).</p>
+<form method="get" action="/problems/{_q(entry.id)}/download" class="download">
+<label>Variants <input type="number" name="variants" value="1" min="1"
+ max="{MAX_WEB_VARIANTS}"></label>
+<label>Seed <input type="number" name="seed" value="0" min="0"></label>
+{pdf_buttons}
+<button name="file" value="worksheet.tex">Worksheet (LaTeX)</button>
+<button name="file" value="worksheet.zip">Everything (ZIP)</button>
+</form>
+</section>
+""")
+
+
+def error_page(status: int, message: str) -> str:
+    return layout(f"Error {status}", f"""
+<h1>{status}</h1>
+<p class="error" role="alert">{escape(message)}</p>
+<p><a href="/">Back to the problems</a></p>
+""")
