@@ -59,3 +59,50 @@ def xor_explicit():
 def textbook():
     from tutor import load_problem
     return load_problem(ROOT / "problems" / "textbook-2-2-2.yaml")
+
+
+ARTIFACTS = Path(os.environ.get("TUTOR_ARTIFACTS", ROOT / "artifacts"))
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """A real `tutor serve` (uvicorn) on a free loopback port: its base URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    need_module("starlette")
+    need_module("uvicorn")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tutor", "serve", "--port", str(port),
+         "--problems", str(ROOT / "problems")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/api/problems", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"tutor serve exited: {proc.stderr.read().decode()}")
+            if time.monotonic() > deadline:
+                pytest.fail("tutor serve did not answer within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()

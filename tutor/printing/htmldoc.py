@@ -54,13 +54,19 @@ def _math(s: str) -> str:
     return "".join(out)
 
 
+def _infix(m: str) -> str:
+    """A continuation line's leading = + − spaced as between two operands, which it is."""
+    return re.sub(r"^<mo>", '<mo form="infix">', m)
+
+
 def _mi(s: str) -> str:
     return f"<mi>{s}</mi>"
 
 
 def _layered(base: str, layer, sub: str = "", transpose: bool = False) -> str:
     """base with superscript (layer) (and ᵀ), and a subscript."""
-    sup = f"<mrow><mo>(</mo><mn>{layer}</mn><mo>)</mo>{'<mi>T</mi>' if transpose else ''}</mrow>"
+    sup = (f'<mrow><mo stretchy="false">(</mo><mn>{layer}</mn><mo stretchy="false">)</mo>'
+           f"{'<mi>T</mi>' if transpose else ''}</mrow>")
     if sub:
         return f"<msubsup><mi>{base}</mi><mi>{sub}</mi>{sup}</msubsup>"
     return f"<msup><mi>{base}</mi>{sup}</msup>"
@@ -98,7 +104,8 @@ class HtmlDocPrinter(DocPrinter):
         if sample is not None:
             of = f"<msub>{of}<mn>{sample}</mn></msub>"
         if inline:
-            return f"<mrow><mo>∂</mo>{of}<mo>/</mo><mo>∂</mo>{self.expr(p.wrt)}</mrow>"
+            return (f'<mrow><mo>∂</mo>{of}<mo lspace="0" rspace="0">/</mo><mo>∂</mo>'
+                    f"{self.expr(p.wrt)}</mrow>")
         return _frac(f"<mo>∂</mo>{of}", f"<mo>∂</mo>{self.expr(p.wrt)}")
 
     def op(self, name: str) -> str:
@@ -122,10 +129,10 @@ class HtmlDocPrinter(DocPrinter):
         if l == d.layers:
             head += _frac("<mo>∂</mo><mi>ℓ</mi>", "<mo>∂</mo>" + _layered("z", l))
         else:
-            head += ("<mrow><mo>(</mo>" + _layered("W", l + 1, transpose=True)
-                     + _layered("δ", l + 1) + "<mo>)</mo></mrow><mo>⊙</mo>"
-                     + "<msup><mi>f</mi><mo>′</mo></msup><mrow><mo>(</mo>"
-                     + _layered("z", l) + "<mo>)</mo></mrow>")
+            head += ('<mrow><mo stretchy="false">(</mo>' + _layered("W", l + 1, transpose=True)
+                     + _layered("δ", l + 1) + '<mo stretchy="false">)</mo></mrow><mo>⊙</mo>'
+                     + '<msup><mi>f</mi><mo>′</mo></msup><mrow><mo stretchy="false">(</mo>'
+                     + _layered("z", l) + '<mo stretchy="false">)</mo></mrow>')
         return head + "<mo>,</mo><mspace width=\"1em\"/>" + grad
 
     def heading(self, level: int, content: str) -> str:
@@ -145,7 +152,7 @@ class HtmlDocPrinter(DocPrinter):
         for lhs, rhs, note in rows:
             pieces = rhs if isinstance(rhs, list) else [rhs]
             maths = [_math(lhs + " = " + pieces[0]) if lhs else _math(pieces[0])]
-            maths += [_math(p) for p in pieces[1:]]
+            maths += [_infix(_math(p)) for p in pieces[1:]]
             line = "".join(f"<math>{m}</math>" for m in maths)
             if note:
                 line += f'<span class="note">{self.note(note)}</span>'
@@ -181,7 +188,8 @@ class HtmlDocPrinter(DocPrinter):
                 "</msup></mrow>")
 
     def paren(self, s: str) -> str:
-        return f"<mrow><mo>(</mo>{s}<mo>)</mo></mrow>"
+        attrs = "" if "<mfrac" in s else ' stretchy="false"'
+        return f"<mrow><mo{attrs}>(</mo>{s}<mo{attrs}>)</mo></mrow>"
 
     def document(self, title: str, body: list[str]) -> str:
         return f"<article><h1>{self.words(title)}</h1>" + "".join(body) + "</article>"

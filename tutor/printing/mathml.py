@@ -18,6 +18,7 @@ from .names import parts
 
 _FUNCS = {"sigma": "σ", "tanh": "tanh", "relu": "relu", "leaky_relu": "lrelu", "f": "f",
           "Heaviside": "H", "log": "ln", "exp": "exp"}
+_TALL = ("mfrac", "mtable", "munder", "munderover")
 _BASES = {"W": "w", "delta": "δ", "ell": "ℓ", "yhat": "y"}
 
 
@@ -42,7 +43,11 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return self.el("mo", s)
 
     def fenced(self, inner):
-        return self.row(self.mo("("), inner, self.mo(")"))
+        """(inner). Brackets stretch only around something tall (a fraction, cases): a
+        stretchy bracket is drawn wider, which spaces out a plain (1) or σ(z)."""
+        tall = inner.tagName in _TALL or any(inner.getElementsByTagName(t) for t in _TALL)
+        attrs = {} if tall else {"stretchy": "false"}
+        return self.row(self.el("mo", "(", **attrs), inner, self.el("mo", ")", **attrs))
 
     def parenthesize(self, item, level, strict=False):
         p = precedence(item)

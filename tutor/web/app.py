@@ -463,12 +463,13 @@ def create_app(library: Library, workers: int = 2) -> Starlette:
             tutor.workers.stop()
 
     routes = [
-        Route("/", index),
-        Route("/problems", upload_page, methods=["POST"]),
-        Route("/problems/{id}", problem_page),
-        Route("/problems/{id}/check", check_form, methods=["POST"]),
-        Route("/problems/{id}/download", download),
-        Route("/static/{name}", static),
+        # The pages, for people: not part of the API document.
+        Route("/", index, include_in_schema=False),
+        Route("/problems", upload_page, methods=["POST"], include_in_schema=False),
+        Route("/problems/{id}", problem_page, include_in_schema=False),
+        Route("/problems/{id}/check", check_form, methods=["POST"], include_in_schema=False),
+        Route("/problems/{id}/download", download, include_in_schema=False),
+        Route("/static/{name}", static, include_in_schema=False),
         Route("/api/problems", api_problems, methods=["GET"]),
         Route("/api/problems", api_upload, methods=["POST"]),
         Route("/api/problems/{id}", api_problem),

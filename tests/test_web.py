@@ -1,0 +1,408 @@
+"""`tutor serve`: the JSON API and the pages, through an HTTP client against the application
+(with its real worker processes). The answers must be the library's own: the same JSON as
+`tutor derive -f json`, the same grades as `tutor check`."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+import zipfile
+
+import pytest
+
+from conftest import ROOT, need, need_module
+
+need_module("starlette")
+need_module("httpx2")
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from tutor import derive, load_problem, parse_problem  # noqa: E402
+from tutor.errors import ProblemError  # noqa: E402
+from tutor.printing import json as json_doc  # noqa: E402
+from tutor.web import jobs  # noqa: E402
+from tutor.web.app import MAX_BODY, create_app  # noqa: E402
+from tutor.web.library import Library  # noqa: E402
+
+XOR = ROOT / "problems" / "xor.yaml"
+TINY = """\
+name: Tiny
+network:
+  inputs: 1
+  layers:
+    - {units: 1, activation: sigmoid}
+loss: bce
+data:
+  inputs: [[1]]
+  targets: [[1]]
+init: {W1: [[0.5]], b1: [0.1]}
+"""
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app(Library.from_dir(ROOT / "problems"), workers=2)
+    with TestClient(app, raise_server_exceptions=True) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def xor_d():
+    return derive(load_problem(XOR))
+
+
+def error_of(r, status: int) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error", "field", "line"}
+    assert "\n" not in body["error"]
+    return body
+
+
+# -- the API --
+
+
+def test_problems_lists_the_shipped_problems(client):
+    r = client.get("/api/problems")
+    assert r.status_code == 200
+    problems = {p["id"]: p for p in r.json()["problems"]}
+    assert set(problems) == {p.stem for p in (ROOT / "problems").glob("*.yaml")}
+    xor = problems["xor"]
+    assert xor["name"] == "XOR"
+    assert xor["network"] == {"sizes": [2, 3, 1], "activations": ["sigmoid", "sigmoid"]}
+    assert xor["params"][:2] == ["W1[1,1]", "W1[1,2]"] and len(xor["params"]) == 13
+    assert client.get("/api/problems/xor").json()["yaml"] == XOR.read_text()
+
+
+def test_derivation_is_tutor_derive_json(client):
+    r = client.get("/api/problems/xor/derivation", params={"param": "W1[2,1]"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/json")
+    want = json_doc(derive(load_problem(XOR), ["W1[2,1]"]))
+    assert r.text == want
+    doc = r.json()
+    assert [g["param"] for g in doc["gradients"]] == ["W1[2,1]"]
+    assert doc["gradients"][0]["check"]["ok"]
+
+
+def test_derivation_of_several_params_and_a_sample(client):
+    r = client.get("/api/problems/textbook-2-2-2/derivation?param=W2&param=b1[1]&sample=1")
+    assert r.status_code == 200
+    names = [g["param"] for g in r.json()["gradients"]]
+    assert names == ["W2[1,1]", "W2[1,2]", "W2[2,1]", "W2[2,2]", "b1[1]"]
+
+
+@pytest.mark.parametrize("query, field", [
+    ("param=W9[1,1]", "param"),      # no such layer
+    ("param=W1[5,1]", "param"),      # no such neuron
+    ("param=hello", "param"),        # not a parameter name
+    ("param=W1[2,1]&sample=0", "sample"),    # samples are 1-based
+    ("param=W1[2,1]&sample=9", "sample"),    # XOR has 4
+    ("param=W1[2,1]&sample=two", "sample"),  # not a number
+])
+def test_derivation_bad_query_names_the_field(client, query, field):
+    body = error_of(client.get(f"/api/problems/xor/derivation?{query}"), 422)
+    assert body["field"] == field
+
+
+def test_unknown_problem_is_404_json(client):
+    body = error_of(client.get("/api/problems/nope/derivation"), 404)
+    assert body["field"] == "id" and "nope" in body["error"]
+    error_of(client.post("/api/problems/nope/check", content="{}"), 404)
+
+
+def test_check_grades_like_tutor_check(client, xor_d):
+    g = xor_d["W1[2,1]"]
+    body = {
+        "gradients": {"W1[2,1]": float(f"{g.numbers.gradient:.6g}"), "W2[1,1]": 0.5},
+        "formulas": {"W2[1,3]": "(yhat - y)*a1[3]",
+                     "W1[2,1]": "(yhat - y)*W2[1,2]*a1[2]*x1"},
+    }
+    r = client.post("/api/problems/xor/check", json=body)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["format"] == 1 and report["problem"] == "XOR"
+    results = {(x["kind"], x["name"]): x for x in report["results"]}
+    assert results[("gradient", "W1[2,1]")]["right"]
+    assert not results[("gradient", "W2[1,1]")]["right"]
+    assert results[("formula", "W2[1,3]")]["right"]
+    wrong = results[("formula", "W1[2,1]")]
+    assert not wrong["right"]
+    assert "stands where its derivative" in wrong["diagnosis"]
+    assert report["score"] == {"right": 2, "total": 4, "follow_through": 0}
+
+    # The same as the library's own report.
+    from tutor.answers import parse_answers
+    from tutor.checking import grade
+    from tutor.printing.checkreport import as_dict
+    p = load_problem(XOR)
+    local = as_dict(grade(p, parse_answers(json.dumps(body), p, "request body")))
+    assert report == local
+
+
+def test_check_accepts_the_answers_file_as_yaml(client):
+    text = (ROOT / "problems" / "answers" / "xor.yaml").read_text()
+    r = client.post("/api/problems/xor/check", content=text,
+                    headers={"content-type": "application/yaml"})
+    assert r.status_code == 200
+    assert r.json()["score"]["right"] == 9 and r.json()["score"]["total"] == 12
+
+
+@pytest.mark.parametrize("body, field", [
+    ('{"gradients": {"W9[1,1]": 0.1}}', "gradients.W9[1,1]"),   # no such parameter
+    ('{"gradients": {"W1[1,1]": "a lot"}}', "gradients.W1[1,1]"),  # not a number
+    ('{"values": {"zz": 1}}', "values.zz"),                     # no such quantity
+    ('{"sample": 7, "gradients": {"W1[1,1]": 0}}', "sample"),    # XOR has 4 samples
+    ('{"colour": "red"}', "colour"),                            # unknown section
+])
+def test_check_bad_answers_name_the_field(client, body, field):
+    body = error_of(client.post("/api/problems/xor/check", content=body), 422)
+    assert body["field"] == field
+
+
+@pytest.mark.parametrize("body", [
+    "",                  # nothing
+    "[1, 2",             # not YAML
+    "- just\n- a list",  # not a mapping
+])
+def test_check_unreadable_body_is_422(client, body):
+    error_of(client.post("/api/problems/xor/check", content=body), 422)
+
+
+def test_check_non_utf8_is_400(client):
+    body = error_of(client.post("/api/problems/xor/check", content=b"\xff\xfe{}"), 400)
+    assert body["field"] == "body"
+
+
+def test_bodies_over_64_kib_are_413(client):
+    big = "#" * (MAX_BODY + 1)
+    for path in ("/api/problems/xor/check", "/api/problems", "/problems/xor/check",
+                 "/problems"):
+        error_of(client.post(path, content=big, headers={"accept": "application/json"}), 413)
+
+    # Without a Content-Length (chunked), the limit holds while reading.
+    def chunks():
+        for _ in range(MAX_BODY // 1024 + 2):
+            yield b"#" * 1024
+    error_of(client.post("/api/problems/xor/check", content=chunks()), 413)
+    # Exactly at the limit is read (and then judged on its content).
+    r = client.post("/api/problems/xor/check", content="#" * MAX_BODY)
+    assert r.status_code == 422
+
+
+def test_a_check_is_stopped_after_its_time_limit(client, monkeypatch):
+    monkeypatch.setattr(jobs, "CHECK_SECONDS", 1e-4)
+    body = error_of(client.post("/api/problems/xor/check",
+                                json={"formulas": {"W1[2,1]": "(yhat - y)*x1"}}), 422)
+    assert "took more than" in body["error"]
+    monkeypatch.undo()
+    # The workers still serve.
+    r = client.post("/api/problems/xor/check", json={"formulas": {"W2[1,3]": "(yhat-y)*a1[3]"}})
+    assert r.json()["results"][0]["right"]
+
+
+def test_the_worker_timer_interrupts_a_running_job():
+    import asyncio
+
+    async def run():
+        w = jobs.Workers(1)
+        w.start()
+        try:
+            start = time.monotonic()
+            with pytest.raises(jobs.JobTimeout):
+                await w.run(0.5, time.sleep, 30)
+            took = time.monotonic() - start
+            assert await w.run(5, sum, [1, 2, 3]) == 6
+            return took
+        finally:
+            w.stop()
+    took = asyncio.run(run())
+    assert took < 25  # interrupted, not waited out (bounds only; not a speed test)
+
+
+def test_upload_validates_like_the_cli(client):
+    r = client.post("/api/problems", content=TINY, headers={"content-type": "application/yaml"})
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert doc["id"].startswith("u-") and doc["uploaded"]
+    assert r.headers["location"] == f"/api/problems/{doc['id']}"
+    # The same text, the same problem.
+    assert client.post("/api/problems", content=TINY).json()["id"] == doc["id"]
+    d = client.get(f"/api/problems/{doc['id']}/derivation").json()
+    assert [g["param"] for g in d["gradients"]] == ["W1[1,1]", "b1[1]"]
+    # ∂ℓ/∂w = (ŷ − y)·x for BCE∘sigmoid.
+    import math
+    yhat = 1 / (1 + math.exp(-0.6))
+    assert d["gradients"][0]["value"] == 0.5
+    assert d["gradients"][0]["gradient"] == pytest.approx(yhat - 1, rel=1e-12)
+    assert doc["id"] in {p["id"] for p in client.get("/api/problems").json()["problems"]}
+
+
+@pytest.mark.parametrize("text", [
+    TINY.replace("sigmoid", "sigmod"),        # a misspelt activation
+    TINY.replace("inputs: 1", "inputs: 0"),   # no inputs
+    TINY.replace("[[0.5]]", "[[0.5, 1]]"),    # a weight matrix of the wrong shape
+    "name: [unclosed",                         # not YAML
+    "",                                        # empty
+])
+def test_upload_errors_are_the_cli_errors(client, text):
+    body = error_of(client.post("/api/problems", content=text), 422)
+    with pytest.raises(ProblemError) as e:
+        parse_problem(text, "upload")
+    assert body["error"] == e.value.message
+    assert body["field"] == e.value.field and body["line"] == e.value.line
+
+
+# -- pages --
+
+
+def test_index_lists_problems_with_shapes(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "XOR" in r.text and "2-3-1 sigmoid/sigmoid" in r.text
+    assert '<a href="/problems/xor">' in r.text
+
+
+def test_problem_page_has_diagram_forward_pass_steps_and_answer_boxes(client, xor_d):
+    r = client.get("/problems/xor", params={"param": "W1[2,1]"})
+    assert r.status_code == 200
+    page = r.text
+    assert page.count("<svg") == 1 and ("edge pos hl" in page or "edge neg hl" in page)
+    assert "<math" in page and "Forward pass" in page
+    assert page.count('<li class="step">') >= 8
+    assert page.count('<form class="answer"') == 13
+    assert 'id="next-step"' in page
+    # The numbers shown are the verified ones.
+    assert f"{xor_d['W1[2,1]'].numbers.gradient:.6g}" in page
+
+
+def test_pages_load_nothing_from_other_hosts(client):
+    for path in ("/", "/problems/xor", "/problems/softmax?param=W2[1,1]"):
+        r = client.get(path)
+        assert r.status_code == 200
+        assert not re.search(r'(src|href|action)="(https?:)?//', r.text), path
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src 'self'" in csp
+
+
+def test_answer_box_grades_numbers_and_formulas(client, xor_d):
+    value = f"{xor_d['W2[1,3]'].numbers.gradient:.4g}"
+    r = client.post("/problems/xor/check", data={"param": "W2[1,3]", "answer": value},
+                    headers={"accept": "application/json"})
+    assert r.status_code == 200
+    assert r.json()["result"]["right"] and "✓" in r.json()["html"]
+
+    r = client.post("/problems/xor/check",
+                    data={"param": "W1[2,1]", "answer": "(ŷ − y)·w2[1,2]·a1[2]·x1"},
+                    headers={"accept": "application/json"})
+    res = r.json()["result"]
+    assert not res["right"] and res["kind"] == "formula"
+    assert "stands where its derivative" in r.json()["html"]
+
+    # Without a script the form posts and the page comes back with the verdict.
+    r = client.post("/problems/xor/check", data={"param": "W2[1,3]", "answer": value})
+    assert r.status_code == 200 and "Right" in r.text and r.text.count("<svg") == 1
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"param": "W9[1,1]", "answer": "1"}, "param"),
+    ({"param": "W1[1,1]", "answer": "  "}, "answer"),
+    ({"param": "W1[1,1]", "answer": "x" * 1001}, "answer"),
+])
+def test_answer_box_errors(client, data, field):
+    r = client.post("/problems/xor/check", data=data, headers={"accept": "application/json"})
+    assert error_of(r, 422)["field"] == field
+    r = client.post("/problems/xor/check", data=data)
+    assert r.status_code == 422 and "<h1>422</h1>" in r.text
+
+
+def test_unreadable_formula_is_graded_not_an_error(client):
+    r = client.post("/problems/xor/check", data={"param": "W1[1,1]", "answer": "(yhat - "},
+                    headers={"accept": "application/json"})
+    assert r.status_code == 200
+    assert not r.json()["result"]["right"]
+
+
+def test_untrusted_text_is_escaped(client):
+    evil = TINY.replace("name: Tiny", 'name: "<script>alert(1)</script> & <b>"')
+    r = client.post("/problems", data={"yaml": evil}, follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in page
+    assert "<script>alert" not in client.get("/").text
+    # A bad upload through the page shows the error and keeps the text, escaped.
+    r = client.post("/problems", data={"yaml": "name: <i>x</i>\nnetwork: 3"})
+    assert r.status_code == 422 and "network" in r.text and "<i>x</i>" not in r.text
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../app.py",
+    "/static/%2e%2e%2fapp.py",
+    "/static/..%2F..%2Fpyproject.toml",
+    "/problems/..%2F..%2Fpyproject.toml",
+    "/problems/xor/download?file=../../pyproject.toml",
+    "/api/problems/%2e%2e",
+    "/static/tutor.py",
+])
+def test_no_url_reaches_other_files(client, path):
+    r = client.get(path)
+    assert r.status_code == 404
+    assert "[project]" not in r.text and "import" not in r.text
+
+
+def test_static_files(client):
+    assert client.get("/static/tutor.css").headers["content-type"].startswith("text/css")
+    assert "next-step" in client.get("/static/tutor.js").text
+
+
+def test_openapi_document(client):
+    doc = client.get("/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    paths = doc["paths"]
+    assert set(paths) >= {"/api/problems", "/api/problems/{id}",
+                          "/api/problems/{id}/derivation", "/api/problems/{id}/check"}
+    assert set(paths["/api/problems"]) == {"get", "post"}
+    assert "413" in {str(k) for k in paths["/api/problems/{id}/check"]["post"]["responses"]}
+    assert not any(p.startswith("/problems") for p in paths)
+
+
+def test_worksheet_downloads(client):
+    r = client.get("/problems/xor/download?file=worksheet.tex&variants=2&seed=3")
+    assert r.status_code == 200 and r.text.startswith("\\documentclass")
+    assert 'filename="xor-seed3-2-worksheet.tex"' in r.headers["content-disposition"]
+    from tutor.printing.worksheetdoc import worksheet_tex
+    from tutor.worksheet import build
+    assert r.text == worksheet_tex(build(load_problem(XOR), 2, 3), 4)
+
+    r = client.get("/problems/xor/download?file=worksheet.zip&variants=2&seed=3")
+    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert "xor-seed3-2/worksheet.tex" in names and "xor-seed3-2/solutions.tex" in names
+    assert "xor-seed3-2/keys/variant-01.yaml" in names
+
+
+def test_worksheet_pdf(client):
+    need("pdflatex")
+    r = client.get("/problems/xor/download?file=solutions.pdf&variants=1&seed=0")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert r.headers["content-type"] == "application/pdf"
+
+
+@pytest.mark.parametrize("query, field", [
+    ("file=worksheet.tex&variants=0", "variants"),
+    ("file=worksheet.tex&variants=1000", "variants"),
+    ("file=worksheet.tex&seed=-1", "seed"),
+    ("file=worksheet.doc", "file"),
+])
+def test_worksheet_bad_query(client, query, field):
+    r = client.get(f"/problems/xor/download?{query}", headers={"accept": "application/json"})
+    assert r.json()["field"] == field and r.status_code in (404, 422)
+
+
+def test_serve_without_a_problems_directory_is_a_clean_error(tmp_path):
+    from click.testing import CliRunner
+    from tutor.cli import main
+    r = CliRunner().invoke(main, ["serve", "--problems", str(tmp_path / "none")])
+    assert r.exit_code == 2
+    assert r.output.strip().count("\n") == 0 and "not a directory" in r.output
