@@ -22,14 +22,14 @@ def run(*args):
 
 
 def test_help_everywhere():
-    for args in ([], ["derive"]):
+    for args in ([], ["derive"], ["train"], ["check"], ["worksheet"], ["serve"]):
         r = run(*args, "--help")
         assert r.exit_code == 0 and "Usage:" in r.output
 
 
 def test_help_imports_neither_sympy_nor_numpy():
     code = ("import sys\nfrom tutor.cli import main\n"
-            "for args in (['--help'], ['derive', '--help']):\n"
+            "for args in (['--help'], ['derive', '--help'], ['serve', '--help']):\n"
             "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
             "print(sorted(m for m in ('sympy', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -362,8 +362,8 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. The default serves this machine only; 0.0.0.0 "
                    "serves the network (a classroom).")
-@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True,
-              help="Port to listen on (0: any free port).")
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=8000, show_default=True,
+              help="Port to listen on.")
 @click.option("--problems", "problems_dir", type=click.Path(file_okay=False, path_type=Path),
               metavar="DIR",
               help="Directory of problem files (*.yaml) to offer. Default: ./problems, or the "

@@ -51,7 +51,8 @@ class Workers:
     def start(self) -> None:
         # spawn, not fork: the server has threads, and a forked copy of them is unsafe.
         self._pool = ProcessPoolExecutor(self.processes,
-                                         mp_context=multiprocessing.get_context("spawn"))
+                                         mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_ignore_interrupts)
         for _ in range(self.processes):
             self._pool.submit(_warm_up)
 
@@ -84,6 +85,11 @@ class Workers:
         if status == "error":
             raise JobFailed(*value)
         return value
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the workers too; the server stops them itself, quietly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _warm_up() -> None:

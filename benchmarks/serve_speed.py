@@ -1,0 +1,122 @@
+"""Speed of `tutor serve`: what the web layer adds to the library's own work.
+
+    python benchmarks/serve_speed.py [--requests N]
+
+Starts a real server (uvicorn, 2 workers) on a free loopback port and measures, against
+baselines taken in the same run (medians; the machine is shared and noisy):
+
+- one check over HTTP (POST /api/problems/xor/check) vs the same `grade` call in-process;
+- N concurrent checks vs N one after another over HTTP (how well the 2 workers are used);
+- a problem page, first view (its derivation computed) vs again (cached).
+
+Targets: a check over HTTP at most 10 ms more than the library call; N concurrent checks no
+slower than N sequential ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BODY = {"formulas": {"W1[2,1]": "(yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])*x1"},
+        "gradients": {"W2[1,1]": 0.1}}
+
+
+def _post(url: str, data: bytes) -> bytes:
+    req = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return r.read()
+
+
+def _median_time(fn, n: int) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--requests", type=int, default=200)
+    args = ap.parse_args()
+    import httpx2 as httpx
+
+    from tutor import load_problem
+    from tutor.answers import parse_answers
+    from tutor.checking import grade
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "tutor", "serve", "--port", str(port),
+                               "--problems", str(ROOT / "problems")],
+                              stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/api/problems", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        data = json.dumps(BODY).encode()
+        url = base + "/api/problems/xor/check"
+        for _ in range(10):     # warm the workers
+            _post(url, data)
+
+        p = load_problem(ROOT / "problems" / "xor.yaml")
+        text = json.dumps(BODY)
+        t_lib = _median_time(lambda: grade(p, parse_answers(text, p, "x")), 50)
+        t_http = _median_time(lambda: _post(url, data), 50)
+
+        n = args.requests
+        t0 = time.perf_counter()
+        for _ in range(n):
+            _post(url, data)
+        t_seq = time.perf_counter() - t0
+
+        async def concurrent():
+            limits = httpx.Limits(max_connections=n)
+            async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+                rs = await asyncio.gather(*(client.post(url, content=data,
+                                                        headers={"content-type":
+                                                                 "application/json"})
+                                            for _ in range(n)))
+            assert all(r.status_code == 200 for r in rs)
+        t0 = time.perf_counter()
+        asyncio.run(concurrent())
+        t_con = time.perf_counter() - t0
+
+        page = base + "/problems/textbook-2-2-2?param=W1%5B1%2C1%5D"
+        t0 = time.perf_counter()
+        urllib.request.urlopen(page, timeout=60).read()
+        t_cold = time.perf_counter() - t0
+        t_warm = _median_time(lambda: urllib.request.urlopen(page, timeout=60).read(), 20)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(f"check, library call in-process:      {t_lib * 1e3:8.2f} ms (baseline)")
+    print(f"check over HTTP (server, workers):   {t_http * 1e3:8.2f} ms "
+          f"({t_http / t_lib:.1f}x; +{(t_http - t_lib) * 1e3:.1f} ms; target +10 ms at most)")
+    print(f"{n} checks one after another:        {t_seq:8.2f} s (baseline)")
+    print(f"{n} checks at once:                   {t_con:8.2f} s "
+          f"({t_con / t_seq:.2f}x of sequential; target <= 1x)")
+    print(f"problem page, first view:            {t_cold * 1e3:8.1f} ms (derivation computed)")
+    print(f"problem page, again:                 {t_warm * 1e3:8.1f} ms "
+          f"({t_cold / t_warm:.0f}x faster, cached)")
+
+
+if __name__ == "__main__":
+    main()
