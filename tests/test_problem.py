@@ -188,3 +188,31 @@ def test_schema_lists_exactly_the_known_activations_and_losses():
     assert schema["properties"]["loss"]["enum"] == list(losses.NAMES)
     assert schema["$defs"]["layer"]["properties"]["activation"]["enum"] == list(
         activations.NAMES)
+
+
+def test_aliases_cannot_blow_a_small_file_up():
+    # A "billion laughs": 9 levels of 10 aliases each is 10⁹ values from 500 bytes.
+    lines = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 10) + "]" for k in range(1, 9)]
+    with pytest.raises(ProblemError, match="more than 1,000,000 values"):
+        parse_problem("\n".join(lines), "bomb.yaml")
+
+
+def test_yaml_numbers_as_in_json():
+    # YAML 1.1 reads 1e-3 as text; tutor reads it as JSON and YAML 1.2 do.
+    text = (ROOT / "problems" / "xor.yaml").read_text().replace(
+        "training: {lr: 0.1", "training: {lr: 1e-1")
+    assert parse_problem(text).training.lr == 0.1
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
+def test_problems_pickle(path):
+    # The web tutor's worker processes send problems back and forth.
+    import pickle
+
+    from tutor import derive
+    p = load_problem(path)
+    before = derive(p, [p.network.param_refs()[0]])   # caches each layer's activation
+    q = pickle.loads(pickle.dumps(p))
+    after = derive(q, [q.network.param_refs()[0]])
+    assert after.gradients[0].numbers.gradient == before.gradients[0].numbers.gradient

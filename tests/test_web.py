@@ -406,3 +406,41 @@ def test_serve_without_a_problems_directory_is_a_clean_error(tmp_path):
     r = CliRunner().invoke(main, ["serve", "--problems", str(tmp_path / "none")])
     assert r.exit_code == 2
     assert r.output.strip().count("\n") == 0 and "not a directory" in r.output
+
+
+# -- whatever arrives, a clear 4xx or an answer: never a server error --
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["gradients", "formulas", "values", "sample",
+                                       "sample_gradients", "decimals", "W1[2,1]", "yhat",
+                                       "variant", "seed", "x"]) | st.text(max_size=8),
+                      children, max_size=4),
+    max_leaves=12)
+_fuzz = settings(max_examples=40, deadline=None,
+                 suppress_health_check=[HealthCheck.too_slow])
+
+
+@_fuzz
+@given(body=st.one_of(_json.map(lambda v: json.dumps(v).encode()), st.binary(max_size=200),
+                      st.text(max_size=200).map(str.encode)))
+def test_any_body_gets_an_answer_or_a_4xx(client, body):
+    for path in ("/api/problems/xor/check", "/api/problems"):
+        r = client.post(path, content=body)
+        assert r.status_code in (200, 201, 400, 422), (path, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/json")
+
+
+@_fuzz
+@given(param=st.sampled_from(["W1[2,1]", "b2[1]", "W2[1,3]"]), answer=st.text(min_size=1,
+                                                                             max_size=60))
+def test_any_answer_box_text_is_graded_or_refused(client, param, answer):
+    r = client.post("/problems/xor/check", data={"param": param, "answer": answer},
+                    headers={"accept": "application/json"})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert r.json()["result"]["name"] == param

@@ -38,6 +38,7 @@ MAX_EPOCHS = 10_000_000
 # Numbers in a problem are at most this large: enough for any exercise, small enough that
 # the forward pass of a network of the largest allowed size cannot overflow a float64 in one layer.
 MAX_MAGNITUDE = 1e6
+MAX_NODES = 1_000_000   # values in one YAML document, each use of an alias counted
 DEFAULT_LR = 0.1
 DEFAULT_EPOCHS = 1000
 
@@ -53,6 +54,10 @@ class Layer:
     @cached_property
     def act(self) -> activations.Activation:
         return activations.get(self.activation, self.slope)
+
+    def __getstate__(self):
+        # Pickled without its activation, which holds functions; it is looked up again.
+        return {k: v for k, v in self.__dict__.items() if k != "act"}
 
 
 @dataclass(frozen=True)
@@ -274,7 +279,7 @@ def _read_yaml(text: str, file: str, scalars: dict[str, str] | None = None
             raise ProblemError("the file is empty; expected a problem (name, network, loss, "
                                "data)", file=file)
         lines: dict[str, int] = {}
-        _walk(node, "", lines, file, scalars)
+        _walk(node, "", lines, file, scalars, [MAX_NODES])
         doc = loader.construct_document(node)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
@@ -290,7 +295,13 @@ def _read_yaml(text: str, file: str, scalars: dict[str, str] | None = None
 
 
 def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str,
-          scalars: dict[str, str] | None = None) -> None:
+          scalars: dict[str, str] | None, budget: list[int]) -> None:
+    # Aliases (*name) make a small text stand for a huge document (a "billion laughs"):
+    # count every value as it would be read, and stop early.
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ProblemError(f"more than {MAX_NODES:,} values (counting each use of an alias); "
+                           "a problem is small", file=file, line=node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if scalars is not None and isinstance(node, yaml.ScalarNode):
         scalars[path] = node.value
@@ -304,10 +315,10 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str,
                                    line=key.start_mark.line + 1)
             seen.add(name)
             lines[sub] = key.start_mark.line + 1
-            _walk(value, sub, lines, file, scalars)
+            _walk(value, sub, lines, file, scalars, budget)
     elif isinstance(node, yaml.SequenceNode):
         for k, item in enumerate(node.value):
-            _walk(item, f"{path}[{k}]", lines, file, scalars)
+            _walk(item, f"{path}[{k}]", lines, file, scalars, budget)
 
 
 def _type_name(v: Any) -> str:

@@ -37,7 +37,7 @@ from ..errors import ProblemError, TutorError
 from ..problem import ParamRef, parse_param_refs
 from . import jobs, pages
 from .jobs import JobFailed, JobTimeout, Workers
-from .library import Entry, Library
+from .library import UPLOAD, Entry, Library
 
 MAX_BODY = 64 * 1024
 MAX_ANSWER = 1000           # characters in one answer box
@@ -164,14 +164,29 @@ async def index(request: Request) -> Response:
     return HTMLResponse(pages.index(_tutor(request).library))
 
 
+async def _upload(t: Tutor, text: str) -> Entry:
+    """Validate an uploaded problem in a worker (its YAML is untrusted) and keep it."""
+    existing = t.library.get(Library.upload_id(text))
+    if existing is not None:
+        return existing
+    try:
+        problem = await t.workers.run(jobs.CHECK_SECONDS, jobs.parse, text, UPLOAD)
+    except JobTimeout:
+        raise ApiError(422, f"reading this problem took more than {jobs.CHECK_SECONDS:g} s "
+                            "and was stopped") from None
+    return t.library.upload(text, problem)
+
+
 async def upload_page(request: Request) -> Response:
     t = _tutor(request)
     form = parse_qs(await read_body(request))
     text = form.get("yaml", [""])[0]
     try:
-        entry = t.library.upload(text)
-    except ProblemError as e:
-        return HTMLResponse(pages.index(t.library, str(e), text), status_code=422)
+        entry = await _upload(t, text)
+    except (JobFailed, ApiError) as e:
+        where = f"{UPLOAD}: " + (f"line {e.line}: " if e.line else "") + (
+            f"{e.field}: " if e.field else "")
+        return HTMLResponse(pages.index(t.library, where + e.message, text), status_code=422)
     return RedirectResponse(f"/problems/{quote(entry.id)}", status_code=303)
 
 
@@ -328,11 +343,7 @@ async def api_upload(request: Request) -> Response:
       422: {description: "{error, field, line}: the problem is not usable"}
     """
     t = _tutor(request)
-    text = await read_body(request)
-    try:
-        entry = t.library.upload(text)
-    except ProblemError as e:
-        raise ApiError(422, e.message, e.field, e.line) from None
+    entry = await _upload(t, await read_body(request))
     return JSONResponse(entry.summary(), status_code=201,
                         headers={"Location": f"/api/problems/{entry.id}"})
 

@@ -127,6 +127,12 @@ def _problem(text: str, file: str):
     return parse_problem(text, file)
 
 
+def parse(text: str, file: str):
+    """The problem, validated exactly as the command line validates a file (so that an
+    uploaded text is never parsed in the server's own process)."""
+    return _problem(text, file)
+
+
 def overview(text: str, file: str) -> dict:
     """What a problem page shows before any derivation: the forward pass (HTML) and the batch
     loss at the problem's parameters."""

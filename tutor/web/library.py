@@ -17,6 +17,7 @@ from ..errors import TutorError
 from ..problem import Problem, parse_problem, read_text_file
 
 MAX_UPLOADS = 100          # the oldest upload is forgotten beyond this
+UPLOAD = "upload"          # the file name in an uploaded problem's errors
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
@@ -80,13 +81,17 @@ class Library:
     def entries(self) -> list[Entry]:
         return list(self._files.values()) + list(self._uploads.values())
 
-    def upload(self, text: str) -> Entry:
-        """Validate a problem's YAML exactly as the command line does and keep it in memory.
-        The same text gives the same id. ProblemError when it is not a usable problem."""
-        id = "u-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+    @staticmethod
+    def upload_id(text: str) -> str:
+        return "u-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def upload(self, text: str, problem: Problem) -> Entry:
+        """Keep an uploaded problem in memory: ``problem`` is ``text`` parsed (by
+        ``parse_problem(text, UPLOAD)``). The same text gives the same id."""
+        id = self.upload_id(text)
         if id in self._uploads:
             return self.get(id)
-        entry = Entry(id, text, "upload", parse_problem(text, "upload"), uploaded=True)
+        entry = Entry(id, text, UPLOAD, problem, uploaded=True)
         self._uploads[id] = entry
         while len(self._uploads) > MAX_UPLOADS:
             self._uploads.popitem(last=False)
