@@ -216,3 +216,14 @@ def test_problems_pickle(path):
     q = pickle.loads(pickle.dumps(p))
     after = derive(q, [q.network.param_refs()[0]])
     assert after.gradients[0].numbers.gradient == before.gradients[0].numbers.gradient
+
+
+def test_escaped_surrogates():
+    # JSON writes 😀 as a pair of escapes, which is joined; half of a pair is no character.
+    from tutor.answers import parse_answers
+    p = load_problem(ROOT / "problems" / "xor.yaml")
+    a = parse_answers('{"formulas": {"W1[2,1]": "\\ud83d\\ude00"}}', p)
+    assert a.answers[0].text == "😀"
+    for text in ('{"formulas": {"W1[2,1]": "\\ud800"}}', '{"\\udc00": 1}'):
+        with pytest.raises(ProblemError, match="no character"):
+            parse_answers(text, p)

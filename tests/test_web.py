@@ -237,7 +237,9 @@ def test_upload_validates_like_the_cli(client):
     yhat = 1 / (1 + math.exp(-0.6))
     assert d["gradients"][0]["value"] == 0.5
     assert d["gradients"][0]["gradient"] == pytest.approx(yhat - 1, rel=1e-12)
-    assert doc["id"] in {p["id"] for p in client.get("/api/problems").json()["problems"]}
+    # Reached by its id; not listed for everyone.
+    assert doc["id"] not in {p["id"] for p in client.get("/api/problems").json()["problems"]}
+    assert client.get(f"/api/problems/{doc['id']}").json()["yaml"] == TINY
 
 
 @pytest.mark.parametrize("text", [

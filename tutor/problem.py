@@ -294,6 +294,20 @@ def _read_yaml(text: str, file: str, scalars: dict[str, str] | None = None
     return doc, lines
 
 
+def _text(node: yaml.ScalarNode, file: str) -> str:
+    """A scalar's text. PyYAML reads the JSON escape of 😀, "\\ud83d\\ude00", as two halves
+    of a surrogate pair: they are joined here. A lone half is no character (it cannot be
+    printed or written as UTF-8): ProblemError."""
+    if any("\ud800" <= ch <= "\udfff" for ch in node.value):
+        try:
+            node.value = node.value.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise ProblemError("not valid text: an escape such as \\ud800 alone stands for "
+                               "no character", file=file,
+                               line=node.start_mark.line + 1) from None
+    return node.value
+
+
 def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str,
           scalars: dict[str, str] | None, budget: list[int]) -> None:
     # Aliases (*name) make a small text stand for a huge document (a "billion laughs"):
@@ -303,12 +317,14 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str,
         raise ProblemError(f"more than {MAX_NODES:,} values (counting each use of an alias); "
                            "a problem is small", file=file, line=node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
-    if scalars is not None and isinstance(node, yaml.ScalarNode):
-        scalars[path] = node.value
+    if isinstance(node, yaml.ScalarNode):
+        _text(node, file)
+        if scalars is not None:
+            scalars[path] = node.value
     if isinstance(node, yaml.MappingNode):
         seen = set()
         for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            name = _text(key, file) if isinstance(key, yaml.ScalarNode) else "?"
             sub = f"{path}.{name}" if path else name
             if name in seen:
                 raise ProblemError(f"the key {name!r} appears twice", file=file, field=sub,

@@ -36,7 +36,7 @@ from .. import __version__
 from ..errors import ProblemError, TutorError
 from ..problem import ParamRef, parse_param_refs
 from . import jobs, pages
-from .jobs import JobFailed, JobTimeout, Workers
+from .jobs import JobFailed, JobTimeout, Workers, WorkerLost
 from .library import UPLOAD, Entry, Library
 
 MAX_BODY = 64 * 1024
@@ -248,7 +248,9 @@ async def download(request: Request) -> Response:
             try:
                 files = await anyio.to_thread.run_sync(_worksheet_files, entry, variants, seed,
                                                        pdf)
-            except TutorError as e:
+            except ProblemError as e:
+                raise ApiError(422, e.message, e.field, e.line) from None
+            except TutorError as e:   # pdflatex failed: the server's trouble, not the user's
                 raise ApiError(500, str(e)) from None
             t.downloads.put(key, files)
     files = t.downloads[key]
@@ -433,6 +435,10 @@ async def _on_job_failed(request: Request, e: JobFailed) -> Response:
     return _error(request, 422, e.message, e.field, e.line)
 
 
+async def _on_worker_lost(request: Request, e: WorkerLost) -> Response:
+    return _error(request, 503, "a worker process stopped and was replaced; try again")
+
+
 async def _on_http(request: Request, e: HTTPException) -> Response:
     messages = {404: "no such page", 405: "this method is not allowed here"}
     return _error(request, e.status_code, messages.get(e.status_code, str(e.detail)))
@@ -492,7 +498,7 @@ def create_app(library: Library, workers: int = 2) -> Starlette:
         routes=routes,
         middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=1024)],
         exception_handlers={ApiError: _on_api_error, JobFailed: _on_job_failed,
-                            HTTPException: _on_http},
+                            WorkerLost: _on_worker_lost, HTTPException: _on_http},
         lifespan=lifespan)
     app.state.tutor = tutor
     app.state.schemas = SchemaGenerator({

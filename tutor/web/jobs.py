@@ -17,6 +17,7 @@ import asyncio
 import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 
 CHECK_SECONDS = 2.0        # the limit of one check
@@ -28,6 +29,10 @@ STUCK_SECONDS = 60.0
 
 class JobTimeout(Exception):
     """A job ran past its time limit."""
+
+
+class WorkerLost(Exception):
+    """The worker running a job died; the pool has been started afresh."""
 
 
 class JobFailed(Exception):
@@ -61,6 +66,10 @@ class Workers:
             self._kill()
             self._pool = None
 
+    def _restart(self) -> None:
+        self._kill()
+        self.start()
+
     def _kill(self) -> None:
         pool = self._pool
         for p in list(getattr(pool, "_processes", {}).values()):
@@ -72,14 +81,17 @@ class Workers:
         JobTimeout, or JobFailed for a user error."""
         if self._pool is None:
             self.start()
-        future = self._pool.submit(_run, seconds, fn, *args)
         try:
+            future = self._pool.submit(_run, seconds, fn, *args)
             status, value = await asyncio.wait_for(asyncio.wrap_future(future),
                                                    seconds + STUCK_SECONDS)
         except asyncio.TimeoutError:
-            self._kill()
-            self.start()
+            self._restart()
             raise JobTimeout() from None
+        except BrokenProcessPool:
+            # A worker died (killed from outside, out of memory): start afresh.
+            self._restart()
+            raise WorkerLost() from None
         if status == "timeout":
             raise JobTimeout()
         if status == "error":
@@ -139,9 +151,11 @@ def overview(text: str, file: str) -> dict:
     from .. import engine
     from ..derivation import forward_definitions
     from ..printing.htmldoc import HtmlDocPrinter
+    import numpy as np
     p = _problem(text, file)
     printer = HtmlDocPrinter()
-    loss, _, _ = engine.loss_and_gradients(p)
+    with np.errstate(all="ignore"):   # an overflowing problem says so in its derivation
+        loss, _, _ = engine.loss_and_gradients(p)
     return {"forward": printer._print_definitions(forward_definitions(p)),
             "loss": float(loss)}
 

@@ -1,5 +1,5 @@
 """The problems a server offers: those of a directory, read once at start, and those uploaded,
-kept in memory only.
+kept in memory only and found by their id alone.
 
 Problems are found by id alone (the file's stem, or ``u-`` and a hash of an upload's text): no
 part of a URL is ever joined to a path.
@@ -79,7 +79,9 @@ class Library:
         return entry
 
     def entries(self) -> list[Entry]:
-        return list(self._files.values()) + list(self._uploads.values())
+        """The problems of the directory. Uploads are not listed: each is reached by its id,
+        which only its uploader was given."""
+        return list(self._files.values())
 
     @staticmethod
     def upload_id(text: str) -> str:

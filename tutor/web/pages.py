@@ -55,10 +55,9 @@ def index(library: Library, error: str | None = None, yaml_text: str = "") -> st
     cards = []
     for e in library.entries():
         p = e.problem
-        tag = ' <span class="tag">uploaded</span>' if e.uploaded else ""
         desc = f"<p>{escape(p.description)}</p>" if p.description else ""
         cards.append(f'<li class="card"><h2><a href="/problems/{_q(e.id)}">{escape(p.name)}</a>'
-                     f'{tag}</h2><p class="shape">{escape(_shape(e))}</p>{desc}</li>')
+                     f'</h2><p class="shape">{escape(_shape(e))}</p>{desc}</li>')
     skipped = ""
     if library.skipped:
         items = "".join(f"<li>{escape(s)}</li>" for s in library.skipped)
@@ -130,6 +129,9 @@ def problem_page(entry: Entry, overview: dict, ref: ParamRef, derivation: dict,
     p = entry.problem
     results, given = results or {}, given or {}
     desc = f"<p>{escape(p.description)}</p>" if p.description else ""
+    if entry.uploaded:
+        desc += ('<p class="hint">Your own problem: it is listed nowhere, and this page\'s '
+                 "address is the way back to it while the server runs.</p>")
     rows = "".join(_param_row(entry, r, r == ref, results.get(r.name), given.get(r.name, ""))
                    for r in p.network.param_refs())
     warn = "" if derivation["ok"] else (
