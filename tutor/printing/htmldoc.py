@@ -20,6 +20,9 @@ from .document import DocPrinter
 from .mathml import mathml
 
 _STEP = "\x00step\x00"
+# A row whose pieces show at most this many characters is one piece of mathematics; longer
+# rows are pieces that wrap on a narrow screen.
+ONE_LINE = 48
 _TAG = re.compile(r"(<[^>]+>)")
 _TOKEN_TAGS = ("mi", "mn", "mo", "mtext", "ms")
 _LOOSE = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][A-Za-z ]*[A-Za-z]|\S")
@@ -52,6 +55,11 @@ def _math(s: str) -> str:
                 else:
                     out.append(f"<mo>{'−' if t == '-' else t}</mo>")
     return "".join(out)
+
+
+def _visible(m: str) -> int:
+    """Roughly how many characters a piece of MathML shows."""
+    return len(_TAG.sub("", m))
 
 
 def _infix(m: str) -> str:
@@ -143,7 +151,7 @@ class HtmlDocPrinter(DocPrinter):
         return f"<p>{content}</p>"
 
     def label(self, words: str) -> str:
-        return f"<mtext>{words}</mtext>"
+        return f'<mtext>{words}</mtext><mspace width="0.4em"/>'
 
     def rows(self, rows) -> str:
         if not rows:
@@ -151,6 +159,8 @@ class HtmlDocPrinter(DocPrinter):
         out = ['<div class="eqs">']
         for lhs, rhs, note in rows:
             pieces = rhs if isinstance(rhs, list) else [rhs]
+            if sum(_visible(p) for p in pieces) <= ONE_LINE:
+                pieces = ["".join(pieces)]   # short: one piece of mathematics, evenly spaced
             maths = [_math(lhs + " = " + pieces[0]) if lhs else _math(pieces[0])]
             maths += [_infix(_math(p)) for p in pieces[1:]]
             line = "".join(f"<math>{m}</math>" for m in maths)

@@ -131,7 +131,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
 
     def _print_KroneckerDelta(self, expr):
         return self.el("msub", self.el("mi", "δ"),
-                       self.el("mi", "".join(str(a) for a in expr.args)))
+                       self.row(*[self._print(a) for a in expr.args]))
 
     def _print_Piecewise(self, expr):
         (v1, c1), (v2, _) = expr.args[:2]
@@ -191,8 +191,10 @@ class MathMLPrinter(MathMLPresentationPrinter):
             if isinstance(base, sp.Function):
                 # tanh²(z), the textbook way.
                 return self._print_Function(base, exp=self.el("mn", str(e)))
-            return self.el("msup", self.parenthesize(base, PRECEDENCE["Pow"], strict=False),
-                           self.el("mn", str(e)))
+            b = self.parenthesize(base, PRECEDENCE["Pow"], strict=False)
+            if base.is_Symbol and getattr(parts(base.name), "layer", None):
+                b = self.fenced(b)   # (a⁽¹⁾₁)², as in LaTeX: not a⁽¹⁾₁ with a raised 2
+            return self.el("msup", b, self.el("mn", str(e)))
         if e == -1:
             return self.el("mfrac", self.el("mn", "1"), self._print(base))
         return super()._print_Pow(expr)
