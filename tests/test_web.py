@@ -446,3 +446,18 @@ def test_any_answer_box_text_is_graded_or_refused(client, param, answer):
     assert r.status_code in (200, 422), r.text
     if r.status_code == 200:
         assert r.json()["result"]["name"] == param
+
+
+def test_serve_on_a_busy_port_is_a_clean_error():
+    import socket
+
+    from click.testing import CliRunner
+    from tutor.cli import main
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = CliRunner().invoke(main, ["serve", "--port", str(port),
+                                      "--problems", str(ROOT / "problems")])
+    assert r.exit_code == 2
+    assert r.output.strip() == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"

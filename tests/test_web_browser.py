@@ -121,3 +121,18 @@ def test_worksheet_download_from_the_page(page, live_server):
     assert download.suggested_filename == "xor-seed0-1-worksheet.tex"
     from pathlib import Path
     assert Path(download.path()).read_text(encoding="utf-8").startswith("\\documentclass")
+
+
+def test_the_pages_work_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    pg.goto(live_server + "/problems/xor?param=b1%5B3%5D")
+    steps = pg.locator("#derivation li.step")
+    assert all(steps.nth(k).is_visible() for k in range(steps.count()))
+    box = pg.locator('li.param[data-param="b1[3]"]')
+    box.locator("input[name=answer]").fill("(yhat - y)*W2[1,3]*a1[3]")  # σ' left out
+    box.locator("button").click()
+    pg.wait_for_load_state()
+    told = pg.locator('li.param[data-param="b1[3]"] output').inner_text()
+    assert "✗" in told and "derivative" in told
+    context.close()

@@ -394,11 +394,29 @@ def serve(host, port, problems_dir, workers):
         raise user_error(e) from None
     import uvicorn
     from .web.app import create_app
+    sock = _listen(host, port)
     for line in library.skipped:
         click.echo(f"skipped {line}", err=True)
+    shown = f"[{host}]" if ":" in host else host
     click.echo(f"Serving {len(library.entries())} problems from {directory}/ at "
-               f"http://{host}:{port} (Ctrl-C to stop)", err=True)
-    uvicorn.run(create_app(library, workers), host=host, port=port, log_level="warning")
+               f"http://{shown}:{port} (Ctrl-C to stop)", err=True)
+    server = uvicorn.Server(uvicorn.Config(create_app(library, workers), log_level="warning"))
+    server.run(sockets=[sock])
+
+
+def _listen(host: str, port: int):
+    """A socket bound to host:port, or one clean line saying why not."""
+    import socket
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise UserError(f"cannot listen on {host}:{port}: {reason}") from None
+    return sock
 
 
 def _default_problems() -> Path:
