@@ -407,6 +407,7 @@ def serve(host, port, problems_dir, workers):
 def _listen(host: str, port: int):
     """A socket bound to host:port, or one clean line saying why not."""
     import socket
+    sock = None
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM)[0]
@@ -414,8 +415,9 @@ def _listen(host: str, port: int):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
     except OSError as e:
-        reason = e.strerror or str(e)
-        raise UserError(f"cannot listen on {host}:{port}: {reason}") from None
+        if sock is not None:
+            sock.close()
+        raise UserError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     return sock
 
 
