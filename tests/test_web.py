@@ -142,6 +142,17 @@ def test_check_grades_like_tutor_check(client, xor_d):
     assert report == local
 
 
+def test_check_tolerances(client, xor_d):
+    off = xor_d["W2[1,1]"].numbers.gradient * 1.01     # 1 % off
+    body = {"gradients": {"W2[1,1]": off}}
+    assert not client.post("/api/problems/xor/check", json=body).json()["results"][0]["right"]
+    r = client.post("/api/problems/xor/check?rtol=0.02", json=body).json()
+    assert r["results"][0]["right"] and r["tolerance"]["rtol"] == 0.02
+    for query, field in (("rtol=2", "rtol"), ("atol=-1", "atol"), ("rtol=nan", "rtol")):
+        body_ = error_of(client.post(f"/api/problems/xor/check?{query}", json=body), 422)
+        assert body_["field"] == field
+
+
 def test_check_accepts_the_answers_file_as_yaml(client):
     text = (ROOT / "problems" / "answers" / "xor.yaml").read_text()
     r = client.post("/api/problems/xor/check", content=text,

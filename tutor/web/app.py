@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import math
 import re
 import shutil
 import tempfile
@@ -140,10 +141,11 @@ def answers_document(ref: ParamRef, answer: str) -> str:
     return yaml.safe_dump({"formulas": {ref.name: answer.strip()}}, allow_unicode=True)
 
 
-async def _grade(t: Tutor, entry: Entry, answers: str, file: str) -> dict:
+async def _grade(t: Tutor, entry: Entry, answers: str, file: str,
+                 rtol: float | None = None, atol: float | None = None) -> dict:
     try:
         return await t.workers.run(jobs.CHECK_SECONDS, jobs.check, entry.text, entry.file,
-                                   answers, file)
+                                   answers, file, rtol, atol)
     except JobTimeout:
         raise ApiError(422, f"the check took more than {jobs.CHECK_SECONDS:g} s and was "
                             "stopped: write the answer more simply", "answers") from None
@@ -292,6 +294,16 @@ def _int(text: str, field: str, lo: int, hi: int) -> int:
     return v
 
 
+def _float(text: str, field: str, lo: float, hi: float) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not lo <= v <= hi:
+        raise ApiError(422, f"expected a number from {lo:g} to {hi:g}; got {text!r}", field)
+    return v
+
+
 async def static(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in _STATIC:
@@ -389,6 +401,10 @@ async def api_check(request: Request) -> Response:
       Each check is stopped after 2 s."
     parameters:
       - {name: id, in: path, required: true, schema: {type: string}}
+      - {name: rtol, in: query, description: "Relative tolerance of numbers (as --rtol)",
+         schema: {type: number, minimum: 0, maximum: 1, default: 0.001}}
+      - {name: atol, in: query, description: "Absolute tolerance of numbers (as --atol)",
+         schema: {type: number, minimum: 0, maximum: 1000, default: 1.0e-8}}
     requestBody:
       required: true
       content:
@@ -404,7 +420,11 @@ async def api_check(request: Request) -> Response:
     """
     t = _tutor(request)
     entry = t.entry(request.path_params["id"])
-    return JSONResponse(await _grade(t, entry, await read_body(request), "request body"))
+    q = request.query_params
+    rtol = _float(q["rtol"], "rtol", 0, 1) if "rtol" in q else None
+    atol = _float(q["atol"], "atol", 0, 1e3) if "atol" in q else None
+    return JSONResponse(await _grade(t, entry, await read_body(request), "request body",
+                                     rtol, atol))
 
 
 async def openapi(request: Request) -> Response:

@@ -175,10 +175,13 @@ def derivation_json(text: str, file: str, params: list[str] | None, sample: int)
     return json(derive(_problem(text, file), params, sample=sample))
 
 
-def check(text: str, file: str, answers_text: str, answers_file: str) -> dict:
+def check(text: str, file: str, answers_text: str, answers_file: str,
+          rtol: float | None = None, atol: float | None = None) -> dict:
     """``tutor check --format json``, as data."""
     from ..answers import parse_answers
-    from ..checking import grade
+    from ..checking import ATOL, RTOL, grade
     from ..printing.checkreport import as_dict
     p = _problem(text, file)
-    return as_dict(grade(p, parse_answers(answers_text, p, answers_file)))
+    return as_dict(grade(p, parse_answers(answers_text, p, answers_file),
+                         rtol=RTOL if rtol is None else rtol,
+                         atol=ATOL if atol is None else atol))
