@@ -472,3 +472,16 @@ def test_serve_on_a_busy_port_is_a_clean_error():
                                       "--problems", str(ROOT / "problems")])
     assert r.exit_code == 2
     assert r.output.strip() == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def test_a_worksheet_key_grades_full_marks_through_the_api(client):
+    from tutor.worksheet import answer_key, build
+    (v,) = build(load_problem(XOR), 1, 7)
+    key = answer_key(v, 4, "xor.yaml")
+    report = client.post("/api/problems/xor/check", content=key).json()
+    assert report["score"]["right"] == report["score"]["total"] > 10
+    # The same key against the problem's own weights is mostly wrong.
+    plain = "\n".join(line for line in key.splitlines()
+                      if not line.startswith(("variant", "seed")))
+    report = client.post("/api/problems/xor/check", content=plain).json()
+    assert report["score"]["right"] < report["score"]["total"] // 2
