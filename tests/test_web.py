@@ -485,3 +485,13 @@ def test_a_worksheet_key_grades_full_marks_through_the_api(client):
                       if not line.startswith(("variant", "seed")))
     report = client.post("/api/problems/xor/check", content=plain).json()
     assert report["score"]["right"] < report["score"]["total"] // 2
+
+
+def test_the_page_shows_the_numbers_of_a_chosen_sample(client, xor_d):
+    from tutor import derive as derive_
+    d4 = derive_(load_problem(XOR), ["W1[2,1]"], sample=4)["W1[2,1]"]
+    page = client.get("/problems/xor?param=W1[2,1]&sample=4").text
+    assert "Numbers for sample 4 of 4" in page
+    assert f"{d4.numbers.sample_gradient:.6g}".lstrip("-") in page
+    assert '<option value="4" selected>4: x = 1, 1</option>' in page
+    assert client.get("/problems/xor?param=W1[2,1]&sample=5").status_code == 422

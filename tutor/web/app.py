@@ -192,23 +192,27 @@ async def upload_page(request: Request) -> Response:
     return RedirectResponse(f"/problems/{quote(entry.id)}", status_code=303)
 
 
-async def _problem_page(request: Request, entry: Entry, ref: ParamRef,
-                        results: dict | None = None, given: dict | None = None,
-                        status: int = 200) -> Response:
+async def _problem_page(request: Request, entry: Entry, ref: ParamRef, sample: int,
+                        results: dict | None = None, given: dict | None = None) -> Response:
     t = _tutor(request)
     overview = await _job(t, ("overview", entry.id), jobs.overview, entry.text, entry.file)
-    derivation = await _job(t, ("html", entry.id, ref.name), jobs.derivation_html,
-                            entry.text, entry.file, ref.name)
-    html = pages.problem_page(entry, overview, ref, derivation, results, given,
+    derivation = await _job(t, ("html", entry.id, ref.name, sample), jobs.derivation_html,
+                            entry.text, entry.file, ref.name, sample)
+    html = pages.problem_page(entry, overview, ref, sample, derivation, results, given,
                               has_tex=shutil.which("pdflatex") is not None)
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html)
+
+
+def _sample(entry: Entry, text: str | None) -> int:
+    return 1 if not text else _int(text, "sample", 1, entry.problem.n_samples)
 
 
 async def problem_page(request: Request) -> Response:
     entry = _tutor(request).entry(request.path_params["id"])
-    param = request.query_params.get("param")
-    ref = one_param(entry, param) if param else entry.problem.network.param_refs()[0]
-    return await _problem_page(request, entry, ref)
+    q = request.query_params
+    ref = one_param(entry, q["param"]) if q.get("param") else \
+        entry.problem.network.param_refs()[0]
+    return await _problem_page(request, entry, ref, _sample(entry, q.get("sample")))
 
 
 async def check_form(request: Request) -> Response:
@@ -217,6 +221,7 @@ async def check_form(request: Request) -> Response:
     entry = t.entry(request.path_params["id"])
     form = parse_qs(await read_body(request), keep_blank_values=True)
     ref = one_param(entry, form.get("param", [""])[0])
+    sample = _sample(entry, form.get("sample", [""])[0])
     answer = form.get("answer", [""])[0]
     if not answer.strip():
         raise ApiError(422, "type a number or a formula first", "answer")
@@ -226,7 +231,8 @@ async def check_form(request: Request) -> Response:
     result = report["results"][0]
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"result": result, "html": pages.result_html(result)})
-    return await _problem_page(request, entry, ref, {ref.name: result}, {ref.name: answer})
+    return await _problem_page(request, entry, ref, sample, {ref.name: result},
+                               {ref.name: answer})
 
 
 async def download(request: Request) -> Response:

@@ -160,11 +160,12 @@ def overview(text: str, file: str) -> dict:
             "loss": float(loss)}
 
 
-def derivation_html(text: str, file: str, param: str) -> dict:
-    """One parameter's derivation as HTML steps, and whether its three values agree."""
+def derivation_html(text: str, file: str, param: str, sample: int = 1) -> dict:
+    """One parameter's derivation as HTML steps, with the numbers of ``sample``, and whether
+    its three values agree."""
     from ..derivation import derive
     from ..printing.htmldoc import html_derivation
-    d = derive(_problem(text, file), [param])
+    d = derive(_problem(text, file), [param], sample=sample)
     return {"html": html_derivation(d.gradients[0]), "ok": d.ok}
 
 

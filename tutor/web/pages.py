@@ -17,6 +17,7 @@ from .diagram import network_svg
 from .library import Entry, Library
 
 MAX_WEB_VARIANTS = 40
+MAX_MENU_SAMPLES = 50
 
 
 def _q(s: str) -> str:
@@ -101,12 +102,12 @@ def result_html(result: dict) -> str:
     return out + f'<details class="answer"><summary>Show the answer</summary>{answer}</details>'
 
 
-def _param_row(entry: Entry, ref: ParamRef, selected: bool, result: dict | None,
+def _param_row(entry: Entry, ref: ParamRef, selected: bool, sample: int, result: dict | None,
                given: str) -> str:
     p = entry.problem
     name = ref.name
     symbol = text_name(name)
-    link = f"/problems/{_q(entry.id)}?param={_q(name)}#derivation"
+    link = f"/problems/{_q(entry.id)}?param={_q(name)}&sample={sample}#derivation"
     cls = "param selected" if selected else "param"
     shown = result_html(result) if result else ""
     return f"""<li class="{cls}" data-param="{escape(name)}">
@@ -115,6 +116,7 @@ def _param_row(entry: Entry, ref: ParamRef, selected: bool, result: dict | None,
 <form class="answer" method="post" action="/problems/{_q(entry.id)}/check#p-{_q(name)}"
  id="p-{escape(name)}">
 <input type="hidden" name="param" value="{escape(name)}">
+<input type="hidden" name="sample" value="{sample}">
 <input type="text" name="answer" value="{escape(given)}" autocomplete="off" spellcheck="false"
  aria-label="your ∂L/∂{escape(symbol)}" placeholder="a number, or a formula for one sample">
 <button type="submit">Check</button>
@@ -123,7 +125,28 @@ def _param_row(entry: Entry, ref: ParamRef, selected: bool, result: dict | None,
 </li>"""
 
 
-def problem_page(entry: Entry, overview: dict, ref: ParamRef, derivation: dict,
+def _sample_picker(entry: Entry, ref: ParamRef, sample: int) -> str:
+    """Which sample's numbers the derivation shows: a form, so that it works without a
+    script; a menu for a few samples, a number for many."""
+    n = entry.problem.n_samples
+    if n == 1:
+        return ""
+    X = entry.problem.inputs
+    if n <= MAX_MENU_SAMPLES:
+        options = "".join(
+            f'<option value="{k}"{" selected" if k == sample else ""}>{k}: x = '
+            f'{escape(", ".join(f"{v:g}" for v in X[k - 1]))}</option>'
+            for k in range(1, n + 1))
+        choice = f'<select name="sample">{options}</select>'
+    else:
+        choice = f'<input type="number" name="sample" value="{sample}" min="1" max="{n}">'
+    return (f'<form method="get" action="/problems/{_q(entry.id)}#derivation" class="samples">'
+            f'<input type="hidden" name="param" value="{escape(ref.name)}">'
+            f'<label>Numbers for sample {choice}</label> <button type="submit">Show</button>'
+            f"</form>")
+
+
+def problem_page(entry: Entry, overview: dict, ref: ParamRef, sample: int, derivation: dict,
                  results: dict[str, dict] | None = None, given: dict[str, str] | None = None,
                  has_tex: bool = False) -> str:
     p = entry.problem
@@ -132,8 +155,8 @@ def problem_page(entry: Entry, overview: dict, ref: ParamRef, derivation: dict,
     if entry.uploaded:
         desc += ('<p class="hint">Your own problem: it is listed nowhere, and this page\'s '
                  "address is the way back to it while the server runs.</p>")
-    rows = "".join(_param_row(entry, r, r == ref, results.get(r.name), given.get(r.name, ""))
-                   for r in p.network.param_refs())
+    rows = "".join(_param_row(entry, r, r == ref, sample, results.get(r.name),
+                              given.get(r.name, "")) for r in p.network.param_refs())
     warn = "" if derivation["ok"] else (
         '<p class="error" role="alert">The three computations of this gradient disagree: this '
         'is a bug in tutor; please report it.</p>')
@@ -165,6 +188,7 @@ its weight or bias.</p>
 <ul class="params">{rows}</ul>
 </section>
 <section id="derivation" aria-live="polite">
+{_sample_picker(entry, ref, sample)}
 {warn}
 {derivation['html']}
 <div class="step-controls">

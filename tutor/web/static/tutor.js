@@ -56,5 +56,13 @@ function setUpAnswers() {
   });
 }
 
+function setUpSamples() {
+  // Choosing a sample shows its numbers at once; without a script the Show button does.
+  document.querySelectorAll("form.samples select").forEach((select) => {
+    select.addEventListener("change", () => select.form.submit());
+  });
+}
+
 setUpSteps();
 setUpAnswers();
+setUpSamples();
