@@ -23,7 +23,8 @@ from tutor import derive, load_problem, parse_problem  # noqa: E402
 from tutor.errors import ProblemError  # noqa: E402
 from tutor.printing import json as json_doc  # noqa: E402
 from tutor.web import jobs  # noqa: E402
-from tutor.web.app import MAX_BODY, create_app  # noqa: E402
+from tutor.web.app import create_app  # noqa: E402
+from tutor.web.http import MAX_BODY  # noqa: E402
 from tutor.web.library import Library  # noqa: E402
 
 XOR = ROOT / "problems" / "xor.yaml"

@@ -10,7 +10,6 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import PROBLEMS, ROOT, need
-from tutor import load_problem, parse_problem
 from tutor.cli import main
 from tutor.variants import variant_params
 from tutor.worksheet import build

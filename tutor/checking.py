@@ -171,7 +171,7 @@ class _Grader:
             mean = f"∂L/∂{text_name(name)} = (1/N) Σₙ ∂ℓₙ/∂{text_name(name)}"
             out += [(f"the 1/N of the mean is missing: that is the sum over the {n} samples, "
                      "not their mean", mean, correct * n),
-                    (f"the 1/N of the mean is applied twice", mean, correct / n)]
+                    ("the 1/N of the mean is applied twice", mean, correct / n)]
             out += [(f"that is sample {m + 1}'s ∂ℓ/∂{text_name(name)} alone; ∂L/∂p is the "
                      f"mean over all {n} samples", mean, v) for m, v in
                     enumerate(g.numbers.per_sample)]

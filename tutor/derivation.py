@@ -18,7 +18,7 @@ from . import engine, gradcheck
 from .errors import ProblemError
 from .exprs import product
 from .problem import ParamRef, Problem, parse_param_refs
-from .steps import (ChainPath, Check, Definition, DeltaForm, Derivation, Fusion,
+from .steps import (ChainPath, Definition, DeltaForm, Derivation, Fusion,
                     GradientDerivation, LocalDerivative, Numbers, Partial, Rule)
 from .symbolic import Model, lambdify
 
@@ -196,7 +196,6 @@ class _Builder:
         key = (l, j)
         if key in self.term_cache:
             return self.term_cache[key]
-        m = self.m
         terms: dict[tuple, tuple] = {}
         for nodes, factors in self.neuron_paths(l, j):
             # factors: ∂ℓ/∂ŷₖ, ∂ŷₖ/∂z⁽ᴸ⁾ₘ, then the tail from z⁽ᴸ⁾ₘ down to z⁽ˡ⁾ⱼ.

@@ -183,6 +183,6 @@ def _other_params(g: GradientDerivation) -> list[tuple[str, str]]:
     out = []
     if ref.kind == "W" and ref.row != ref.col:
         out.append((f"W{ref.layer}[{ref.col},{ref.row}]",
-                    f"the indices are swapped (w⁽ˡ⁾ⱼᵢ is the weight into neuron j from "
-                    f"input i)"))
+                    "the indices are swapped (w⁽ˡ⁾ⱼᵢ is the weight into neuron j from "
+                    "input i)"))
     return out

@@ -1,0 +1,125 @@
+"""HTTP plumbing shared by the pages and the API: the body limit, query numbers, errors, and
+the headers every response carries.
+
+Errors are JSON ``{"error", "field", "line"}`` under ``/api/`` (and for a script that asks
+for JSON), an HTML page elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from . import pages
+from .jobs import JobFailed, WorkerLost
+
+MAX_BODY = 64 * 1024
+# Nothing is loaded from any other host; nothing is framed.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+class ApiError(Exception):
+    """A request that cannot be served: its status, and what to say (naming the field)."""
+
+    def __init__(self, status: int, message: str, field: str | None = None,
+                 line: int | None = None):
+        super().__init__(message)
+        self.status, self.message, self.field, self.line = status, message, field, line
+
+
+async def read_body(request: Request) -> str:
+    """The request body as text: 413 beyond MAX_BODY bytes, 400 when it is not UTF-8."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise ApiError(413, f"the request body is over {MAX_BODY // 1024} KiB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ApiError(413, f"the request body is over {MAX_BODY // 1024} KiB")
+        chunks.append(chunk)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "the request body is not UTF-8 text", "body") from None
+
+
+def whole_number(text: str, field: str, lo: int, hi: int) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise ApiError(422, f"expected a whole number from {lo} to {hi}; got {text!r}",
+                       field) from None
+    if not lo <= v <= hi:
+        raise ApiError(422, f"expected a whole number from {lo} to {hi}; got {v}", field)
+    return v
+
+
+def number(text: str, field: str, lo: float, hi: float) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not lo <= v <= hi:
+        raise ApiError(422, f"expected a number from {lo:g} to {hi:g}; got {text!r}", field)
+    return v
+
+
+def wants_json(request: Request) -> bool:
+    return (request.url.path.startswith("/api/")
+            or "application/json" in request.headers.get("accept", ""))
+
+
+def error(request: Request, status: int, message: str, field: str | None = None,
+          line: int | None = None) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": message, "field": field, "line": line},
+                            status_code=status)
+    return HTMLResponse(pages.error_page(status, message), status_code=status)
+
+
+async def _on_api_error(request: Request, e: ApiError) -> Response:
+    return error(request, e.status, e.message, e.field, e.line)
+
+
+async def _on_job_failed(request: Request, e: JobFailed) -> Response:
+    return error(request, 422, e.message, e.field, e.line)
+
+
+async def _on_worker_lost(request: Request, e: WorkerLost) -> Response:
+    return error(request, 503, "a worker process stopped and was replaced; try again")
+
+
+async def _on_http(request: Request, e: HTTPException) -> Response:
+    messages = {404: "no such page", 405: "this method is not allowed here"}
+    return error(request, e.status_code, messages.get(e.status_code, str(e.detail)))
+
+
+EXCEPTION_HANDLERS = {ApiError: _on_api_error, JobFailed: _on_job_failed,
+                      WorkerLost: _on_worker_lost, HTTPException: _on_http}
+
+
+class SecurityHeaders:
+    """ASGI middleware: the content security policy and its companions on every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+            await send(message)
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,151 @@
+"""The pages for people: the problem list, a problem's page, its answer boxes, worksheet
+downloads, and the page's own stylesheet and script."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import zipfile
+from importlib import resources
+from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ..errors import ProblemError, TutorError
+from ..problem import ParamRef
+from . import jobs, pages
+from .http import ApiError, read_body, whole_number
+from .jobs import JobFailed
+from .library import UPLOAD, Entry
+from .service import answers_document, one_param, tutor
+
+MAX_ANSWER = 1000           # characters in one answer box
+DECIMALS = 4                # of worksheet keys
+STATIC = {"tutor.css": "text/css; charset=utf-8",
+          "tutor.js": "text/javascript; charset=utf-8"}
+DOWNLOADS = {"worksheet.pdf": "application/pdf", "solutions.pdf": "application/pdf",
+             "worksheet.tex": "text/x-tex; charset=utf-8",
+             "solutions.tex": "text/x-tex; charset=utf-8",
+             "worksheet.zip": "application/zip"}
+_STATIC_FILES = {name: resources.files("tutor.web").joinpath("static", name).read_bytes()
+                 for name in STATIC}
+
+
+async def index(request: Request) -> Response:
+    return HTMLResponse(pages.index(tutor(request).library))
+
+
+async def upload(request: Request) -> Response:
+    t = tutor(request)
+    text = parse_qs(await read_body(request)).get("yaml", [""])[0]
+    try:
+        entry = await t.upload(text)
+    except (JobFailed, ApiError) as e:
+        where = f"{UPLOAD}: " + (f"line {e.line}: " if e.line else "") + (
+            f"{e.field}: " if e.field else "")
+        return HTMLResponse(pages.index(t.library, where + e.message, text), status_code=422)
+    return RedirectResponse(f"/problems/{quote(entry.id)}", status_code=303)
+
+
+def _sample(entry: Entry, text: str | None) -> int:
+    return 1 if not text else whole_number(text, "sample", 1, entry.problem.n_samples)
+
+
+async def _page(request: Request, entry: Entry, ref: ParamRef, sample: int,
+                results: dict | None = None, given: dict | None = None) -> Response:
+    t = tutor(request)
+    overview = await t.derived(("overview", entry.id), jobs.overview, entry.text, entry.file)
+    derivation = await t.derived(("html", entry.id, ref.name, sample), jobs.derivation_html,
+                                 entry.text, entry.file, ref.name, sample)
+    return HTMLResponse(pages.problem_page(entry, overview, ref, sample, derivation, results,
+                                           given, has_tex=shutil.which("pdflatex") is not None))
+
+
+async def problem(request: Request) -> Response:
+    entry = tutor(request).entry(request.path_params["id"])
+    q = request.query_params
+    ref = one_param(entry, q["param"]) if q.get("param") else \
+        entry.problem.network.param_refs()[0]
+    return await _page(request, entry, ref, _sample(entry, q.get("sample")))
+
+
+async def check(request: Request) -> Response:
+    """An answer box: JSON for the page's script, else the page again with the verdict."""
+    t = tutor(request)
+    entry = t.entry(request.path_params["id"])
+    form = parse_qs(await read_body(request), keep_blank_values=True)
+    ref = one_param(entry, form.get("param", [""])[0])
+    sample = _sample(entry, form.get("sample", [""])[0])
+    answer = form.get("answer", [""])[0]
+    if not answer.strip():
+        raise ApiError(422, "type a number or a formula first", "answer")
+    if len(answer) > MAX_ANSWER:
+        raise ApiError(422, f"an answer is at most {MAX_ANSWER} characters", "answer")
+    report = await t.grade(entry, answers_document(ref, answer), "answer")
+    result = report["results"][0]
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"result": result, "html": pages.result_html(result)})
+    return await _page(request, entry, ref, sample, {ref.name: result}, {ref.name: answer})
+
+
+async def download(request: Request) -> Response:
+    """The worksheet, its solutions or everything (LaTeX, keys, PDFs) as one ZIP."""
+    t = tutor(request)
+    entry = t.entry(request.path_params["id"])
+    q = request.query_params
+    name = q.get("file", "worksheet.zip")
+    if name not in DOWNLOADS:
+        raise ApiError(404, f"no download {name!r}; expected one of {', '.join(DOWNLOADS)}",
+                       "file")
+    variants = whole_number(q.get("variants", "1"), "variants", 1, pages.MAX_WEB_VARIANTS)
+    seed = whole_number(q.get("seed", "0"), "seed", 0, 2**63 - 1)
+    pdf = shutil.which("pdflatex") is not None
+    if name.endswith(".pdf") and not pdf:
+        raise ApiError(404, "PDFs need TeX Live (pdflatex), which this server does not have; "
+                            "download the LaTeX instead", "file")
+    key = (entry.id, variants, seed)
+    async with t.download_lock:   # one at a time: pdflatex is heavy
+        if key not in t.downloads:
+            try:
+                files = await anyio.to_thread.run_sync(_worksheet_files, entry, variants, seed,
+                                                       pdf)
+            except ProblemError as e:
+                raise ApiError(422, e.message, e.field, e.line) from None
+            except TutorError as e:   # pdflatex failed: the server's trouble, not the user's
+                raise ApiError(500, str(e)) from None
+            t.downloads.put(key, files)
+    files = t.downloads[key]
+    base = f"{entry.id}-seed{seed}-{variants}"
+    data = _zip(files, base) if name == "worksheet.zip" else files[name]
+    return Response(data, media_type=DOWNLOADS[name],
+                    headers={"Content-Disposition": f'attachment; filename="{base}-{name}"'})
+
+
+def _worksheet_files(entry: Entry, variants: int, seed: int, pdf: bool) -> dict[str, bytes]:
+    """What `tutor worksheet` writes, as {relative path: bytes}."""
+    from ..worksheet import build, write
+    built = build(entry.problem, variants, seed)
+    with tempfile.TemporaryDirectory(prefix="tutor-web-") as tmp:
+        out = Path(tmp)
+        written = write(entry.problem, out, built, DECIMALS, pdf)
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in written}
+
+
+def _zip(files: dict[str, bytes], folder: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in sorted(files.items()):
+            z.writestr(f"{folder}/{name}", data)
+    return buf.getvalue()
+
+
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in STATIC:
+        raise ApiError(404, "no such file")
+    return Response(_STATIC_FILES[name], media_type=STATIC[name],
+                    headers={"Cache-Control": "no-cache"})
