@@ -32,6 +32,7 @@ def layout(title: str, body: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)} · tutor</title>
 <link rel="stylesheet" href="/static/tutor.css">
+<link rel="icon" href="data:,">
 <script src="/static/tutor.js" defer></script>
 </head>
 <body>
