@@ -22,7 +22,7 @@ from .mathml import mathml
 _STEP = "\x00step\x00"
 # A row whose pieces show at most this many characters is one piece of mathematics; longer
 # rows are pieces that wrap on a narrow screen.
-ONE_LINE = 48
+ONE_LINE = 30
 _TAG = re.compile(r"(<[^>]+>)")
 _TOKEN_TAGS = ("mi", "mn", "mo", "mtext", "ms")
 _LOOSE = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][A-Za-z ]*[A-Za-z]|\S")

@@ -60,6 +60,7 @@ function setUpSamples() {
   // Choosing a sample shows its numbers at once; without a script the Show button does.
   document.querySelectorAll("form.samples select").forEach((select) => {
     select.addEventListener("change", () => select.form.submit());
+    select.form.querySelector("button").hidden = true;
   });
 }
 
