@@ -136,3 +136,25 @@ def test_bad_option_values_are_usage_errors():
     assert run("derive", XOR, "--sample", "0").exit_code == 2
     assert run("derive", XOR, "-f", "pdf").exit_code == 2
     assert run("derive", XOR, "--fragment").exit_code == 2
+
+
+@pytest.fixture
+def broken_checks(monkeypatch):
+    """Every gradient's three computations made to disagree, as a bug in tutor would."""
+    import dataclasses
+
+    from tutor import gradcheck
+    original = gradcheck.make_check
+    monkeypatch.setattr(gradcheck, "make_check", lambda *a, **k: dataclasses.replace(
+        original(*a, **k), symbolic_error=1.0))
+
+
+def test_a_disagreement_is_never_shown(broken_checks, tmp_path):
+    out = tmp_path / "d.json"
+    r = run("derive", XOR, "-p", "W1[2,1]", "-f", "json", "-o", str(out))
+    assert r.exit_code == 1
+    assert "internal error: the three computations of ∂L/∂W1[2,1] disagree" in r.output
+    assert not out.exists()
+    # Nor graded against.
+    r = run("check", XOR, str(ROOT / "problems" / "answers" / "xor.yaml"))
+    assert r.exit_code == 1 and "internal error" in r.output and "✓" not in r.output

@@ -496,3 +496,34 @@ def test_the_page_shows_the_numbers_of_a_chosen_sample(client, xor_d):
     assert f"{d4.numbers.sample_gradient:.6g}".lstrip("-") in page
     assert '<option value="4" selected>4: x = 1, 1</option>' in page
     assert client.get("/problems/xor?param=W1[2,1]&sample=5").status_code == 422
+
+
+def test_a_disagreement_is_never_shown_on_the_web(monkeypatch):
+    import dataclasses
+
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from tutor import gradcheck
+    from tutor.web.http import EXCEPTION_HANDLERS
+    original = gradcheck.make_check
+    monkeypatch.setattr(gradcheck, "make_check", lambda *a, **k: dataclasses.replace(
+        original(*a, **k), symbolic_error=1.0))
+    text = XOR.read_text()
+    # What a worker answers (run here, in-process, where the bug is planted).
+    for fn, args in ((jobs.derivation_html, ("W1[2,1]",)), (jobs.derivation_json, (None, 1)),
+                     (jobs.check, ('{"gradients": {"W1[2,1]": 0.002}}', "answers"))):
+        jobs._problem.cache_clear()
+        status, message = jobs._run(30, fn, text, "xor.yaml", *args)
+        assert status == "bug" and "internal error" in message, fn
+    jobs._problem.cache_clear()
+
+    # And what the server makes of it: a 500 that says so, with nothing of the derivation.
+    async def page(request):
+        raise jobs.JobBug("internal error: the three computations of ∂L/∂W1[2,1] disagree")
+    app = Starlette(routes=[Route("/p", page), Route("/api/p", page)],
+                    exception_handlers=EXCEPTION_HANDLERS)
+    with TestClient(app) as c:
+        assert "disagree" in error_of(c.get("/api/p"), 500)["error"]
+        r = c.get("/p")
+        assert r.status_code == 500 and "disagree" in r.text and "<math" not in r.text

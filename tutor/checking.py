@@ -21,7 +21,7 @@ import sympy as sp
 
 from . import engine
 from .answers import Answer, Answers, quantities, written_precision
-from .derivation import derive
+from .derivation import derive, verified
 from .errors import ProblemError
 from .formula import FormulaError, Vocabulary, parse
 from .mistakes import Mistake, formula_mistakes
@@ -106,7 +106,9 @@ class _Grader:
                 if any(r.name == other for r in problem.network.param_refs()):
                     extra.add(other)
         names = sorted(wanted | extra)
-        self.derivation = derive(problem, names, sample=self.sample) if names else None
+        # Graded only against verified values.
+        self.derivation = (verified(derive(problem, names, sample=self.sample)) if names
+                           else None)
         self._points = None
         self._mistakes: dict[str, list[Mistake]] = {}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import TutorError
+from .errors import TutorError, VerificationError
 from .printing import FORMATS
 
 
@@ -99,22 +99,17 @@ def derive(problem, params, sample, fmt, fragment, color, output):
       tutor derive problems/xor.yaml -f latex -o xor.tex
     """
     from .derivation import derive as run_derive
+    from .derivation import verified
     from .printing import render
     from .problem import load_problem
 
     try:
         prob = load_problem(problem)
-        d = run_derive(prob, [p for p in params] or None, sample=sample)
+        d = verified(run_derive(prob, [p for p in params] or None, sample=sample))
     except TutorError as e:
         raise user_error(e) from None
-    if not d.ok:
-        bad = [g for g in d.gradients if not g.check.ok]
-        g = bad[0]
-        raise VerificationFailed(
-            f"internal error: the three computations of ∂L/∂{g.param.name} disagree "
-            f"(symbolic {g.check.symbolic!r}, NumPy {g.check.numpy!r}, finite difference "
-            f"{g.check.finite_difference!r}); nothing is shown. This is a bug in tutor: "
-            "please report it with the problem file.")
+    except VerificationError as e:
+        raise VerificationFailed(str(e)) from None
     settings = {}
     if fmt == "text":
         settings["color"] = (sys.stdout.isatty() if color is None else color) and output is None
@@ -171,6 +166,8 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, output):
         report = grade(prob, ans, rtol=rtol, atol=atol, variant=variant, seed=seed)
     except TutorError as e:
         raise user_error(e) from None
+    except VerificationError as e:
+        raise VerificationFailed(str(e)) from None
     rendered = checkreport.text(report) if fmt == "text" else checkreport.as_json(report)
     write_output(rendered, output)
     sys.exit(report.return_code)

@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 
 from . import engine, gradcheck
-from .errors import ProblemError
+from .errors import ProblemError, VerificationError
 from .exprs import product
 from .problem import ParamRef, Problem, parse_param_refs
 from .steps import (ChainPath, Definition, DeltaForm, Derivation, Fusion,
@@ -265,6 +265,20 @@ class _Builder:
                 expr = product(back, m.act(l).derivative(m.z[l][j], m.a[l][j]))
             self.delta_cache[key] = Definition(m.delta[l][j], expr)
         return self.delta_cache[key]
+
+
+def verified(d: Derivation) -> Derivation:
+    """``d``, or VerificationError when the three computations of any of its gradients
+    disagree: a bug in tutor, whose results are never shown nor graded against."""
+    bad = [g for g in d.gradients if not g.check.ok]
+    if bad:
+        c = bad[0].check
+        raise VerificationError(
+            f"internal error: the three computations of ∂L/∂{bad[0].param.name} disagree "
+            f"(symbolic {c.symbolic!r}, NumPy {c.numpy!r}, finite difference "
+            f"{c.finite_difference!r}); nothing is shown. This is a bug in tutor: please "
+            "report it with the problem file.")
+    return d
 
 
 def forward_definitions(problem: Problem) -> list[Definition]:

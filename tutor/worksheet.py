@@ -15,7 +15,7 @@ import numpy as np
 
 from .answers import quantities
 from .checking import sample_values
-from .derivation import derive, resolve_params
+from .derivation import derive, resolve_params, verified
 from .errors import TutorError, VerificationError
 from .files import atomic_write
 from .problem import ParamRef, Problem
@@ -49,11 +49,10 @@ def build_variant(problem: Problem, seed: int, number: int, params: list[ParamRe
                   ) -> Variant:
     vp = variant_problem(problem, seed, number)
     sample = exercise_sample(vp)
-    d = derive(vp, params, sample=sample)
-    if not d.ok:
-        bad = next(g for g in d.gradients if not g.check.ok)
-        raise VerificationError(f"variant {number}: the three computations of "
-                                f"∂L/∂{bad.param.name} disagree")
+    try:
+        d = verified(derive(vp, params, sample=sample))
+    except VerificationError as e:
+        raise VerificationError(f"variant {number}: {e}") from None
     lr = vp.training.lr
     updates = tuple((g.param.name, g.value, g.numbers.sample_gradient,
                      g.value - lr * g.numbers.sample_gradient) for g in d.gradients)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from . import pages
-from .jobs import JobFailed, WorkerLost
+from .jobs import JobBug, JobFailed, WorkerLost
 
 MAX_BODY = 64 * 1024
 # Nothing is loaded from any other host; nothing is framed.
@@ -90,6 +90,10 @@ async def _on_job_failed(request: Request, e: JobFailed) -> Response:
     return error(request, 422, e.message, e.field, e.line)
 
 
+async def _on_bug(request: Request, e: JobBug) -> Response:
+    return error(request, 500, str(e))
+
+
 async def _on_worker_lost(request: Request, e: WorkerLost) -> Response:
     return error(request, 503, "a worker process stopped and was replaced; try again")
 
@@ -99,7 +103,7 @@ async def _on_http(request: Request, e: HTTPException) -> Response:
     return error(request, e.status_code, messages.get(e.status_code, str(e.detail)))
 
 
-EXCEPTION_HANDLERS = {ApiError: _on_api_error, JobFailed: _on_job_failed,
+EXCEPTION_HANDLERS = {ApiError: _on_api_error, JobFailed: _on_job_failed, JobBug: _on_bug,
                       WorkerLost: _on_worker_lost, HTTPException: _on_http}
 
 

@@ -35,6 +35,11 @@ class WorkerLost(Exception):
     """The worker running a job died; the pool has been started afresh."""
 
 
+class JobBug(Exception):
+    """A job found a bug in tutor (a derivation whose three computations disagree): its
+    message; nothing of it is shown."""
+
+
 class JobFailed(Exception):
     """A job raised a user error (``TutorError``): its message, and the field and line it
     names (an option's field, ``--param``, is named as the query parameter ``param``)."""
@@ -96,6 +101,8 @@ class Workers:
             raise JobTimeout()
         if status == "error":
             raise JobFailed(*value)
+        if status == "bug":
+            raise JobBug(value)
         return value
 
 
@@ -115,7 +122,7 @@ def _alarm(signum, frame):
 
 def _run(seconds: float, fn, *args):
     """In the worker: ``fn(*args)`` under an interval timer of ``seconds``."""
-    from ..errors import ProblemError, TutorError
+    from ..errors import ProblemError, TutorError, VerificationError
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -126,6 +133,8 @@ def _run(seconds: float, fn, *args):
         return "error", (e.message, e.field, e.line)
     except TutorError as e:
         return "error", (str(e), None, None)
+    except VerificationError as e:
+        return "bug", str(e)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -160,20 +169,19 @@ def overview(text: str, file: str) -> dict:
             "loss": float(loss)}
 
 
-def derivation_html(text: str, file: str, param: str, sample: int = 1) -> dict:
-    """One parameter's derivation as HTML steps, with the numbers of ``sample``, and whether
-    its three values agree."""
-    from ..derivation import derive
+def derivation_html(text: str, file: str, param: str, sample: int = 1) -> str:
+    """One parameter's verified derivation as HTML steps, with the numbers of ``sample``."""
+    from ..derivation import derive, verified
     from ..printing.htmldoc import html_derivation
-    d = derive(_problem(text, file), [param], sample=sample)
-    return {"html": html_derivation(d.gradients[0]), "ok": d.ok}
+    d = verified(derive(_problem(text, file), [param], sample=sample))
+    return html_derivation(d.gradients[0])
 
 
 def derivation_json(text: str, file: str, params: list[str] | None, sample: int) -> str:
-    """``tutor derive --format json``."""
-    from ..derivation import derive
+    """``tutor derive --format json``, verified."""
+    from ..derivation import derive, verified
     from ..printing import json
-    return json(derive(_problem(text, file), params, sample=sample))
+    return json(verified(derive(_problem(text, file), params, sample=sample)))
 
 
 def check(text: str, file: str, answers_text: str, answers_file: str,

@@ -147,7 +147,7 @@ def _sample_picker(entry: Entry, ref: ParamRef, sample: int) -> str:
             f"</form>")
 
 
-def problem_page(entry: Entry, overview: dict, ref: ParamRef, sample: int, derivation: dict,
+def problem_page(entry: Entry, overview: dict, ref: ParamRef, sample: int, derivation: str,
                  results: dict[str, dict] | None = None, given: dict[str, str] | None = None,
                  has_tex: bool = False) -> str:
     p = entry.problem
@@ -158,9 +158,6 @@ def problem_page(entry: Entry, overview: dict, ref: ParamRef, sample: int, deriv
                  "address is the way back to it while the server runs.</p>")
     rows = "".join(_param_row(entry, r, r == ref, sample, results.get(r.name),
                               given.get(r.name, "")) for r in p.network.param_refs())
-    warn = "" if derivation["ok"] else (
-        '<p class="error" role="alert">The three computations of this gradient disagree: this '
-        'is a bug in tutor; please report it.</p>')
     pdf_buttons = (
         '<button name="file" value="worksheet.pdf">Worksheet (PDF)</button>'
         '<button name="file" value="solutions.pdf">Solutions (PDF)</button>' if has_tex else
@@ -190,8 +187,7 @@ its weight or bias.</p>
 </section>
 <section id="derivation" aria-live="polite">
 {_sample_picker(entry, ref, sample)}
-{warn}
-{derivation['html']}
+{derivation}
 <div class="step-controls">
 <button type="button" id="next-step" hidden>Next step</button>
 <button type="button" id="all-steps" hidden>Show all steps</button>
