@@ -108,3 +108,21 @@ def test_structures():
     assert mathml(sigma(x)).count('<mo stretchy="false">') == 2
     assert "<mo>(</mo><mrow><mn>1</mn><mo>+</mo><mfrac>" in mathml(
         sp.Mul(2, sp.Add(a / z, 1), evaluate=False))
+
+
+def test_tutor_derive_html_stands_alone(tmp_path):
+    from click.testing import CliRunner
+
+    from conftest import ROOT
+    from tutor.cli import main
+    out = tmp_path / "xor.html"
+    r = CliRunner().invoke(main, ["derive", str(ROOT / "problems" / "xor.yaml"), "-p", "b2",
+                                  "-f", "html", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "<style>" in page
+    assert not re.search(r'(src|href)="', page)     # nothing to load
+    assert _check_math(page) > 10
+    r = CliRunner().invoke(main, ["derive", str(ROOT / "problems" / "xor.yaml"), "-p", "b2",
+                                  "-f", "html", "--fragment"])
+    assert r.output.startswith('<article id="derivation"><h1>XOR</h1>')

@@ -81,7 +81,8 @@ def main():
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format.")
 @click.option("--fragment", is_flag=True,
-              help="With --format latex: the body only, to \\input into your own document.")
+              help="With --format latex: the body only, to \\input into your own document; "
+                   "with --format html: the <article> only, to put in your own page.")
 @click.option("--color/--no-color", default=None,
               help="Colour the text output. Default: when writing to a terminal.")
 @_output_option
@@ -97,6 +98,7 @@ def derive(problem, params, sample, fmt, fragment, color, output):
       tutor derive problems/xor.yaml
       tutor derive problems/xor.yaml -p 'W1[2,1]' --sample 2
       tutor derive problems/xor.yaml -f latex -o xor.tex
+      tutor derive problems/xor.yaml -f html -o xor.html
     """
     from .derivation import derive as run_derive
     from .derivation import verified
@@ -113,10 +115,10 @@ def derive(problem, params, sample, fmt, fragment, color, output):
     settings = {}
     if fmt == "text":
         settings["color"] = (sys.stdout.isatty() if color is None else color) and output is None
-    if fmt == "latex":
+    if fmt in ("latex", "html"):
         settings["fragment"] = fragment
     elif fragment:
-        raise click.UsageError("--fragment goes with --format latex")
+        raise click.UsageError("--fragment goes with --format latex or html")
     write_output(render(d, fmt, **settings), output)
 
 

@@ -2,7 +2,8 @@
 
 ``_print(obj)`` looks for ``_print_<ClassName>`` along the class's MRO, as SymPy's printers do;
 settings are a ``_default_settings`` dict and unknown settings are rejected. The public
-wrappers are thin: ``text(obj)``, ``latex(obj)``, ``markdown(obj)``, ``json(obj)``.
+wrappers are thin: ``text(obj)``, ``latex(obj)``, ``markdown(obj)``, ``json(obj)``,
+``html(obj)``.
 """
 
 from __future__ import annotations
@@ -54,10 +55,15 @@ def json(obj, **settings) -> str:
     return JsonPrinter(**settings).doprint(obj)
 
 
-FORMATS = ("text", "latex", "markdown", "json")
+def html(obj, **settings) -> str:
+    from .htmldoc import HtmlDocPrinter
+    return HtmlDocPrinter(**settings).doprint(obj)
+
+
+FORMATS = ("text", "latex", "markdown", "json", "html")
 
 
 def render(obj, fmt: str, **settings) -> str:
     """``obj`` in format ``fmt`` (one of FORMATS)."""
-    return {"text": text, "latex": latex, "markdown": markdown, "json": json}[fmt](obj,
-                                                                                   **settings)
+    return {"text": text, "latex": latex, "markdown": markdown, "json": json,
+            "html": html}[fmt](obj, **settings)

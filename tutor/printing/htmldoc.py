@@ -89,7 +89,9 @@ _MEAN = _frac("<mn>1</mn>", "<mi>N</mi>") + _SUM_N
 
 
 class HtmlDocPrinter(DocPrinter):
-    _default_settings = {**DocPrinter._default_settings}
+    """Settings: ``fragment`` (a whole derivation as an ``<article>`` only, not a page)."""
+
+    _default_settings = {**DocPrinter._default_settings, "fragment": False}
 
     def expr(self, e) -> str:
         return mathml(e)
@@ -202,7 +204,17 @@ class HtmlDocPrinter(DocPrinter):
         return f"<mrow><mo{attrs}>(</mo>{s}<mo{attrs}>)</mo></mrow>"
 
     def document(self, title: str, body: list[str]) -> str:
-        return f"<article><h1>{self.words(title)}</h1>" + "".join(body) + "</article>"
+        article = (f'<article id="derivation"><h1>{self.words(title)}</h1>' + "".join(body)
+                   + "</article>")
+        if self._settings["fragment"]:
+            return article + "\n"
+        # A page that stands alone: the web tutor's stylesheet inline, nothing loaded.
+        from importlib import resources
+        css = resources.files("tutor.web").joinpath("static", "tutor.css").read_text("utf-8")
+        return ('<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                f"<title>{self.words(title)}</title>\n<style>\n{css}</style>\n</head>\n"
+                f"<body>\n<main>\n{article}\n</main>\n</body>\n</html>\n")
 
     def _print_GradientDerivation(self, g: GradientDerivation) -> str:
         head, *steps = super()._print_GradientDerivation(g).split(_STEP)
@@ -211,4 +223,5 @@ class HtmlDocPrinter(DocPrinter):
 
 
 def html_derivation(obj, **settings) -> str:
+    """The HTML of a derivation; of one parameter's, its heading and its list of steps."""
     return HtmlDocPrinter(**settings).doprint(obj)
