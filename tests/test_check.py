@@ -368,3 +368,42 @@ def test_grading_fuzzed_formulas_never_crashes(tokens):
     problem = load_problem(XOR)
     r = one(problem, {"formulas": {"W1[2,1]": "".join(tokens)}})
     assert isinstance(r.ok, bool)
+
+
+def test_answers_json_schema():
+    """The shipped answers schema is valid, accepts the example and every worksheet key, and
+    whatever it rejects the loader rejects too."""
+    import json
+
+    import yaml
+    jsonschema = pytest.importorskip("jsonschema")
+    from conftest import ROOT
+    from tutor import load_problem
+    from tutor.answers import parse_answers
+    from tutor.errors import ProblemError
+    from tutor.worksheet import answer_key, build
+    schema = json.loads((ROOT / "tutor" / "schema" / "answers.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    p = load_problem(ROOT / "problems" / "xor.yaml")
+    example = (ROOT / "problems" / "answers" / "xor.yaml").read_text()
+    validator.validate(yaml.safe_load(example))
+    (v,) = build(p, 1, 3)
+    validator.validate(yaml.safe_load(answer_key(v, 4, "xor.yaml")))
+    bad = [
+        "{}",                                           # no answers
+        "gradients:\n  W1[2,1]: 0.1\ncolour: red",      # an unknown key
+        "gradients:\n  hello: 0.1",                     # not a parameter
+        "gradients:\n  W1[2,1]: lots",                  # not a number
+        "sample: 0\ngradients:\n  W1[2,1]: 0.1",        # samples are 1-based
+        "decimals: 99\nvalues:\n  yhat: 0.5",           # too many decimals
+        "formulas:\n  W1[2,1]: [1, 2]",                 # not a formula
+        "values: {}\nformulas: {}",                     # sections with nothing in them
+    ]
+    for text in bad:
+        doc = yaml.safe_load(text)
+        if doc is not None and validator.is_valid(doc):
+            continue
+        with pytest.raises(ProblemError):
+            parse_answers(text, p)
+    assert sum(not validator.is_valid(yaml.safe_load(t)) for t in bad) >= 7

@@ -380,6 +380,24 @@ def test_openapi_document(client):
     assert set(paths["/api/problems"]) == {"get", "post"}
     assert "413" in {str(k) for k in paths["/api/problems/{id}/check"]["post"]["responses"]}
     assert not any(p.startswith("/problems") for p in paths)
+    # The bodies' schemas are the shipped JSON Schemas, their references resolved inside.
+    import jsonschema
+    components = doc["components"]["schemas"]
+    assert set(components) == {"Problem", "Answers"}
+    body = paths["/api/problems/{id}/check"]["post"]["requestBody"]["content"]
+    assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/Answers"}
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": "#/components/schemas/Problem", "components": doc["components"]})
+    import yaml
+    validator.validate(yaml.safe_load(XOR.read_text()))
+    assert not validator.is_valid({"name": "x"})
+
+
+def test_405_names_the_allowed_methods(client):
+    r = client.delete("/api/problems")
+    assert r.status_code == 405 and set(r.headers["allow"].replace(" ", "").split(",")) >= {
+        "GET", "POST"}
+    assert r.json()["error"] == "this method is not allowed here"
 
 
 def test_worksheet_downloads(client):

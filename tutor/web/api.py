@@ -3,6 +3,7 @@ served at ``/openapi.json``; the answers are the command line's own JSON formats
 
 from __future__ import annotations
 
+from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -12,17 +13,40 @@ from .service import tutor
 
 
 
+class Problems(HTTPEndpoint):
+    """/api/problems: GET lists, POST adds (one endpoint, so that a 405 names both)."""
 
-async def problems(request: Request) -> Response:
-    """
-    ---
-    summary: The problems this server offers
-    responses:
-      200:
-        description: "{problems: [{id, name, description, network: {sizes, activations},
-          loss_function, samples, params, uploaded, url}]}"
-    """
-    return JSONResponse({"problems": [e.summary() for e in tutor(request).library.entries()]})
+    async def get(self, request: Request) -> Response:
+        """
+        ---
+        summary: The problems this server offers
+        responses:
+          200:
+            description: "{problems: [{id, name, description, network: {sizes, activations},
+              loss_function, samples, params, uploaded, url}]}"
+        """
+        entries = tutor(request).library.entries()
+        return JSONResponse({"problems": [e.summary() for e in entries]})
+
+    async def post(self, request: Request) -> Response:
+        """
+        ---
+        summary: Add a problem (its YAML, or JSON), validated exactly as the command line does
+        description: Kept in this server's memory only; the same text gives the same id.
+        requestBody:
+          required: true
+          content:
+            application/yaml: {schema: {type: string}}
+            application/json: {schema: {$ref: "#/components/schemas/Problem"}}
+        responses:
+          201: {description: "The problem's summary, as in GET /api/problems"}
+          413: {description: "The body is over 64 KiB"}
+          422: {description: "{error, field, line}: the problem is not usable"}
+        """
+        t = tutor(request)
+        entry = await t.upload(await read_body(request))
+        return JSONResponse(entry.summary(), status_code=201,
+                            headers={"Location": f"/api/problems/{entry.id}"})
 
 
 async def problem(request: Request) -> Response:
@@ -30,7 +54,7 @@ async def problem(request: Request) -> Response:
     ---
     summary: One problem, with its YAML text
     parameters:
-      - {name: id, in: path, required: true, schema: {type: string}}
+      - {name: id, in: path, required: true, schema: {type: string}, example: xor}
     responses:
       200: {description: "The summary of GET /api/problems and {yaml}"}
       404: {description: "{error, field}: no such problem"}
@@ -39,33 +63,12 @@ async def problem(request: Request) -> Response:
     return JSONResponse({**e.summary(), "yaml": e.text})
 
 
-async def upload(request: Request) -> Response:
-    """
-    ---
-    summary: Add a problem (its YAML, or JSON), validated exactly as the command line does
-    description: Kept in this server's memory only; the same text gives the same id.
-    requestBody:
-      required: true
-      content:
-        application/yaml: {schema: {type: string}}
-        application/json: {schema: {type: object}}
-    responses:
-      201: {description: "The problem's summary, as in GET /api/problems"}
-      413: {description: "The body is over 64 KiB"}
-      422: {description: "{error, field, line}: the problem is not usable"}
-    """
-    t = tutor(request)
-    entry = await t.upload(await read_body(request))
-    return JSONResponse(entry.summary(), status_code=201,
-                        headers={"Location": f"/api/problems/{entry.id}"})
-
-
 async def derivation(request: Request) -> Response:
     """
     ---
     summary: Derivations of dL/dp, as `tutor derive --format json` prints them
     parameters:
-      - {name: id, in: path, required: true, schema: {type: string}}
+      - {name: id, in: path, required: true, schema: {type: string}, example: xor}
       - name: param
         in: query
         description: "A parameter (W1[2,1], b1[2]) or an array (W1); repeat for more.
@@ -98,7 +101,7 @@ async def check(request: Request) -> Response:
       formulas: {W1[2,1]: '(yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])*x1'}, values: {yhat: 0.6}}.
       Each check is stopped after 2 s."
     parameters:
-      - {name: id, in: path, required: true, schema: {type: string}}
+      - {name: id, in: path, required: true, schema: {type: string}, example: xor}
       - {name: rtol, in: query, description: "Relative tolerance of numbers (as --rtol)",
          schema: {type: number, minimum: 0, maximum: 1, default: 0.001}}
       - {name: atol, in: query, description: "Absolute tolerance of numbers (as --atol)",
@@ -106,7 +109,7 @@ async def check(request: Request) -> Response:
     requestBody:
       required: true
       content:
-        application/json: {schema: {type: object}}
+        application/json: {schema: {$ref: "#/components/schemas/Answers"}}
         application/yaml: {schema: {type: string}}
     responses:
       200: {description: "The report (format 1, in the README): score and results, each

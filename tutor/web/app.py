@@ -8,6 +8,8 @@ Every request body is limited to 64 KiB; errors and security headers are ``http`
 from __future__ import annotations
 
 import contextlib
+import json
+from importlib import resources
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -31,8 +33,7 @@ ROUTES = [
     Route("/problems/{id}/download", views.download, include_in_schema=False),
     Route("/static/{name}", views.static, include_in_schema=False),
     # The JSON API.
-    Route("/api/problems", api.problems, methods=["GET"]),
-    Route("/api/problems", api.upload, methods=["POST"]),
+    Route("/api/problems", api.Problems),
     Route("/api/problems/{id}", api.problem),
     Route("/api/problems/{id}/derivation", api.derivation),
     Route("/api/problems/{id}/check", api.check, methods=["POST"]),
@@ -60,8 +61,19 @@ def create_app(library: Library, workers: int = 2) -> Starlette:
         lifespan=lifespan)
     app.state.tutor = tutor
     app.state.schemas = SchemaGenerator({
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "tutor", "version": __version__,
                  "description": "Chain-rule derivations of neural-network gradients, verified "
-                                "three ways, and a checker of students' answers."}})
+                                "three ways, and a checker of students' answers."},
+        "components": {"schemas": {"Problem": _schema("problem", "Problem"),
+                                   "Answers": _schema("answers", "Answers")}}})
     return app
+
+
+def _schema(file: str, name: str) -> dict:
+    """A shipped JSON Schema (tutor/schema/FILE.schema.json) as an OpenAPI 3.1 component: its
+    internal references made to point into the component."""
+    text = resources.files("tutor").joinpath("schema", f"{file}.schema.json").read_text("utf-8")
+    schema = json.loads(text.replace('"#/$defs/', f'"#/components/schemas/{name}/$defs/'))
+    schema.pop("$schema", None)
+    return schema

@@ -100,7 +100,9 @@ async def _on_worker_lost(request: Request, e: WorkerLost) -> Response:
 
 async def _on_http(request: Request, e: HTTPException) -> Response:
     messages = {404: "no such page", 405: "this method is not allowed here"}
-    return error(request, e.status_code, messages.get(e.status_code, str(e.detail)))
+    response = error(request, e.status_code, messages.get(e.status_code, str(e.detail)))
+    response.headers.update(e.headers or {})   # Allow, for a 405
+    return response
 
 
 EXCEPTION_HANDLERS = {ApiError: _on_api_error, JobFailed: _on_job_failed, JobBug: _on_bug,
