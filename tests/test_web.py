@@ -545,3 +545,31 @@ def test_a_disagreement_is_never_shown_on_the_web(monkeypatch):
         assert "disagree" in error_of(c.get("/api/p"), 500)["error"]
         r = c.get("/p")
         assert r.status_code == 500 and "disagree" in r.text and "<math" not in r.text
+
+
+def test_training_page_is_tutor_train(client):
+    from html import escape
+
+    from tutor import train
+    from tutor.printing import trainreport
+    r = client.get("/problems/xor/train?epochs=3000&seed=3")
+    assert r.status_code == 200
+    assert r.text.count('<svg class="curve"') == 1 and 'class="baseline"' in r.text
+    run = train(load_problem(XOR), epochs=3000, seed=3)
+    assert escape(trainreport.summary(run).lstrip("\n")) in r.text
+    assert "initial values from seed 3" in r.text
+    # A run that diverges is a result, told on the page.
+    r = client.get("/problems/tanh-regression/train?lr=1000&epochs=50")
+    assert r.status_code == 200 and "became non-finite at epoch" in r.text
+
+
+@pytest.mark.parametrize("query, field", [
+    ("epochs=-1", "epochs"),
+    ("epochs=10000000", "epochs"),     # more than a page should wait for
+    ("lr=0", "lr"),
+    ("lr=fast", "lr"),
+    ("seed=x", "seed"),
+])
+def test_training_page_bad_query(client, query, field):
+    r = client.get(f"/problems/xor/train?{query}", headers={"accept": "application/json"})
+    assert error_of(r, 422)["field"] == field

@@ -136,3 +136,16 @@ def test_the_pages_work_without_javascript(browser, live_server):
     told = pg.locator('li.param[data-param="b1[3]"] output').inner_text()
     assert "✗" in told and "derivative" in told
     context.close()
+
+
+def test_training_from_the_page(page, live_server):
+    page.goto(live_server + "/problems/xor")
+    page.fill("#training input[name=epochs]", "4000")
+    page.fill("#training input[name=seed]", "3")
+    page.click("#training button")
+    page.wait_for_url("**/problems/xor/train?*")
+    curve = page.locator("svg.curve")
+    assert curve.is_visible() and curve.bounding_box()["height"] > 100
+    assert "Final loss after 4000 epochs" in page.locator("pre.report").inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "xor-training.png"), full_page=True)

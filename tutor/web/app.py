@@ -31,6 +31,7 @@ ROUTES = [
     Route("/problems/{id}", views.problem, include_in_schema=False),
     Route("/problems/{id}/check", views.check, methods=["POST"], include_in_schema=False),
     Route("/problems/{id}/download", views.download, include_in_schema=False),
+    Route("/problems/{id}/train", views.train, include_in_schema=False),
     Route("/static/{name}", views.static, include_in_schema=False),
     # The JSON API.
     Route("/api/problems", api.Problems),

@@ -1,4 +1,6 @@
-"""The network as an SVG picture: layers in columns, one line per weight.
+"""Pictures as SVG: the network, and a training run's loss curve.
+
+The network: layers in columns, one line per weight.
 
 A line's width grows with |w| and its colour gives the sign (blue positive, red negative);
 hovering or focusing it names the weight and its value (``<title>``), as does a neuron for its
@@ -8,6 +10,7 @@ stylesheet), so the picture needs no inline styles.
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from ..printing.names import text_name
@@ -88,3 +91,48 @@ def network_svg(problem: Problem, highlight: ParamRef | None = None) -> str:
     return (f'<svg class="network" viewBox="0 0 {WIDTH} {height}" role="img" '
             f'aria-label="{escape(desc)}" xmlns="http://www.w3.org/2000/svg">'
             + "".join(edges) + "".join(nodes) + "".join(captions) + "</svg>")
+
+
+def _nice(x: float) -> float:
+    """The step of 1, 2 or 5 times a power of ten nearest above ``x``."""
+    k = 10 ** math.floor(math.log10(x))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= x)
+
+
+def loss_curve_svg(curve: list[tuple[int, float]], baseline: float | None = None) -> str:
+    """The loss L against the epoch, from (epoch, L) points, with the plateau of the best
+    constant prediction (``baseline``) as a dashed line."""
+    W, H, left, right, top, bottom = 640, 330, 56, 32, 28, 40
+    points = [(e, L) for e, L in curve if math.isfinite(L)]
+    if not points:
+        return ""
+    e_max = max(points[-1][0], 1)
+    values = [L for _, L in points] + ([baseline] if baseline is not None else [])
+    l_step = _nice(max(max(values), 1e-12) / 4)
+    e_step = max(1, int(_nice(e_max / 4)))
+    hi = l_step * math.ceil(max(values) / l_step)
+    x = lambda e: left + (W - left - right) * e / e_max   # noqa: E731
+    y = lambda L: top + (H - top - bottom) * (1 - L / hi)  # noqa: E731
+    line = " ".join(f"{x(e):.1f},{y(L):.1f}" for e, L in points)
+    ticks = []
+    for k in range(round(hi / l_step) + 1):
+        L = k * l_step
+        ticks.append(f'<line class="grid" x1="{left}" x2="{W - right}" y1="{y(L):.1f}" '
+                     f'y2="{y(L):.1f}"/><text class="tick" x="{left - 6}" y="{y(L):.1f}" '
+                     f'text-anchor="end" dominant-baseline="central">{L:.4g}</text>')
+    for e in range(0, e_max + 1, e_step):
+        ticks.append(f'<text class="tick" x="{x(e):.1f}" y="{H - bottom + 16}" '
+                     f'text-anchor="middle">{e}</text>')
+    plateau = ""
+    if baseline is not None and math.isfinite(baseline):
+        plateau = (f'<line class="baseline" x1="{left}" x2="{W - right}" y1="{y(baseline):.1f}" '
+                   f'y2="{y(baseline):.1f}"><title>the loss of the best constant prediction: '
+                   f'{baseline:.4g}</title></line>')
+    return (f'<svg class="curve" viewBox="0 0 {W} {H}" role="img" '
+            f'xmlns="http://www.w3.org/2000/svg" aria-label="The loss L falls from '
+            f'{points[0][1]:.4g} to {points[-1][1]:.4g} over {e_max} epochs">'
+            + "".join(ticks) + plateau + f'<polyline class="loss" points="{line}"/>'
+            + f'<text class="axis" x="{(left + W - right) / 2}" y="{H - 4}" '
+              f'text-anchor="middle">epoch</text>'
+            + f'<text class="axis" x="{left}" y="{top - 12}" text-anchor="middle">L</text>'
+            + "</svg>")

@@ -25,6 +25,7 @@ DERIVE_SECONDS = 20.0      # of a derivation or a page's mathematics
 # Beyond its own limit, a job may wait this long in the queue before the pool is presumed
 # stuck and restarted.
 STUCK_SECONDS = 60.0
+CURVE_POINTS = 400         # of a loss curve sent to a page
 
 
 class JobTimeout(Exception):
@@ -194,3 +195,23 @@ def check(text: str, file: str, answers_text: str, answers_file: str,
     return as_dict(grade(p, parse_answers(answers_text, p, answers_file),
                          rtol=RTOL if rtol is None else rtol,
                          atol=ATOL if atol is None else atol))
+
+
+def training(text: str, file: str, epochs: int | None, lr: float | None,
+             seed: int | None) -> dict:
+    """``tutor train``: its report (the text after the epoch lines), the loss curve (at most
+    CURVE_POINTS points of (epoch, L), the final loss last) and the verdict."""
+    import numpy as np
+
+    from ..printing import trainreport
+    from ..training import train
+    r = train(_problem(text, file), epochs=epochs, lr=lr, seed=seed)
+    E = r.epochs
+    picks = np.unique(np.linspace(0, E - 1, min(E, CURVE_POINTS)).round().astype(int)) \
+        if E else np.array([], dtype=int)
+    v = r.verdicts()[0]
+    return {"report": trainreport.header(r.problem, r.settings, r.seeds, r.sweep)
+            + trainreport.summary(r).lstrip("\n"),
+            "curve": [(int(e), float(r.losses[e])) for e in picks]
+            + [(E, float(r.final_loss))],
+            "baseline": float(v.baseline), "status": v.status}

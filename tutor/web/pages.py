@@ -18,6 +18,7 @@ from .library import Entry, Library
 
 MAX_WEB_VARIANTS = 40
 MAX_MENU_SAMPLES = 50
+MAX_WEB_EPOCHS = 200_000
 
 
 def _q(s: str) -> str:
@@ -193,6 +194,11 @@ its weight or bias.</p>
 <button type="button" id="all-steps" hidden>Show all steps</button>
 </div>
 </section>
+<section id="training">
+<h2>Training</h2>
+<p>Gradient descent with these gradients, epoch after epoch, as <code>tutor train</code> does:
+{_train_form(entry)}
+</section>
 <section id="worksheet">
 <h2>Worksheets</h2>
 <p>Randomized variants of this problem, one per student, with their solutions and answer
@@ -205,6 +211,43 @@ keys (the keys grade with <code>tutor check … --variant K --seed S</code>).</p
 <button name="file" value="worksheet.tex">Worksheet (LaTeX)</button>
 <button name="file" value="worksheet.zip">Everything (ZIP)</button>
 </form>
+</section>
+""")
+
+
+def _train_form(entry: Entry, epochs: str = "", lr: str = "", seed: str = "") -> str:
+    t = entry.problem.training
+    init = entry.problem.seed
+    return f"""<form method="get" action="/problems/{_q(entry.id)}/train" class="download">
+<label>Epochs <input type="number" name="epochs" value="{escape(epochs)}" min="0"
+ max="{MAX_WEB_EPOCHS}" placeholder="{t.epochs}"></label>
+<label>Learning rate <input type="text" name="lr" value="{escape(lr)}" inputmode="decimal"
+ placeholder="{t.lr:g}"></label>
+<label>Seed <input type="number" name="seed" value="{escape(seed)}" min="0"
+ placeholder="{'' if init is None else init}"></label>
+<button type="submit">Train</button>
+</form>"""
+
+
+def training_page(entry: Entry, run: dict | None, error: str | None, epochs: str, lr: str,
+                  seed: str) -> str:
+    """A training run: the loss curve, and `tutor train`'s own report."""
+    from .diagram import loss_curve_svg
+    p = entry.problem
+    if run is None:
+        body = f'<p class="error" role="alert">{escape(error or "")}</p>'
+    else:
+        body = (loss_curve_svg(run["curve"], run["baseline"])
+                + '<p class="hint">The dashed line is the loss of the best constant '
+                  "prediction: a run that stops there has learnt nothing of the inputs.</p>"
+                + f'<pre class="report">{escape(run["report"])}</pre>')
+    return layout(f"Training {p.name}", f"""
+<p><a href="/problems/{_q(entry.id)}">← {escape(p.name)}</a></p>
+<h1>Training {escape(p.name)}</h1>
+<p class="shape">{escape(_shape(entry))}</p>
+{_train_form(entry, epochs, lr, seed)}
+<section id="run">
+{body}
 </section>
 """)
 

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from ..errors import ProblemError, TutorError
 from ..problem import ParamRef
 from . import jobs, pages
-from .http import ApiError, read_body, whole_number
+from .http import ApiError, number, read_body, whole_number
 from .jobs import JobFailed
 from .library import UPLOAD, Entry
 from .service import answers_document, one_param, tutor
@@ -90,6 +90,25 @@ async def check(request: Request) -> Response:
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"result": result, "html": pages.result_html(result)})
     return await _page(request, entry, ref, sample, {ref.name: result}, {ref.name: answer})
+
+
+async def train(request: Request) -> Response:
+    """A training run of the problem (optional epochs, lr, seed), as `tutor train`."""
+    t = tutor(request)
+    entry = t.entry(request.path_params["id"])
+    q = request.query_params
+    given = {k: q.get(k, "").strip() for k in ("epochs", "lr", "seed")}
+    epochs = (whole_number(given["epochs"], "epochs", 0, pages.MAX_WEB_EPOCHS)
+              if given["epochs"] else None)
+    lr = number(given["lr"], "lr", 1e-12, 1e6) if given["lr"] else None
+    seed = whole_number(given["seed"], "seed", 0, 2**63 - 1) if given["seed"] else None
+    run, error = None, None
+    try:
+        run = await t.derived(("train", entry.id, epochs, lr, seed), jobs.training,
+                              entry.text, entry.file, epochs, lr, seed)
+    except JobFailed as e:      # the run diverged, say: a result to show, not a fault
+        error = e.message
+    return HTMLResponse(pages.training_page(entry, run, error, **given))
 
 
 async def download(request: Request) -> Response:
