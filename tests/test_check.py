@@ -400,10 +400,10 @@ def test_answers_json_schema():
         "formulas:\n  W1[2,1]: [1, 2]",                 # not a formula
         "values: {}\nformulas: {}",                     # sections with nothing in them
     ]
-    for text in bad:
-        doc = yaml.safe_load(text)
+    for case in bad:
+        doc = yaml.safe_load(case)
         if doc is not None and validator.is_valid(doc):
             continue
         with pytest.raises(ProblemError):
-            parse_answers(text, p)
+            parse_answers(case, p)
     assert sum(not validator.is_valid(yaml.safe_load(t)) for t in bad) >= 7
