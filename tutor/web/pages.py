@@ -120,7 +120,7 @@ def _param_row(entry: Entry, ref: ParamRef, selected: bool, sample: int, result:
 <input type="hidden" name="param" value="{escape(name)}">
 <input type="hidden" name="sample" value="{sample}">
 <input type="text" name="answer" value="{escape(given)}" autocomplete="off" spellcheck="false"
- aria-label="your ∂L/∂{escape(symbol)}" placeholder="a number, or a formula for one sample">
+ aria-label="your ∂L/∂{escape(symbol)}" placeholder="a number or a formula">
 <button type="submit">Check</button>
 <output aria-live="polite">{shown}</output>
 </form>
@@ -196,7 +196,7 @@ its weight or bias.</p>
 </section>
 <section id="training">
 <h2>Training</h2>
-<p>Gradient descent with these gradients, epoch after epoch, as <code>tutor train</code> does:
+<p>Gradient descent with these gradients, epoch after epoch, as <code>tutor train</code> does:</p>
 {_train_form(entry)}
 </section>
 <section id="worksheet">
