@@ -407,3 +407,17 @@ def test_answers_json_schema():
         with pytest.raises(ProblemError):
             parse_answers(case, p)
     assert sum(not validator.is_valid(yaml.safe_load(t)) for t in bad) >= 7
+
+
+def test_too_few_digits_is_told_not_called_a_mistake(xor):
+    from tutor import derive
+    from tutor.answers import parse_answers
+    from tutor.checking import grade
+    want = derive(xor, ["W2[1,2]"])["W2[1,2]"].numbers.gradient      # 0.0521554
+    for text, right in (("0.052", False), (f"{want:.3g}", True), ("0", False)):
+        (r,) = grade(xor, parse_answers(f"gradients:\n  W2[1,2]: {text}\n", xor)).results
+        assert r.ok is right, text
+        if text == "0.052":
+            assert "too few to tell: give at least 3 (0.0522)" in r.diagnosis
+        if text == "0":
+            assert "significant" not in (r.diagnosis or "")

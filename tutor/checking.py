@@ -206,6 +206,15 @@ class _Grader:
         expected = fmt(want)
         if self.close(a.number, want, a.text):
             return Result(a, True, expected)
+        precision = written_precision(a.text)
+        if (precision is not None and precision[0] >= 1
+                and abs(a.number - want) <= precision[1] * (1 + 1e-9)):
+            # Right as far as it goes, but too short to tell from nearby wrong values.
+            return Result(a, False, expected,
+                          f"this agrees with {expected} to the {precision[0]} significant "
+                          f"digit{'s' if precision[0] != 1 else ''} given, which is too few "
+                          f"to tell: give at least {ROUNDED_DIGITS} "
+                          f"({want:.{ROUNDED_DIGITS}g})")
         for message, step, v in self.number_mistakes(a.name, batch):
             if self.close(a.number, v, a.text, MISTAKE_DIGITS) and not self.close(v, want, None):
                 return Result(a, False, expected, message, step or None)
