@@ -234,6 +234,28 @@ def test_the_worker_timer_interrupts_a_running_job():
     assert took < 25  # interrupted, not waited out (bounds only; not a speed test)
 
 
+def test_a_worker_that_dies_is_replaced():
+    import asyncio
+    import os
+    import signal as signals
+
+    async def run():
+        w = jobs.Workers(1)
+        w.start()
+        try:
+            assert await w.run(60, sum, [1, 2]) == 3      # the worker is up
+            job = asyncio.ensure_future(w.run(60, time.sleep, 30))
+            await asyncio.sleep(1)
+            for pid in list(w._pool._processes):
+                os.kill(pid, signals.SIGKILL)             # as the out-of-memory killer would
+            with pytest.raises(jobs.WorkerLost):
+                await job
+            assert await w.run(60, sum, [1, 2, 3]) == 6   # a new pool serves
+        finally:
+            w.stop()
+    asyncio.run(asyncio.wait_for(run(), 120))
+
+
 def test_upload_validates_like_the_cli(client):
     r = client.post("/api/problems", content=TINY, headers={"content-type": "application/yaml"})
     assert r.status_code == 201, r.text

@@ -72,9 +72,11 @@ class Workers:
             self._kill()
             self._pool = None
 
-    def _restart(self) -> None:
-        self._kill()
-        self.start()
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        # Requests in flight on the same broken pool all end up here: restart it once.
+        if self._pool is broken:
+            self._kill()
+            self.start()
 
     def _kill(self) -> None:
         pool = self._pool
@@ -83,20 +85,21 @@ class Workers:
         pool.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, seconds: float, fn, *args):
-        """``fn(*args)`` in a worker, interrupted after ``seconds`` of running: its result, or
-        JobTimeout, or JobFailed for a user error."""
+        """``fn(*args)`` in a worker, interrupted after ``seconds`` of running: its result; or
+        JobTimeout, JobFailed (a user error), JobBug (a bug in tutor), WorkerLost."""
         if self._pool is None:
             self.start()
+        pool = self._pool
         try:
-            future = self._pool.submit(_run, seconds, fn, *args)
+            future = pool.submit(_run, seconds, fn, *args)
             status, value = await asyncio.wait_for(asyncio.wrap_future(future),
                                                    seconds + STUCK_SECONDS)
         except asyncio.TimeoutError:
-            self._restart()
+            self._restart(pool)
             raise JobTimeout() from None
         except BrokenProcessPool:
             # A worker died (killed from outside, out of memory): start afresh.
-            self._restart()
+            self._restart(pool)
             raise WorkerLost() from None
         if status == "timeout":
             raise JobTimeout()
