@@ -45,9 +45,9 @@ async def upload(request: Request) -> Response:
     try:
         entry = await t.upload(text)
     except (JobFailed, ApiError) as e:
-        where = f"{UPLOAD}: " + (f"line {e.line}: " if e.line else "") + (
-            f"{e.field}: " if e.field else "")
-        return HTMLResponse(pages.index(t.library, where + e.message, text), status_code=422)
+        # Worded as the command line words it: upload:LINE: FIELD: MESSAGE.
+        said = str(ProblemError(e.message, file=UPLOAD, field=e.field, line=e.line))
+        return HTMLResponse(pages.index(t.library, said, text), status_code=422)
     return RedirectResponse(f"/problems/{quote(entry.id)}", status_code=303)
 
 
