@@ -414,10 +414,10 @@ def test_too_few_digits_is_told_not_called_a_mistake(xor):
     from tutor.answers import parse_answers
     from tutor.checking import grade
     want = derive(xor, ["W2[1,2]"])["W2[1,2]"].numbers.gradient      # 0.0521554
-    for given, right in (("0.052", False), (f"{want:.3g}", True), ("0", False)):
-        (r,) = grade(xor, parse_answers(f"gradients:\n  W2[1,2]: {given}\n", xor)).results
-        assert r.ok is right, given
-        if given == "0.052":
+    for written, right in (("0.052", False), (f"{want:.3g}", True), ("0", False)):
+        (r,) = grade(xor, parse_answers(f"gradients:\n  W2[1,2]: {written}\n", xor)).results
+        assert r.ok is right, written
+        if written == "0.052":
             assert "too few to tell: give at least 3 (0.0522)" in r.diagnosis
-        if given == "0":
+        if written == "0":
             assert "significant" not in (r.diagnosis or "")
