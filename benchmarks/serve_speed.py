@@ -19,12 +19,13 @@ import argparse
 import asyncio
 import json
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from derive_speed import median_time  # the same timing, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 BODY = {"formulas": {"W1[2,1]": "(yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])*x1"},
@@ -35,15 +36,6 @@ def _post(url: str, data: bytes) -> bytes:
     req = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
     with urllib.request.urlopen(req, timeout=60) as r:
         return r.read()
-
-
-def _median_time(fn, n: int) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -77,8 +69,8 @@ def main() -> None:
 
         p = load_problem(ROOT / "problems" / "xor.yaml")
         text = json.dumps(BODY)
-        t_lib = _median_time(lambda: grade(p, parse_answers(text, p, "x")), 50)
-        t_http = _median_time(lambda: _post(url, data), 50)
+        t_lib = median_time(lambda: grade(p, parse_answers(text, p, "x")), 50)
+        t_http = median_time(lambda: _post(url, data), 50)
 
         n = args.requests
         t0 = time.perf_counter()
@@ -102,7 +94,7 @@ def main() -> None:
         t0 = time.perf_counter()
         urllib.request.urlopen(page, timeout=60).read()
         t_cold = time.perf_counter() - t0
-        t_warm = _median_time(lambda: urllib.request.urlopen(page, timeout=60).read(), 20)
+        t_warm = median_time(lambda: urllib.request.urlopen(page, timeout=60).read(), 20)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .errors import ProblemError
 from .formula import canonical_name
-from .problem import (Problem, _read_yaml, _Validator, parse_param_refs,
+from .problem import (Problem, _read_yaml, _Validator, parse_param_ref,
                       read_text_file)
 
 SECTIONS = ("gradients", "sample_gradients", "formulas", "values")
@@ -128,12 +128,9 @@ def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answe
                                          f"{', '.join(quantities(problem))}")
             else:
                 try:
-                    refs = parse_param_refs(str(key), problem.network)
+                    name = parse_param_ref(str(key), problem.network).name
                 except ProblemError as e:
                     raise v.error(field, e.message) from None
-                if len(refs) != 1:
-                    raise v.error(field, "expected one parameter, like W1[2,1] or b1[2]")
-                name = refs[0].name
             if section == "formulas":
                 if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                     raise v.error(field, "expected a formula, like (yhat - y)*a1[3]")

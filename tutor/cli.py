@@ -356,7 +356,6 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
         write_output(trainreport.text(result, every), output)
 
 
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. The default serves this machine only; 0.0.0.0 "

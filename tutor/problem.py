@@ -173,6 +173,14 @@ def parse_param_refs(text: str, network: Network) -> list[ParamRef]:
     return list(dict.fromkeys(refs))
 
 
+def parse_param_ref(text: str, network: Network) -> ParamRef:
+    """The one parameter ``text`` names (``'W1[2,1]'``, ``'b1[2]'``); ProblemError otherwise."""
+    refs = parse_param_refs(text, network)
+    if len(refs) != 1:
+        raise ProblemError("expected one parameter, like W1[2,1] or b1[2]", field="--param")
+    return refs[0]
+
+
 @dataclass(frozen=True)
 class Training:
     """Gradient-descent settings: full batch unless ``batch_size``; SGD momentum as in PyTorch."""

@@ -88,7 +88,7 @@ async def derivation(request: Request) -> Response:
     params = request.query_params.getlist("param") or None
     sample = whole_number(request.query_params.get("sample", "1"), "sample", 1, 10**9)
     key = ("json", entry.id, tuple(params or ()), sample)
-    text = await t.derived(key, jobs.derivation_json, entry.text, entry.file, params, sample)
+    text = await t.computed(key, jobs.derivation_json, entry.text, entry.file, params, sample)
     return Response(text, media_type="application/json")
 
 

@@ -13,7 +13,7 @@ import yaml
 from starlette.requests import Request
 
 from ..errors import ProblemError
-from ..problem import ParamRef, parse_param_refs
+from ..problem import ParamRef, parse_param_ref
 from . import jobs
 from .http import ApiError
 from .jobs import JobTimeout, Workers
@@ -54,8 +54,9 @@ class Tutor:
             raise ApiError(404, f"no problem {id!r}; GET /api/problems lists them", "id")
         return e
 
-    async def derived(self, key, fn, *args):
-        """``fn(*args)`` from the workers (a derivation, a page's mathematics), cached."""
+    async def computed(self, key, fn, *args):
+        """``fn(*args)`` from the workers (a derivation, a page's mathematics, a training
+        run), cached."""
         if key not in self.cache:
             try:
                 value = await self.workers.run(jobs.DERIVE_SECONDS, fn, *args)
@@ -94,12 +95,9 @@ def tutor(request: Request) -> Tutor:
 
 def one_param(entry: Entry, text: str, field: str = "param") -> ParamRef:
     try:
-        refs = parse_param_refs(text, entry.problem.network)
+        return parse_param_ref(text, entry.problem.network)
     except ProblemError as e:
         raise ApiError(422, e.message, field) from None
-    if len(refs) != 1:
-        raise ApiError(422, "expected one parameter, like W1[2,1] or b1[2]", field)
-    return refs[0]
 
 
 def answers_document(ref: ParamRef, answer: str) -> str:

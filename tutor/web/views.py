@@ -58,8 +58,8 @@ def _sample(entry: Entry, text: str | None) -> int:
 async def _page(request: Request, entry: Entry, ref: ParamRef, sample: int,
                 results: dict | None = None, given: dict | None = None) -> Response:
     t = tutor(request)
-    overview = await t.derived(("overview", entry.id), jobs.overview, entry.text, entry.file)
-    derivation = await t.derived(("html", entry.id, ref.name, sample), jobs.derivation_html,
+    overview = await t.computed(("overview", entry.id), jobs.overview, entry.text, entry.file)
+    derivation = await t.computed(("html", entry.id, ref.name, sample), jobs.derivation_html,
                                  entry.text, entry.file, ref.name, sample)
     return HTMLResponse(pages.problem_page(entry, overview, ref, sample, derivation, results,
                                            given, has_tex=shutil.which("pdflatex") is not None))
@@ -104,7 +104,7 @@ async def train(request: Request) -> Response:
     seed = whole_number(given["seed"], "seed", 0, 2**63 - 1) if given["seed"] else None
     run, error = None, None
     try:
-        run = await t.derived(("train", entry.id, epochs, lr, seed), jobs.training,
+        run = await t.computed(("train", entry.id, epochs, lr, seed), jobs.training,
                               entry.text, entry.file, epochs, lr, seed)
     except JobFailed as e:      # the run diverged, say: a result to show, not a fault
         error = e.message
