@@ -154,7 +154,9 @@ OUTPUTS = [("sigmoid", "bce"), ("identity", "mse"), ("tanh", "half_sse"),
 
 
 @st.composite
-def networks(draw):
+def networks(draw, weights=2.0, inputs=2.0, digits=3):
+    """Random small networks of every activation and loss, as problem text; weights and
+    biases up to ``weights`` in size, inputs and regression targets up to ``inputs``."""
     n_in = draw(st.integers(1, 3))
     hidden = draw(st.lists(st.tuples(st.integers(1, 3), st.sampled_from(HIDDEN)),
                            min_size=0, max_size=2))
@@ -163,13 +165,14 @@ def networks(draw):
     n = draw(st.integers(1, 4))
     layers = hidden + [(n_out, out_act)]
     sizes = [n_in] + [u for u, _ in layers]
-    w = st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3))
+    w = st.floats(-weights, weights, allow_nan=False).map(lambda v: round(v, digits))
+    x = st.floats(-inputs, inputs, allow_nan=False).map(lambda v: round(v, digits))
     params = {}
     for l in range(1, len(sizes)):
         params[f"W{l}"] = draw(st.lists(st.lists(w, min_size=sizes[l - 1], max_size=sizes[l - 1]),
                                         min_size=sizes[l], max_size=sizes[l]))
         params[f"b{l}"] = draw(st.lists(w, min_size=sizes[l], max_size=sizes[l]))
-    X = draw(st.lists(st.lists(w, min_size=n_in, max_size=n_in), min_size=n, max_size=n))
+    X = draw(st.lists(st.lists(x, min_size=n_in, max_size=n_in), min_size=n, max_size=n))
     if loss == "cross_entropy":
         Y = [[1.0 if k == draw(st.integers(0, n_out - 1)) else 0.0 for k in range(n_out)]
              for _ in range(n)]
@@ -178,7 +181,7 @@ def networks(draw):
         Y = draw(st.lists(st.lists(st.sampled_from([0.0, 0.25, 1.0]), min_size=n_out,
                                    max_size=n_out), min_size=n, max_size=n))
     else:
-        Y = draw(st.lists(st.lists(w, min_size=n_out, max_size=n_out), min_size=n, max_size=n))
+        Y = draw(st.lists(st.lists(x, min_size=n_out, max_size=n_out), min_size=n, max_size=n))
     import yaml
     doc = {"name": "random", "network": {"inputs": n_in, "layers": [
         {"units": u, "activation": a} for u, a in layers]}, "loss": loss,
@@ -192,8 +195,9 @@ def test_three_ways_agree_on_random_networks(text):
     d = derive(parse_problem(text))
     for g in d.gradients:
         assert g.check.symbolic_error <= 1e-9, g.param
-        assert g.check.kink or g.check.fd_error <= 1e-7, g.param
+        assert g.check.fd_ok, (g.param, g.check)
         assert g.numbers.sample_gradient == pytest.approx(g.numbers.per_sample[0])
+
 
 
 # -- an independent reference: PyTorch's autograd, in float64 --

@@ -64,6 +64,8 @@ class Activation:
     value(Z) -> A               NumPy, elementwise, any shape
     grad(Z, A) -> ∂A/∂Z         NumPy, elementwise
     elementwise                 False only for softmax, whose Jacobian mixes neurons
+    kinks                       the z where the derivative jumps (relu's 0): a finite
+                                difference across one does not check the derivative
     """
 
     name: str
@@ -75,6 +77,7 @@ class Activation:
     grad: Callable
     elementwise: bool = True
     slope: float | None = None
+    kinks: tuple[float, ...] = ()
 
 
 def _leaky(slope: float) -> Activation:
@@ -88,6 +91,7 @@ def _leaky(slope: float) -> Activation:
         value=lambda Z: np.where(Z > 0, Z, slope * Z),
         grad=lambda Z, A: np.where(Z > 0, 1.0, slope),
         slope=slope,
+        kinks=(0.0,),
     )
 
 
@@ -128,6 +132,7 @@ ACTIVATIONS: dict[str, Activation] = {
         rule=(sp.Derivative(relu(_z), _z), sp.Heaviside(_z, 0)),
         value=lambda Z: np.maximum(Z, 0.0),
         grad=lambda Z, A: (Z > 0).astype(float),
+        kinks=(0.0,),
     ),
     "leaky_relu": _leaky(0.01),
     "softmax": Activation(

@@ -32,6 +32,9 @@ class Loss:
     value(Z, A, Y) -> (..., n)        NumPy per-sample loss, from the pre-activations Z where
                                       that is the stable way (logits), else from A = ŷ
     output_delta(Z, A, Y, act)        NumPy ∂ℓ/∂Z of the output layer, (..., n, K)
+    rounding(Z, A, Y) -> (..., n)     the size of the numbers ``value`` adds and subtracts
+                                      (its rounding error is a few ulp of this, not of ℓ:
+                                      CE's log-sum-exp − zₖ cancels to a tiny ℓ)
     """
 
     name: str
@@ -41,6 +44,7 @@ class Loss:
     rule: tuple
     value: Callable
     output_delta: Callable
+    rounding: Callable
     fused_with: str | None = None
     fused: Callable | None = None
     fused_title: str | None = None
@@ -83,6 +87,8 @@ LOSSES: dict[str, Loss] = {
         rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(_yh - _y, product(_K, _yh, 1 - _yh))),
         value=_bce_value,
         output_delta=lambda Z, A, Y, act: _scaled(A - Y, 1 / Y.shape[-1]),
+        rounding=lambda Z, A, Y: (np.maximum(Z, 0) + np.abs(Y * Z)
+                                  + np.log1p(np.exp(-np.abs(Z)))).mean(axis=-1),
         fused_with="sigmoid",
         fused=lambda yhm, ym, K: quotient(yhm - ym, K),
         fused_title="BCE∘sigmoid",
@@ -96,6 +102,7 @@ LOSSES: dict[str, Loss] = {
         rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(product(2, _yh - _y), _K)),
         value=lambda Z, A, Y: ((A - Y) ** 2).mean(axis=-1),
         output_delta=lambda Z, A, Y, act: 2 * (A - Y) / Y.shape[-1] * act.grad(Z, A),
+        rounding=lambda Z, A, Y: ((A - Y) ** 2 + 2 * np.abs(A - Y) * np.abs(A)).mean(axis=-1),
     ),
     "half_sse": Loss(
         name="half_sse",
@@ -106,6 +113,7 @@ LOSSES: dict[str, Loss] = {
         rule=(sp.Derivative(sp.Symbol("ell"), _yh), _yh - _y),
         value=lambda Z, A, Y: 0.5 * ((A - Y) ** 2).sum(axis=-1),
         output_delta=lambda Z, A, Y, act: (A - Y) * act.grad(Z, A),
+        rounding=lambda Z, A, Y: (0.5 * (A - Y) ** 2 + np.abs(A - Y) * np.abs(A)).sum(axis=-1),
     ),
     "cross_entropy": Loss(
         name="cross_entropy",
@@ -117,6 +125,8 @@ LOSSES: dict[str, Loss] = {
         value=_ce_value,
         # Σₖ ∂ℓ/∂ŷₖ ∂ŷₖ/∂zₘ = ŷₘ Σₖ yₖ − yₘ, which is ŷₘ − yₘ for targets summing to 1.
         output_delta=lambda Z, A, Y, act: A * Y.sum(axis=-1, keepdims=True) - Y,
+        rounding=lambda Z, A, Y: (np.abs(Y) * (2 * np.abs(Z).max(axis=-1, keepdims=True)
+                                               + np.log(Z.shape[-1]))).sum(axis=-1),
         fused_with="softmax",
         fused=lambda yhm, ym, K: yhm - ym,
         fused_title="CE∘softmax",

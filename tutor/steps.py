@@ -116,9 +116,10 @@ class Check:
 
     symbolic: the derived expression, lambdified, at values from the SymPy forward definitions;
     numpy: the engine's vectorised backward pass; finite_difference: the fourth-order central
-    difference [L(p−2h) − 8L(p−h) + 8L(p+h) − L(p+2h)] / 12h of the engine's loss.
-    ``kink``: a relu-type neuron changes side of 0 within p ± 2h, so the difference straddles a
-    kink and is not a check of the derivative there."""
+    difference [L(p−2h) − 8L(p−h) + 8L(p+h) − L(p+2h)] / 12h of the engine's loss, with step
+    ``fd_step``; its tolerance ``fd_tol`` is 1e-7 or, if larger, its own estimated error
+    (gradcheck). ``kink``: an activation's kink (relu's 0) lies within p ± 2h, so the
+    difference straddles it and is not a check of the derivative there."""
 
     symbolic: float
     numpy: float
@@ -128,6 +129,7 @@ class Check:
     kink: bool
     symbolic_tol: float
     fd_tol: float
+    fd_step: float = 0.0
 
     @property
     def symbolic_ok(self) -> bool:

@@ -233,7 +233,7 @@ class DocPrinter(Printer):
              (("words", "the reference"),)),
         ]
         if c.kink:
-            fd_note = (("words", "a relu kink lies within p ± 2h: finite differences do not "
+            fd_note = (("words", "an activation's kink lies within p ± 2h: finite differences do not "
                                  "apply here "), ("mark", None))
         else:
             fd_note = (("words", f"relative error {c.fd_error:.1e} "), ("mark", c.fd_ok))

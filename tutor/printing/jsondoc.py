@@ -72,6 +72,7 @@ class JsonPrinter(Printer):
             "finite_difference_error": _num(c.fd_error),
             "symbolic_tolerance": c.symbolic_tol,
             "finite_difference_tolerance": c.fd_tol,
+            "finite_difference_step": c.fd_step,
             "kink": c.kink,
             "ok": c.ok,
         }
