@@ -65,7 +65,9 @@ def test_textbook_update_matches_the_published_weights(textbook):
 
 
 def _torch_run(problem, epochs, lr, momentum, batch_size=None):
-    """The same training with torch.optim.SGD, float64, as the independent reference."""
+    """The same training with torch.optim.SGD, float64, as the independent reference; with
+    ``batch_size``, mini-batches in tutor's order (a permutation per epoch from
+    ``default_rng([1, 0])``), the last one smaller when the batch size does not divide n."""
     torch = need_module("torch")
     Ws = [torch.tensor(problem.params[f"W{l}"], requires_grad=True)
           for l in range(1, len(problem.network.layers) + 1)]
@@ -73,16 +75,25 @@ def _torch_run(problem, epochs, lr, momentum, batch_size=None):
           for l in range(1, len(problem.network.layers) + 1)]
     X, Y = torch.tensor(problem.inputs), torch.tensor(problem.targets)
     opt = torch.optim.SGD([*Ws, *bs], lr=lr, momentum=momentum)
-    losses = []
-    for _ in range(epochs):
-        opt.zero_grad()
+    def loss_of(X, Y):
         a = X
         for W, b in zip(Ws, bs):
             a = torch.sigmoid(a @ W.T + b)
-        loss = torch.nn.functional.binary_cross_entropy(a, Y)
-        losses.append(loss.item())
-        loss.backward()
-        opt.step()
+        return torch.nn.functional.binary_cross_entropy(a, Y)
+
+    n = X.shape[0]
+    B = batch_size or n
+    rng = np.random.default_rng([1, 0])
+    losses = []
+    for _ in range(epochs):
+        with torch.no_grad():
+            losses.append(loss_of(X, Y).item())
+        order = rng.random(n).argsort() if batch_size else np.arange(n)
+        for s in range(0, n, B):
+            idx = torch.tensor(order[s:s + B])
+            opt.zero_grad()
+            loss_of(X[idx], Y[idx]).backward()
+            opt.step()
     return losses, {f"W{l}": W.detach().numpy() for l, W in enumerate(Ws, 1)}
 
 
@@ -96,6 +107,24 @@ def test_training_matches_pytorch_sgd(xor_explicit, momentum):
     np.testing.assert_allclose(r.losses, want_losses, rtol=1e-11)
     for name, w in want.items():
         np.testing.assert_allclose(r.params[name], w, rtol=1e-10)
+
+
+@pytest.mark.parametrize("batch_size", [2, 3, 4])
+def test_uneven_mini_batches_with_momentum_match_pytorch(batch_size):
+    """5 samples in batches of 2 (2 + 2 + 1) or 3 (3 + 2): the velocity is kept in units of
+    the batch mean, as torch.optim.SGD keeps it, so the smaller last batch adds a mean too."""
+    text = (DATA / "xor-explicit.yaml").read_text()
+    text = text.replace("[[0, 0], [0, 1], [1, 0], [1, 1]]", "[[0, 0], [0, 1], [1, 0], [1, 1], [0.5, 0.5]]")
+    text = text.replace("[[0], [1], [1], [0]]", "[[0], [1], [1], [0], [1]]")
+    text = text.replace("training: {lr: 0.1, epochs: 100}",
+                        f"training: {{lr: 0.5, epochs: 300, momentum: 0.9, "
+                        f"batch_size: {batch_size}}}")
+    problem = parse_problem(text)
+    want_losses, want = _torch_run(problem, 300, 0.5, 0.9, batch_size)
+    r = train(problem)
+    np.testing.assert_allclose(r.losses, want_losses, rtol=1e-10)
+    for name, w in want.items():
+        np.testing.assert_allclose(r.params[name], w, rtol=1e-9)
 
 
 SWEEP_VARIANTS = {

@@ -130,25 +130,28 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
     out_act = net.layers[-1].act
     lr_, mu, B = settings.lr, settings.momentum, settings.batch_size
     full_batch = B is None or B >= n
-    full_step = lr_ / n
     velocity = {k: None for k in params} if mu else None
     recorded = np.empty((min(CHUNK, max(settings.epochs, 1)),) + copies + Y.shape)
     history = np.empty((settings.epochs,) + copies)
 
-    def update(grads: Mapping[str, np.ndarray], step: float) -> None:
-        # grads are of the batch's sum of ℓ; step = η / batch size makes them the mean's.
+    def update(grads: Mapping[str, np.ndarray], size: int) -> None:
+        # grads are of the batch's sum of ℓ, over ``size`` samples. Without momentum,
+        # p ← p − (η/size)·g. With it, the velocity is kept in units of the batch mean, as in
+        # torch.optim.SGD (v ← μv + g/size, p ← p − ηv), so that a smaller last batch adds a
+        # mean gradient like every other batch.
         for name, g in grads.items():
             if velocity is None:
-                g *= step
+                g *= lr_ / size
                 params[name] -= g
                 continue
+            g /= size
             v = velocity[name]
             if v is None:
                 velocity[name] = v = g
             else:
                 v *= mu
                 v += g
-            params[name] -= step * v
+            params[name] -= lr_ * v
 
     done = 0
     # Overflow on the way to a diverging loss is detected below, by the loss itself.
@@ -164,15 +167,14 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                 if full_batch:
                     fw = engine.forward(net, params, X)
                     recorded[i] = fw.zs[-1]
-                    update(engine.backward(net, problem.loss, params, fw, Y, False).grads,
-                           full_step)
+                    update(engine.backward(net, problem.loss, params, fw, Y, False).grads, n)
                     continue
                 recorded[i] = engine.forward(net, params, X).zs[-1]
                 for s in range(0, n, B):
                     idx = order[i, ..., s:s + B]
                     fw = engine.forward(net, params, X[idx])
                     update(engine.backward(net, problem.loss, params, fw, Y[idx],
-                                           False).grads, lr_ / idx.shape[-1])
+                                           False).grads, idx.shape[-1])
             Z = recorded[:c]
             chunk_losses = loss.value(Z, out_act.value(Z), Y).mean(axis=-1)
             history[done:done + c] = chunk_losses
