@@ -53,9 +53,9 @@ def write_output(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from .files import atomic_write
+    from .files import write_file
     try:
-        atomic_write(output, text)
+        write_file(output, text)
     except TutorError as e:
         raise UserError(str(e)) from None
 
@@ -393,7 +393,7 @@ def serve(host, port, problems_dir, workers):
     import uvicorn
     from .web.app import create_app
     sock = _listen(host, port)
-    for line in library.skipped:
+    for line in library.errors:
         click.echo(f"skipped {line}", err=True)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Serving {len(library.entries())} problems from {directory}/ at "

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import TutorError
-from .files import atomic_write
+from .files import write_file
 
 TIMEOUT = 300  # seconds, for one document
 INSTALL = ("install TeX Live: on Debian or Ubuntu, apt-get install texlive-latex-base "
@@ -51,4 +51,4 @@ def compile_pdf(tex: str, pdf: Path, runs: int = 1) -> None:
         log = (Path(tmp) / "doc.log").read_text(errors="replace")
         if "undefined references" in log or "Undefined control sequence" in log:
             raise TutorError(f"{pdf}: pdflatex reports undefined references")
-        atomic_write(pdf, (Path(tmp) / "doc.pdf").read_bytes())
+        write_file(pdf, (Path(tmp) / "doc.pdf").read_bytes())

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import engine
 from .errors import TutorError
-from .files import atomic_write
+from .files import write_file
 from .training import TrainResult, is_classification
 
 WIDTH, HEIGHT, DPI = 800, 500, 100
@@ -35,7 +35,7 @@ def _save(fig, path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     require_matplotlib().close(fig)
-    atomic_write(path, buf.getvalue())
+    write_file(path, buf.getvalue())
 
 
 def _figure(plt):

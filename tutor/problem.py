@@ -28,7 +28,7 @@ import numpy as np
 import yaml
 
 from . import activations, losses
-from .errors import ProblemError
+from .errors import ProblemError, TutorError
 
 MAX_FILE_BYTES = 1_000_000
 MAX_LAYERS = 16
@@ -242,16 +242,17 @@ def load_problem(path: str | Path) -> Problem:
 
 
 def read_text_file(path: str | Path, what: str) -> tuple[str, str]:
-    """(text, file name) of a small UTF-8 file; ProblemError naming the file otherwise."""
-    path = Path(path)
+    """(text, file name) of a small UTF-8 regular file; ProblemError naming the file otherwise
+    (a device, a FIFO or a file over MAX_FILE_BYTES is refused without reading it all)."""
+    from .files import read_bytes
     file = str(path)
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ProblemError(f"cannot read the file: {e.strerror or e}", file=file) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ProblemError(f"the file is {len(data)} bytes; {what} is at most "
-                           f"{MAX_FILE_BYTES} bytes", file=file)
+        data = read_bytes(path, MAX_FILE_BYTES)
+    except TutorError as e:
+        message = str(e)
+        if message.startswith("the file is larger"):
+            message = f"{what} is at most {MAX_FILE_BYTES:,} bytes; this one is larger"
+        raise ProblemError(message, file=file) from None
     try:
         return data.decode("utf-8"), file
     except UnicodeDecodeError as e:

@@ -63,7 +63,7 @@ class TrainResult:
 
     def verdicts(self) -> list["Verdict"]:
         """One verdict per copy (one for a single run)."""
-        losses = self.losses.reshape(self.epochs, -1)
+        losses = self.losses.reshape(self.epochs, self.final_loss.size)
         finals = self.final_loss.reshape(-1)
         outputs = self.outputs.reshape((-1,) + self.outputs.shape[-2:])
         return [judge(self.problem, outputs[c], finals[c], losses[:, c])
@@ -208,7 +208,8 @@ class Verdict:
 
     status: 'solved', 'plateau' (no better than predicting one constant), 'learning' (not
     solved, loss still falling), 'stuck' (not solved, loss no longer falling), 'unstable'
-    (worse than a constant prediction: the steps overshoot) or 'diverged' (non-finite).
+    (worse than a constant prediction: the steps overshoot), 'diverged' (non-finite) or
+    'initial' (0 epochs and not solved: nothing to judge but the starting point).
     wrong: samples misclassified (classification) or None (regression).
     baseline: the loss of the best constant prediction, the height of the plateau.
     reference: what regression is judged against: the baseline, or the starting loss where
@@ -279,6 +280,9 @@ def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.
         wrong = int(n - np.count_nonzero(ok))
     if not math.isfinite(final):
         status = "diverged"
+    elif history.shape[0] == 0 and not ((wrong == 0) if wrong is not None else
+                                        final <= REGRESSION_SOLVED * reference):
+        status = "initial"
     elif base > 0 and final > (1 + PLATEAU_RTOL) * base:
         status = "unstable"
     elif base > 0 and final >= (1 - PLATEAU_RTOL) * base:

@@ -17,7 +17,7 @@ from .answers import quantities
 from .checking import sample_values
 from .derivation import derive, resolve_params, verified
 from .errors import TutorError, VerificationError
-from .files import atomic_write
+from .files import write_file
 from .problem import ParamRef, Problem
 from .steps import Derivation
 from .training import train
@@ -115,11 +115,11 @@ def write(problem: Problem, out: Path, variants: list[Variant], decimals: int, p
     written = []
     sheet, sols = worksheet_tex(variants, decimals), solutions_tex(variants, decimals)
     for name, tex in (("worksheet", sheet), ("solutions", sols)):
-        atomic_write(out / f"{name}.tex", tex)
+        write_file(out / f"{name}.tex", tex)
         written.append(out / f"{name}.tex")
     for v in variants:
         path = out / "keys" / f"variant-{v.number:0{width}d}.yaml"
-        atomic_write(path, answer_key(v, decimals, problem.file or "PROBLEM"))
+        write_file(path, answer_key(v, decimals, problem.file or "PROBLEM"))
         written.append(path)
     if pdf:
         for name, tex in (("worksheet", sheet), ("solutions", sols)):

@@ -123,6 +123,10 @@ def verdict_text(v: Verdict, result: TrainResult) -> str:
         return f"Solved: every sample is classified correctly ({rule}).\n"
     wrong = "" if v.wrong is None else \
         f"{v.wrong} of {v.samples} samples misclassified; "
+    if v.status == "initial":
+        return (f"Not trained (0 epochs): {wrong}the loss {v.final_loss:.4f} at the initial "
+                f"weights; a constant prediction of the mean target would give "
+                f"{v.baseline:.4f}.\n")
     if v.status == "diverged":
         return "Diverged: the loss became non-finite; try a smaller learning rate.\n"
     if v.status == "unstable":
@@ -173,7 +177,8 @@ def summary(result: TrainResult) -> str:
         out.append("non-finite for every seed\n\n")
     N = len(verdicts)
     count = {k: sum(v.status == k for v in verdicts)
-             for k in ("solved", "plateau", "learning", "stuck", "unstable", "diverged")}
+             for k in ("solved", "plateau", "learning", "stuck", "unstable", "diverged",
+                       "initial")}
     out.append(f"Solved: {count['solved']} of {N} seeds ({100 * count['solved'] / N:.0f} %).\n")
     v0 = verdicts[0]
     width = len(str(N))
@@ -181,7 +186,8 @@ def summary(result: TrainResult) -> str:
             (count["learning"], "still falling at the end: more epochs would help"),
             (count["stuck"], "stopped in a local minimum"),
             (count["unstable"], "worse than a constant prediction: the steps overshoot"),
-            (count["diverged"], "diverged (the loss became non-finite)")]
+            (count["diverged"], "diverged (the loss became non-finite)"),
+            (count["initial"], "not trained (0 epochs)")]
     if N - count["solved"]:
         out.append(f"Not solved: {N - count['solved']}\n")
         out += [f"  {k:>{width}} {words}\n" for k, words in rows if k]

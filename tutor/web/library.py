@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import TutorError
+from ..errors import ProblemError, TutorError
 from ..problem import Problem, parse_problem, read_text_file
 
 MAX_UPLOADS = 100          # the oldest upload is forgotten beyond this
@@ -48,29 +48,53 @@ class Entry:
 
 
 class Library:
-    def __init__(self, entries: list[Entry] = (), skipped: list[str] = ()):
+    def __init__(self, entries: list[Entry] = (), skipped: list[str] = (),
+                 errors: list[str] = ()):
         self._files = {e.id: e for e in entries}
         self._uploads: OrderedDict[str, Entry] = OrderedDict()
         self.skipped = list(skipped)   # one line for each file that could not be used
+        self.errors = list(errors)     # the same with full errors, for the server's log
 
     @classmethod
     def from_dir(cls, directory: Path) -> "Library":
-        """Every ``*.yaml`` directly in ``directory`` that is a valid problem; the others are
-        listed in ``skipped`` with their error."""
+        """Every ``*.yaml`` and ``*.yml`` directly in ``directory`` that is a valid problem.
+
+        The others are listed in ``skipped`` with tutor's own words only (file, line, field,
+        and what kind of mistake), never a word of their content, since every visitor sees
+        the list; the full error goes to ``errors`` for the server's log. A symbolic link is
+        followed only to a file inside the directory, and anything that is not a regular file
+        (a FIFO, a device) is skipped without being opened for long."""
         if not directory.is_dir():
             raise TutorError(f"{directory}: not a directory of problems")
-        entries, skipped = [], []
-        for path in sorted(directory.glob("*.yaml")):
+        inside = directory.resolve()
+        entries, skipped, errors = [], [], []
+        paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+        seen: set[str] = set()
+        for path in paths:
             if not _ID.match(path.stem):
                 skipped.append(f"{path.name}: the name is not a usable id (letters, digits, "
                                "- and _)")
+                errors.append(skipped[-1])
+                continue
+            if path.stem in seen:
+                skipped.append(f"{path.name}: another file has the id {path.stem!r}")
+                errors.append(skipped[-1])
+                continue
+            if path.is_symlink() and path.resolve().parent != inside:
+                skipped.append(f"{path.name}: a symbolic link out of the directory; not read")
+                errors.append(skipped[-1])
                 continue
             try:
                 text, file = read_text_file(path, "a problem file")
                 entries.append(Entry(path.stem, text, path.name, parse_problem(text, path.name)))
-            except TutorError as e:
-                skipped.append(str(e))
-        return cls(entries, skipped)
+                seen.add(path.stem)
+            except ProblemError as e:
+                errors.append(str(e))
+                where = ":".join([path.name] + ([str(e.line)] if e.line else []))
+                field = f" in {e.field}" if e.field else ""
+                skipped.append(f"{where}: not a usable problem{field} (tutor derive "
+                               f"{path.name} says why)")
+        return cls(entries, skipped, errors)
 
     def get(self, id: str) -> Entry | None:
         entry = self._files.get(id) or self._uploads.get(id)
