@@ -352,5 +352,6 @@ def test_cli_without_matplotlib_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
     result = CliRunner().invoke(main, ["train", XOR, "--plot", str(tmp_path / "l.png")])
     assert result.exit_code == 2
-    assert "pip install 'tutor[plot]'" in result.output and "Traceback" not in result.output
+    assert "pip install matplotlib" in result.output and "Traceback" not in result.output
+    assert "pip install -e '.[plot]'" in result.output
     assert not (tmp_path / "l.png").exists()

@@ -64,6 +64,8 @@ class Activation:
     value(Z) -> A               NumPy, elementwise, any shape
     grad(Z, A) -> ∂A/∂Z         NumPy, elementwise
     elementwise                 False only for softmax, whose Jacobian mixes neurons
+    aliases                     other frameworks' names (nn.ReLU, 'linear'), answered with
+                                "did you mean" this one
     kinks                       the z where the derivative jumps (relu's 0): a finite
                                 difference across one does not check the derivative
     """
@@ -78,12 +80,14 @@ class Activation:
     elementwise: bool = True
     slope: float | None = None
     kinks: tuple[float, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 def _leaky(slope: float) -> Activation:
     s = sp.Float(slope, 15)
     return Activation(
         name="leaky_relu",
+        aliases=("LeakyReLU", "lrelu"),
         title=f"leaky relu (slope {slope:g})",
         symbolic=lambda z: leaky_relu(z, s),
         derivative=lambda z, a: sp.Piecewise((1, z > 0), (s, True)),
@@ -98,6 +102,7 @@ def _leaky(slope: float) -> Activation:
 ACTIVATIONS: dict[str, Activation] = {
     "identity": Activation(
         name="identity",
+        aliases=("linear", "none", "Identity"),
         title="identity",
         symbolic=lambda z: z,
         derivative=lambda z, a: sp.Integer(1),
@@ -107,6 +112,7 @@ ACTIVATIONS: dict[str, Activation] = {
     ),
     "sigmoid": Activation(
         name="sigmoid",
+        aliases=("logistic", "Sigmoid", "sigma"),
         title="sigmoid",
         symbolic=sigma,
         derivative=lambda z, a: product(a, 1 - a),
@@ -116,6 +122,7 @@ ACTIVATIONS: dict[str, Activation] = {
     ),
     "tanh": Activation(
         name="tanh",
+        aliases=("Tanh",),
         title="tanh",
         symbolic=sp.tanh,
         derivative=lambda z, a: 1 - a**2,
@@ -125,6 +132,7 @@ ACTIVATIONS: dict[str, Activation] = {
     ),
     "relu": Activation(
         name="relu",
+        aliases=("ReLU",),
         title="relu (H(z) = 1 for z > 0, 0 otherwise)",
         symbolic=relu,
         # relu'(0) = 0, as in PyTorch and most frameworks.
@@ -137,6 +145,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "leaky_relu": _leaky(0.01),
     "softmax": Activation(
         name="softmax",
+        aliases=("Softmax",),
         title="softmax",
         # Softmax mixes the neurons of its layer: see layer_values and jacobian below.
         symbolic=None,

@@ -24,6 +24,7 @@ from .answers import Answer, Answers, quantities, written_precision
 from .derivation import derive, verified
 from .errors import ProblemError
 from .formula import FormulaError, Vocabulary, parse
+from .limits import TimeLimit, time_limit
 from .mistakes import Mistake, formula_mistakes
 from .printing.exprs import text
 from .printing.names import text_name
@@ -40,6 +41,9 @@ POINTS = 32             # random points for formula equivalence
 FORMULA_RTOL = 1e-8     # agreement at each point
 EXACT_MAX_OPS = 40      # exact SymPy comparison only for expressions this small,
 EXACT_MAX_TERMS = 400   # whose expansion has at most this many terms
+# One formula is graded within this time, on the command line and in the server alike; past
+# it the answer is reported as too complicated to evaluate (never as wrong mathematics).
+FORMULA_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -343,7 +347,13 @@ class _Grader:
             if a.kind in ("gradient", "sample_gradient"):
                 out.append(self.grade_number(a))
             elif a.kind == "formula":
-                out.append(self.grade_formula(a))
+                try:
+                    with time_limit(FORMULA_SECONDS):
+                        out.append(self.grade_formula(a))
+                except TimeLimit:
+                    out.append(Result(a, False, text(self.grad(a.name).expression),
+                                      f"cannot read the formula: evaluating it took more "
+                                      f"than {FORMULA_SECONDS:g} s; write it more simply"))
         if values:
             out += self.grade_values(values)
         return tuple(out)
@@ -385,8 +395,9 @@ def _expanded_terms(e: sp.Expr) -> int:
             if n > 10**6:
                 break
         return n
-    if e.is_Pow and e.exp.is_Integer and e.exp > 0:
-        return min(_expanded_terms(e.base) ** int(e.exp), 10**7)
+    if e.is_Pow and e.exp.is_Integer and e.exp != 0:
+        # expand multiplies out a denominator as well: 1/(a + b)² → 1/(a² + 2ab + b²)
+        return min(_expanded_terms(e.base) ** abs(int(e.exp)), 10**7)
     return 1
 
 

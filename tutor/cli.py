@@ -288,10 +288,10 @@ class Progress:
               show_default=True, help="Output format (JSON: see the README).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="PNG",
               help="Draw the loss curve (log scale) to this PNG, 800×500 pixels. Needs "
-                   "tutor[plot].")
+                   "the plot extra (matplotlib).")
 @click.option("--boundary", type=click.Path(dir_okay=False, path_type=Path), metavar="PNG",
               help="Draw the decision boundary of a 2-input problem with its data points to "
-                   "this PNG, 800×500 pixels. Needs tutor[plot].")
+                   "this PNG, 800×500 pixels. Needs the plot extra (matplotlib).")
 @_output_option
 def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
     """Train PROBLEM's network by gradient descent with tutor's NumPy engine.
@@ -398,7 +398,9 @@ def serve(host, port, problems_dir, workers):
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Serving {len(library.entries())} problems from {directory}/ at "
                f"http://{shown}:{port} (Ctrl-C to stop)", err=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(library, workers), log_level="warning"))
+    from .web.http import protocol
+    server = uvicorn.Server(uvicorn.Config(create_app(library, workers), log_level="warning",
+                                           http=protocol()))
     server.run(sockets=[sock])
 
 

@@ -32,6 +32,11 @@ MAX_DEPTH = 40         # nested parentheses
 MAX_TOKENS = 400
 MAX_EXPONENT = 16      # |n| in x^n
 MAX_DIGITS = 30        # in one number
+# Powers of powers multiply their exponents ((x^16)^16 = x^256) and numbers grow with them
+# ((9^16)^16)^16 has 3,900 digits): the combined exponent and the digits of any number that a
+# power computes are bounded too, before SymPy computes them.
+MAX_TOTAL_EXPONENT = 256
+MAX_RESULT_DIGITS = 1000
 
 
 class FormulaError(ValueError):
@@ -300,6 +305,13 @@ def parse(text: str, vocab: Vocabulary) -> sp.Expr:
     return expr
 
 
+def _digits(x: sp.Number) -> float:
+    """How many decimal digits |x| and 1/|x| need, at most (its size on a log scale)."""
+    if x.is_Rational:
+        return max(len(str(abs(x.p))), len(str(x.q)))
+    return abs(float(sp.log(abs(x), 10))) + 1
+
+
 class _Builder:
     """Turns the whitelisted ``ast`` nodes into SymPy, refusing everything else."""
 
@@ -338,7 +350,16 @@ class _Builder:
                               "(write exp(…) for e to a power)", node)
                 if left == 0 and right < 0:
                     self.fail("division by zero", node)
-                return left ** right
+                if left.is_Number and left != 0 and \
+                        abs(float(right)) * _digits(left) > MAX_RESULT_DIGITS:
+                    self.fail(f"the number is too large (more than {MAX_RESULT_DIGITS} "
+                              "digits)", node)
+                result = left ** right
+                if any(abs(q.exp) > MAX_TOTAL_EXPONENT for q in result.atoms(sp.Pow)
+                       if q.exp.is_Number):
+                    self.fail(f"a power of a power: the exponents multiply to more than "
+                              f"{MAX_TOTAL_EXPONENT}", node)
+                return result
             self.fail("only + − × / and ^ are allowed", node)
         if isinstance(node, ast.IfExp):
             test = node.test

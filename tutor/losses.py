@@ -32,6 +32,8 @@ class Loss:
     value(Z, A, Y) -> (..., n)        NumPy per-sample loss, from the pre-activations Z where
                                       that is the stable way (logits), else from A = ŷ
     output_delta(Z, A, Y, act)        NumPy ∂ℓ/∂Z of the output layer, (..., n, K)
+    aliases                           other frameworks' names for it (PyTorch's, Keras's),
+                                      answered with "did you mean" this one
     rounding(Z, A, Y) -> (..., n)     the size of the numbers ``value`` adds and subtracts
                                       (its rounding error is a few ulp of this, not of ℓ:
                                       CE's log-sum-exp − zₖ cancels to a tiny ℓ)
@@ -45,6 +47,7 @@ class Loss:
     value: Callable
     output_delta: Callable
     rounding: Callable
+    aliases: tuple[str, ...] = ()
     fused_with: str | None = None
     fused: Callable | None = None
     fused_title: str | None = None
@@ -79,6 +82,7 @@ def _scaled(D, c):
 LOSSES: dict[str, Loss] = {
     "bce": Loss(
         name="bce",
+        aliases=("binary_cross_entropy", "binary_crossentropy", "BCELoss", "BCEWithLogitsLoss", "log_loss"),
         title="binary cross-entropy",
         symbolic=lambda yh, y: product(sp.Rational(-1, len(yh)), _sum(
             _sum(product(yk, sp.log(yhk)), product(1 - yk, sp.log(1 - yhk)))
@@ -95,6 +99,7 @@ LOSSES: dict[str, Loss] = {
     ),
     "mse": Loss(
         name="mse",
+        aliases=("MSELoss", "mean_squared_error", "squared_error", "l2"),
         title="mean squared error",
         symbolic=lambda yh, y: product(sp.Rational(1, len(yh)),
                                        _sum((yhk - yk) ** 2 for yhk, yk in zip(yh, y))),
@@ -106,6 +111,7 @@ LOSSES: dict[str, Loss] = {
     ),
     "half_sse": Loss(
         name="half_sse",
+        aliases=("sse", "sum_squared_error", "sum_of_squares"),
         title="half sum of squared errors",
         symbolic=lambda yh, y: product(sp.Rational(1, 2),
                                        _sum((yk - yhk) ** 2 for yhk, yk in zip(yh, y))),
@@ -117,6 +123,7 @@ LOSSES: dict[str, Loss] = {
     ),
     "cross_entropy": Loss(
         name="cross_entropy",
+        aliases=("CrossEntropyLoss", "categorical_crossentropy", "sparse_categorical_crossentropy", "NLLLoss", "nll", "ce", "softmax_cross_entropy"),
         title="cross-entropy",
         symbolic=lambda yh, y: product(-1, _sum(product(yk, sp.log(yhk))
                                                 for yhk, yk in zip(yh, y))),

@@ -1,4 +1,4 @@
-"""Pictures of training, with matplotlib (the optional extra ``tutor[plot]``), Agg backend.
+"""Pictures of training, with matplotlib (the optional plot extra), Agg backend.
 
 Both pictures are PNGs of WIDTH × HEIGHT pixels, written atomically.
 """
@@ -16,7 +16,8 @@ from .files import write_file
 from .training import TrainResult, is_classification
 
 WIDTH, HEIGHT, DPI = 800, 500, 100
-INSTALL = "pip install 'tutor[plot]'"
+INSTALL = ("pip install matplotlib (in tutor's source directory: pip install -e '.[plot]', "
+           "the plot extra of the backprop-tutor distribution)")
 
 
 def require_matplotlib():
@@ -25,7 +26,7 @@ def require_matplotlib():
         import matplotlib
     except ImportError:
         raise TutorError("pictures need matplotlib, which is not installed: "
-                         f"{INSTALL} (or pip install matplotlib)") from None
+                         f"{INSTALL}") from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     return plt
@@ -61,10 +62,14 @@ def loss_curve(result: TrainResult, path: Path) -> None:
         ax.axhline(base, color="tab:red", linestyle="--", linewidth=1,
                    label=f"constant prediction ({base:.4f})")
     if np.nanmin(L, initial=np.inf) > 0:
-        from matplotlib.ticker import FormatStrFormatter
+        from matplotlib.ticker import FormatStrFormatter, NullFormatter
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+        # Within one decade the minor ticks are the only labels; across more, labelling
+        # every one of them (2, 3, …, 9 per decade) makes the axis unreadable.
+        finite = L[np.isfinite(L)]
+        wide = finite.size and np.log10(finite.max() / finite.min()) >= 1
+        ax.yaxis.set_minor_formatter(NullFormatter() if wide else FormatStrFormatter("%g"))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (log scale)")
     ax.set_title(f"{result.problem.name}: {result.problem.network.describe()}, "

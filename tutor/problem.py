@@ -209,6 +209,9 @@ class Problem:
     seed: int | None
     training: Training
     file: str = "<problem>"
+    # Whose parameter values these are, as the documents say it ("at the problem's
+    # parameters", "at the parameters of variant 3 of seed 7").
+    origin: str = "the problem's parameters"
 
     @property
     def n_samples(self) -> int:
@@ -217,10 +220,13 @@ class Problem:
     def value(self, ref: ParamRef) -> float:
         return float(self.params[ref.array][ref.index])
 
-    def with_params(self, params: Mapping[str, np.ndarray]) -> "Problem":
-        """The same problem at other parameter values (explicit ones: no longer from a seed)."""
+    def with_params(self, params: Mapping[str, np.ndarray], origin: str = "these parameters"
+                    ) -> "Problem":
+        """The same problem at other parameter values (explicit ones: no longer from a seed),
+        ``origin`` saying whose they are."""
         import dataclasses
-        return dataclasses.replace(self, params=_frozen_params(params), seed=None)
+        return dataclasses.replace(self, params=_frozen_params(params), seed=None,
+                                   origin=origin)
 
 
 def _frozen_params(params: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -266,10 +272,51 @@ def parse_problem(text: str, file: str = "<problem>") -> Problem:
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML 1.1 as PyYAML reads it, but with 1e-3 a number, as in YAML 1.2 and JSON (1.1 wants
-    a dot in the mantissa and reads 1e-3 as text)."""
+    """YAML that builds only the plain types tutor reads: text, numbers, booleans, null, lists
+    and mappings. A date is read as text; other tags (!!binary, !!set, !!timestamp, …) and
+    values their tag cannot hold (!!float abc, a 5000-digit integer) are errors with a line,
+    never an exception from deep inside PyYAML. And 1e-3 is a number, as in YAML 1.2 and JSON
+    (YAML 1.1 wants a dot in the mantissa and reads 1e-3 as text)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    yaml_constructors = {}
 
 
+MAX_DIGITS = 100   # a longer number is no weight, input or setting tutor can use
+
+
+def _guarded(construct, what: str):
+    def constructor(loader, node):
+        value = loader.construct_scalar(node)
+        if len(value) > MAX_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number of more than {MAX_DIGITS} characters", node.start_mark)
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value!r} is not {what}", node.start_mark) from None
+    return constructor
+
+
+def _unsupported(loader, node):
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {tag} is not used in problem files; write plain text, numbers, "
+        "lists and mappings", node.start_mark)
+
+
+_S = yaml.constructor.SafeConstructor
+for _tag, _fn in [("null", _S.construct_yaml_null), ("bool", _S.construct_yaml_bool),
+                  ("str", _S.construct_yaml_str), ("seq", _S.construct_yaml_seq),
+                  ("map", _S.construct_yaml_map)]:
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _fn)
+_Loader.add_constructor("tag:yaml.org,2002:int", _guarded(_S.construct_yaml_int, "an integer"))
+_Loader.add_constructor("tag:yaml.org,2002:float", _guarded(_S.construct_yaml_float, "a number"))
+_Loader.add_constructor(None, _unsupported)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
@@ -281,26 +328,48 @@ def _read_yaml(text: str, file: str, scalars: dict[str, str] | None = None
     """The document and, for every field path, the line (1-based) where it stands; and in
     ``scalars``, when given, every scalar's text as written (0.6450, not 0.645)."""
     loader = None
+    lines: dict[str, int] = {}
+    node = None
     try:
         loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             raise ProblemError("the file is empty; expected a problem (name, network, loss, "
                                "data)", file=file)
-        lines: dict[str, int] = {}
         _walk(node, "", lines, file, scalars, [MAX_NODES])
         doc = loader.construct_document(node)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         what = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ProblemError(f"not valid YAML: {what}", file=file,
-                           line=mark.line + 1 if mark else None) from None
+        line = mark.line + 1 if mark else None
+        # A value that cannot be built stands in a field the walk has seen: name it.
+        field = _field_at(node, mark) if node is not None and mark else None
+        raise ProblemError(f"not valid YAML: {what}", file=file, line=line,
+                           field=field) from None
     except RecursionError:
         raise ProblemError("not valid YAML: nested too deeply", file=file) from None
     finally:
         if loader is not None:
             loader.dispose()
     return doc, lines
+
+
+def _field_at(node: yaml.Node, mark, path: str = "") -> str | None:
+    """The field path of the node that starts at ``mark`` (line and column), if any."""
+    if (node.start_mark.line, node.start_mark.column) == (mark.line, mark.column) and path:
+        return path
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            found = _field_at(value, mark, f"{path}.{name}" if path else name)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for k, item in enumerate(node.value):
+            found = _field_at(item, mark, f"{path}[{k}]")
+            if found:
+                return found
+    return None
 
 
 def _text(node: yaml.ScalarNode, file: str) -> str:
@@ -344,6 +413,21 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str,
     elif isinstance(node, yaml.SequenceNode):
         for k, item in enumerate(node.value):
             _walk(item, f"{path}[{k}]", lines, file, scalars, budget)
+
+
+def _spelling(name: str) -> str:
+    """A name without case and separators: 'BCELoss', 'bce_loss' and 'bce-loss' alike."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def _aliases(registry) -> dict[str, str]:
+    """Every spelling of every entry's name and aliases → the entry's name."""
+    out = {}
+    for name, entry in registry.items():
+        for alias in (name, *entry.aliases):
+            out[_spelling(alias)] = name
+            out[_spelling(alias).removesuffix("loss")] = name
+    return out
 
 
 def _type_name(v: Any) -> str:
@@ -416,9 +500,15 @@ class _Validator:
                                     f"{MAX_MAGNITUDE:g}; got {v}")
         return x
 
-    def choice(self, v: Any, field: str, names: tuple[str, ...], what: str) -> str:
+    def choice(self, v: Any, field: str, names: tuple[str, ...], what: str,
+               aliases: dict[str, str] | None = None) -> str:
+        """``v`` if it is one of ``names``; else an error suggesting the name that ``aliases``
+        (another framework's spelling → tutor's) or spelling nearness suggests."""
         if not isinstance(v, str) or v not in names:
             hint = difflib.get_close_matches(str(v), names, n=1) if isinstance(v, str) else []
+            if isinstance(v, str) and aliases:
+                key = _spelling(v)
+                hint = [aliases[key]] if key in aliases else hint
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             got = repr(v) if isinstance(v, str) else _type_name(v)
             raise self.error(field, f"unknown {what} {got}{more}; expected one of "
@@ -480,7 +570,7 @@ class _Validator:
             item = self.mapping(item, f, ("units", "activation"), ("slope",))
             units = self.integer(item["units"], f"{f}.units", 1, MAX_UNITS)
             act = self.choice(item["activation"], f"{f}.activation", activations.NAMES,
-                              "activation")
+                              "activation", _aliases(activations.ACTIVATIONS))
             slope = None
             if "slope" in item:
                 if act != "leaky_relu":
@@ -496,7 +586,7 @@ class _Validator:
         return Network(inputs, tuple(layers))
 
     def loss(self, v: Any, network: Network) -> str:
-        loss = self.choice(v, "loss", losses.NAMES, "loss")
+        loss = self.choice(v, "loss", losses.NAMES, "loss", _aliases(losses.LOSSES))
         out = network.layers[-1].activation
         last = f"network.layers[{len(network.layers) - 1}].activation"
         if loss == "cross_entropy" and out != "softmax":

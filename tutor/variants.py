@@ -22,7 +22,8 @@ def variant_params(problem: Problem, seed: int, variant: int) -> dict[str, np.nd
 
 def variant_problem(problem: Problem, seed: int, variant: int) -> Problem:
     """``problem`` with the initial values of variant ``variant`` (1-based) of ``seed``."""
-    return problem.with_params(variant_params(problem, seed, variant))
+    return problem.with_params(variant_params(problem, seed, variant),
+                               f"the parameters of variant {variant} (seed {seed})")
 
 
 def exercise_sample(problem: Problem) -> int:

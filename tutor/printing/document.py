@@ -116,8 +116,8 @@ class DocPrinter(Printer):
         intro = [self.para(self.words(p.description))] if p.description else []
         intro.append(self.para(
             self.words(f"Network {p.network.describe()}, loss {p.loss}, "
-                       f"{p.n_samples} sample{'s' if p.n_samples != 1 else ''}; at the problem's "
-                       "parameters the batch loss is ")
+                       f"{p.n_samples} sample{'s' if p.n_samples != 1 else ''}; at "
+                       f"{p.origin} the batch loss is ")
             + self.inline(self.op("L") + " = " + self.num(d.loss)) + self.words(".")))
         body = intro + [self._print(g) for g in d.gradients]
         return self.document(p.name, body)

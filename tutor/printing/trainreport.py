@@ -56,10 +56,10 @@ def header(result_or_problem, settings, seeds: tuple, sweep: bool) -> str:
 def epoch_line(epoch: int, losses: np.ndarray) -> str:
     """``Epoch 500, Loss: 0.6931``; for a sweep, the median and quartiles over the seeds."""
     if losses.ndim == 0:
-        return f"Epoch {epoch}, Loss: {float(losses):.4f}\n"
+        return f"Epoch {epoch}, Loss: {_loss(float(losses))}\n"
     q1, med, q3 = np.nanpercentile(losses, [25, 50, 75]) if np.any(np.isfinite(losses)) \
         else (math.nan,) * 3
-    return f"Epoch {epoch}, Loss: median {med:.4f} (quartiles {q1:.4f}–{q3:.4f})\n"
+    return f"Epoch {epoch}, Loss: median {_loss(med)} (quartiles {_loss(q1)}–{_loss(q3)})\n"
 
 
 def epoch_lines(losses: np.ndarray, start: int, every: int) -> str:
@@ -102,10 +102,21 @@ def predictions_table(result: TrainResult) -> str:
         + "\n"
 
 
+def _loss(x) -> str:
+    """A loss for people: 4 decimals (0.6931), or 3 significant digits when that would show
+    0.0000 (2.41e-06); never −0.0000."""
+    x = float(x)
+    if x == 0 or not math.isfinite(x):
+        return f"{abs(x) if x == 0 else x:.4f}"
+    if abs(x) < 5e-5:
+        return f"{x:.3g}"
+    return f"{x:.4f}".replace("-0.0000", "0.0000")
+
+
 def plateau_words(v: Verdict, problem) -> str:
     if problem.loss == "bce" and abs(v.baseline - math.log(2)) < 1e-12:
         return "the ln 2 ≈ 0.6931 plateau (the loss of predicting ŷ = 0.5 for every sample)"
-    return (f"the plateau at {v.baseline:.4f} (the loss of predicting the mean target for "
+    return (f"the plateau at {_loss(v.baseline)} (the loss of predicting the mean target for "
             "every sample)")
 
 
@@ -124,27 +135,27 @@ def verdict_text(v: Verdict, result: TrainResult) -> str:
     wrong = "" if v.wrong is None else \
         f"{v.wrong} of {v.samples} samples misclassified; "
     if v.status == "initial":
-        return (f"Not trained (0 epochs): {wrong}the loss {v.final_loss:.4f} at the initial "
-                f"weights; a constant prediction of the mean target would give "
-                f"{v.baseline:.4f}.\n")
+        return (f"Not trained (0 epochs): {wrong}the loss {_loss(v.final_loss)} at the "
+                f"initial weights; a constant prediction of the mean target would give "
+                f"{_loss(v.baseline)}.\n")
     if v.status == "diverged":
         return "Diverged: the loss became non-finite; try a smaller learning rate.\n"
     if v.status == "unstable":
         return (f"Not solved: {wrong}the loss {v.final_loss:.4g} is worse than the "
-                f"{v.baseline:.4f} of predicting the mean target for every sample: the steps "
-                f"overshoot. Try a smaller learning rate (--lr {_num(s.lr / 10)}).\n")
+                f"{_loss(v.baseline)} of predicting the mean target for every sample: the "
+                f"steps overshoot. Try a smaller learning rate (--lr {_num(s.lr / 10)}).\n")
     if v.status == "plateau":
-        return (f"Not solved: {wrong}the loss {v.final_loss:.4f} is on "
+        return (f"Not solved: {wrong}the loss {_loss(v.final_loss)} is on "
                 f"{plateau_words(v, p)}. The hidden neurons have not broken their symmetry "
                 f"yet. What usually helps: more epochs (--epochs {s.epochs * 4}), a larger "
                 f"learning rate (--lr {_num(s.lr * 10)}), or another seed (--seed {other}); "
                 "--seeds 100 shows how often this happens.\n")
     if v.status == "learning":
-        return (f"Not solved yet: {wrong}the loss {v.final_loss:.4f} is still falling "
+        return (f"Not solved yet: {wrong}the loss {_loss(v.final_loss)} is still falling "
                 f"({100 * v.recent_drop:.1f} % over the last tenth of the run). Train longer "
                 f"(--epochs {s.epochs * 4}) or with a larger learning rate "
                 f"(--lr {_num(s.lr * 10)}).\n")
-    return (f"Not solved: {wrong}the loss {v.final_loss:.4f} has stopped falling: a local "
+    return (f"Not solved: {wrong}the loss {_loss(v.final_loss)} has stopped falling: a local "
             f"minimum. Try another seed (--seed {other}) or a larger learning rate "
             f"(--lr {_num(s.lr * 10)}).\n")
 
@@ -158,7 +169,7 @@ def summary(result: TrainResult) -> str:
     """Everything after the epoch lines."""
     out = [f"\nFinal loss after {result.epochs} epochs: "]
     if not result.sweep:
-        out.append(f"{float(result.final_loss):.4f}\n\n")
+        out.append(f"{_loss(float(result.final_loss))}\n\n")
         out.append(predictions_table(result))
         out.append("\n" + textwrap.fill(verdict_text(result.verdicts()[0], result), WIDTH)
                    + "\n")
@@ -170,8 +181,8 @@ def summary(result: TrainResult) -> str:
         q1, med, q3 = np.percentile(finals[ok], [25, 50, 75])
         best, worst = int(np.argmin(np.where(ok, finals, np.inf))), \
             int(np.argmax(np.where(ok, finals, -np.inf)))
-        out.append(f"median {med:.4f}, quartiles {q1:.4f}–{q3:.4f}, best {finals[best]:.4f} "
-                   f"(seed {result.seeds[best]}), worst {finals[worst]:.4f} "
+        out.append(f"median {_loss(med)}, quartiles {_loss(q1)}–{_loss(q3)}, "
+                   f"best {_loss(finals[best])} (seed {result.seeds[best]}), worst {_loss(finals[worst])} "
                    f"(seed {result.seeds[worst]})\n\n")
     else:
         out.append("non-finite for every seed\n\n")

@@ -1,6 +1,6 @@
 """``tutor serve``: the derivations, the checker and the worksheets as a local web tutor.
 
-Needs the ``web`` extra (Starlette, uvicorn): ``pip install 'tutor[web]'``. The pages and the
+Needs the ``web`` extra (Starlette, uvicorn): ``pip install -e '.[web]'`` in a source checkout. The pages and the
 JSON API call the same library as the command line; see ``app`` for the routes.
 """
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from ..errors import TutorError
 
-INSTALL = "tutor serve needs the web extra: pip install 'tutor[web]'"
+INSTALL = ("tutor serve needs Starlette and uvicorn: pip install starlette uvicorn (in tutor's "
+           "source directory: pip install -e '.[web]', the web extra of the backprop-tutor "
+           "distribution)")
 
 
 def require_web() -> None:

@@ -20,6 +20,12 @@ MAX_BODY = 64 * 1024
 # Nothing is loaded from any other host; nothing is framed.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# On every response: pages, API answers, error pages, the server's own 400.
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
 
 
 class ApiError(Exception):
@@ -105,8 +111,17 @@ async def _on_http(request: Request, e: HTTPException) -> Response:
     return response
 
 
+async def _on_crash(request: Request, e: Exception) -> Response:
+    # Sent by Starlette's outermost middleware, past SecurityHeaders: add them here.
+    response = error(request, 500, "internal error: this is a bug in tutor; please report it")
+    for name, value in SECURITY_HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
+
+
 EXCEPTION_HANDLERS = {ApiError: _on_api_error, JobFailed: _on_job_failed, JobBug: _on_bug,
-                      WorkerLost: _on_worker_lost, HTTPException: _on_http}
+                      WorkerLost: _on_worker_lost, HTTPException: _on_http,
+                      Exception: _on_crash}
 
 
 class SecurityHeaders:
@@ -122,10 +137,24 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] += [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                ]
+                message["headers"] += SECURITY_HEADERS
             await send(message)
         await self.app(scope, receive, send_with_headers)
+
+
+def protocol():
+    """uvicorn's HTTP protocol (h11), whose own answer to a request it cannot parse (400)
+    carries the security headers too."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class Protocol(H11Protocol):
+        def send_400_response(self, msg: str) -> None:
+            import h11
+            headers = [(b"content-type", b"text/plain; charset=utf-8"),
+                       (b"connection", b"close")] + SECURITY_HEADERS
+            event = h11.Response(status_code=400, headers=headers, reason=b"Bad Request")
+            self.transport.write(self.conn.send(event))
+            self.transport.write(self.conn.send(h11.Data(data=msg.encode("ascii"))))
+            self.transport.write(self.conn.send(h11.EndOfMessage()))
+            self.transport.close()
+    return Protocol
