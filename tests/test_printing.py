@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROBLEMS, need
+from conftest import PROBLEMS, ROOT, need
 from tutor import derive, load_problem, parse_problem
 from tutor.printing import FORMATS, latex, markdown, render, text
 
@@ -162,3 +162,25 @@ data: {{inputs: [[1]], targets: [1]}}
     assert not Path("/tmp/pwned").exists()
     md = markdown(derive(problem))
     assert "\\$x\\$" in md
+
+
+def test_every_piece_of_a_piecewise_is_printed():
+    """A three-piece function (an ELU-like or Huber-like derivative) keeps all its pieces in
+    every printer, and the ASCII form reads back as the same function."""
+    import sympy as sp
+
+    from tutor import load_problem
+    from tutor.formula import Vocabulary, parse
+    from tutor.printing.exprs import ascii, tex, text
+    from tutor.printing.mathml import mathml
+    from tutor.symbolic import Model
+    model = Model(load_problem(ROOT / "problems" / "relu.yaml"))
+    z = model.z[1][0]
+    e = sp.Piecewise((2, z > 1), (z, z > 0), (sp.Rational(1, 10), True))
+    assert text(e) == "(2 if z⁽¹⁾₁ > 1 else z⁽¹⁾₁ if z⁽¹⁾₁ > 0 else 1/10)"
+    assert ascii(e) == "(2 if z1[1] > 1 else z1[1] if z1[1] > 0 else 1/10)"
+    assert tex(e).count(r"\\") == 2 and r"\text{otherwise}" in tex(e)
+    assert mathml(e).count("<mtr>") == 3
+    back = parse(ascii(e), Vocabulary.of_model(model))
+    for v in (-1.0, 0.5, 3.0):
+        assert float(back.subs(z, v)) == float(e.subs(z, v))

@@ -22,8 +22,12 @@ from .steps import (ChainPath, Definition, DeltaForm, Derivation, Fusion,
                     GradientDerivation, LocalDerivative, Numbers, Partial, Rule)
 from .symbolic import Model, lambdify
 
-# Beyond these the derivation is too long to read and too slow to build.
-MAX_PATHS = 1024
+# Up to this many paths the chain rule is written out path by path (and the result is their
+# sum); beyond it, the paths are grouped by layer: their count, the first SHOWN_PATHS of them,
+# and the result in the delta form, which is the same sum factored (and is verified as such).
+MAX_PATHS = 64
+SHOWN_PATHS = 3
+# Beyond this the derivation is too slow to build at once.
 MAX_PARAMS = 1500
 
 _g = sp.Symbol
@@ -58,12 +62,6 @@ def check_size(problem: Problem, refs: Sequence[ParamRef]) -> None:
         raise ProblemError(f"too large to derive at once: {len(refs)} parameters (limit "
                            f"{MAX_PARAMS}); choose some with --param", file=problem.file,
                            field="network.layers")
-    for ref in refs:
-        n = path_count(problem, ref)
-        if n > MAX_PATHS:
-            raise ProblemError(f"network too large to derive symbolically: {ref.name} has {n} "
-                               f"chain-rule paths to the loss (limit {MAX_PATHS}); use fewer or "
-                               f"narrower layers", file=problem.file, field="network.layers")
 
 
 class _Builder:
@@ -131,6 +129,32 @@ class _Builder:
         edge = self.d_param(ref)
         return [ChainPath((p, z) + nodes, factors + (edge,))
                 for nodes, factors in self.neuron_paths(ref.layer, ref.row - 1)]
+
+    def some_paths(self, ref: ParamRef, count: int) -> list[ChainPath]:
+        """The first ``count`` paths of ``paths(ref)``, found without listing them all."""
+        p = self.m.param(ref)
+        z = self.m.z[ref.layer][ref.row - 1]
+        edge = self.d_param(ref)
+        out = []
+        for nodes, factors in self._lazy_paths(ref.layer, ref.row - 1):
+            out.append(ChainPath((p, z) + nodes, factors + (edge,)))
+            if len(out) == count:
+                break
+        return out
+
+    def _lazy_paths(self, l: int, j: int):
+        """neuron_paths(l, j) in the same order, one at a time."""
+        m = self.m
+        act = m.act(l)
+        for k in (range(len(m.a[l])) if not act.elementwise else [j]):
+            d_a = self.d_act(l, k, j)
+            if l == m.L:
+                yield (m.a[l][k], m.ell), (self.d_loss(k), d_a)
+                continue
+            for mm in range(len(m.z[l + 1])):
+                d_z = self.d_linear_a(l + 1, mm, k)
+                for nodes, factors in self._lazy_paths(l + 1, mm):
+                    yield (m.a[l][k], m.z[l + 1][mm]) + nodes, factors + (d_z, d_a)
 
     def neuron_paths(self, l: int, j: int) -> list[tuple[tuple, tuple]]:
         """Every path from z⁽ˡ⁾ⱼ to ℓ as (nodes after z⁽ˡ⁾ⱼ, factors from ℓ back to z⁽ˡ⁾ⱼ),
@@ -281,6 +305,23 @@ def verified(d: Derivation) -> Derivation:
     return d
 
 
+def _evaluate_deltas(b: _Builder, values: dict, n: int) -> dict:
+    """Every δ⁽ˡ⁾ⱼ of every sample, from its symbolic definition (δ⁽ᴸ⁾ from the loss and the
+    output activation, then δ⁽ˡ⁾ = (Σₖ w⁽ˡ⁺¹⁾ₖⱼ δ⁽ˡ⁺¹⁾ₖ) f′(z⁽ˡ⁾ⱼ) layer by layer down), each
+    layer's definitions lambdified at once: (n,) arrays by δ symbol."""
+    m = b.m
+    out = {}
+    for l in range(m.L, 0, -1):
+        defs = [b.delta_definition(l, j) for j in range(len(m.z[l]))]
+        symbols = list(values) + list(out)
+        fn = lambdify(symbols, [d.expr for d in defs])
+        args = [values[s] if s in values else out[s] for s in symbols]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for d, v in zip(defs, fn(*args)):
+                out[d.symbol] = np.broadcast_to(np.asarray(v, dtype=float), (n,))
+    return out
+
+
 def forward_definitions(problem: Problem) -> list[Definition]:
     """The forward pass as equations: every z and a of every layer in order, then ℓ."""
     b = _Builder(Model(problem))
@@ -308,16 +349,26 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
     model = Model(problem)
     b = _Builder(model)
     built = []
+    grouped = False
     for ref in refs:
-        paths = b.paths(ref)
-        built.append((ref, paths, b.expression(ref), b.delta_form(ref)))
+        count = path_count(problem, ref)
+        if count <= MAX_PATHS:
+            paths, expr = b.paths(ref), b.expression(ref)
+        else:
+            # Too many paths to write out: the result is the delta form, δ⁽ˡ⁾ⱼ·∂z⁽ˡ⁾ⱼ/∂p,
+            # with every δ evaluated from its symbolic definition below.
+            paths, expr = b.some_paths(ref, SHOWN_PATHS), b.delta_form(ref).gradient
+            grouped = True
+        built.append((ref, paths, expr, b.delta_form(ref), count))
 
     # The symbolic way: every expression lambdified in one function, evaluated at the values
-    # of the SymPy forward definitions.
+    # of the SymPy forward definitions (and, for grouped paths, of the δ definitions).
     values = model.evaluate_forward(problem.params, problem.inputs, problem.targets)
+    if grouped:
+        values.update(_evaluate_deltas(b, values, n))
     locals_ = list(b.local_cache.values())
     fusions = [f for f in b.fusion_cache.values() if f is not None]
-    exprs = ([e for _, _, e, _ in built] + [ld.result for ld in locals_]
+    exprs = ([e for _, _, e, _, _ in built] + [ld.result for ld in locals_]
              + [f.before for f in fusions])
     symbols = list(values)
     fn = lambdify(symbols, exprs)
@@ -339,7 +390,7 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
                     for l in range(1, model.L + 1) for j in range(len(model.delta[l]))}
     output_index = b.output_index
     gradients = []
-    for (ref, paths, expr, delta), per_sample, fd in zip(built, grad_values, fds):
+    for (ref, paths, expr, delta, count), per_sample, fd in zip(built, grad_values, fds):
         symbolic = float(per_sample.mean())
         numpy_value = float(bw.grads[ref.array][ref.index])
         check = gradcheck.make_check(symbolic, numpy_value, fd, float(loss))
@@ -363,6 +414,6 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
             param=ref, symbol=model.param(ref), value=problem.value(ref),
             definitions=tuple(definitions), paths=tuple(paths), local=tuple(unique),
             fusions=tuple(param_fusions), expression=expr, delta=delta, numbers=numbers,
-            check=check))
+            check=check, path_count=count))
     return Derivation(problem=problem, loss=float(loss), sample=sample,
                       gradients=tuple(gradients))

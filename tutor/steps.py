@@ -159,6 +159,13 @@ class GradientDerivation:
     delta: DeltaForm
     numbers: Numbers
     check: Check
+    # How many paths lead from p to ℓ; when more than ``paths`` holds, those are the first
+    # few and ``expression`` is the delta form (the same sum, grouped by layer).
+    path_count: int = 0
+
+    @property
+    def grouped(self) -> bool:
+        return self.path_count > len(self.paths)
 
     def _repr_markdown_(self) -> str:
         from .printing import markdown

@@ -151,7 +151,7 @@ class DocPrinter(Printer):
         return self.rows(rows)
 
     def _print_paths(self, g: GradientDerivation) -> str:
-        n = len(g.paths)
+        n = max(g.path_count, len(g.paths))
         head = self.heading(3, self.words(f"Chain rule: {n} path{'s' if n != 1 else ''} "
                                           "from ") + self.inline(self.expr(g.symbol))
                             + self.words(" to ") + self.inline(self.op("ell")))
@@ -163,8 +163,15 @@ class DocPrinter(Printer):
         cdot = f" {self.op('cdot')} "
         terms = [cdot.join(self.partial(f.partial) for f in path.factors) for path in g.paths]
         signed = [terms[0]] + [f"+ {t}" for t in terms[1:]]
+        out = [head]
+        if g.grouped:
+            signed.append(f"+ {self.words(f'… ({n - len(g.paths)} more paths)')}")
+            out.append(self.para(self.words(
+                f"Too many to write out one by one. Grouped by layer, their sum is the delta "
+                f"form below: the same sum, factored (every δ collects the paths from its "
+                f"neuron to the loss). The first {len(g.paths)} paths:")))
         chain = [(self.partial(Partial(sp.Symbol("ell"), g.symbol)), signed, "")]
-        return "\n".join([head, self.rows(rows), self.rows(chain)])
+        return "\n".join(out + [self.rows(rows), self.rows(chain)])
 
     def _local_row(self, ld: LocalDerivative):
         rule = ld.rule

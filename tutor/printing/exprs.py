@@ -65,8 +65,11 @@ class TextPrinter(StrPrinter):
             str.maketrans("ijkmn", "ᵢⱼₖₘₙ"))
 
     def _print_Piecewise(self, expr):
-        (v1, c1), (v2, _) = expr.args[:2]
-        return f"({self._print(v1)} if {self._print(c1)} else {self._print(v2)})"
+        # (v₁ if c₁ else v₂ if c₂ else v₃): every piece, as Python and the formula grammar
+        # read a chain of conditionals; the last piece's condition is "otherwise".
+        *pieces, (last, _) = expr.args
+        chain = "".join(f"{self._print(v)} if {self._print(c)} else " for v, c in pieces)
+        return f"({chain}{self._print(last)})"
 
     def _print_StrictGreaterThan(self, expr):
         return f"{self._print(expr.lhs)} > {self._print(expr.rhs)}"
@@ -192,8 +195,11 @@ class AsciiPrinter(StrPrinter):
         return ("-" if negative else "") + top
 
     def _print_Piecewise(self, expr):
-        (v1, c1), (v2, _) = expr.args[:2]
-        return f"({self._print(v1)} if {self._print(c1)} else {self._print(v2)})"
+        # (v₁ if c₁ else v₂ if c₂ else v₃): every piece, as Python and the formula grammar
+        # read a chain of conditionals; the last piece's condition is "otherwise".
+        *pieces, (last, _) = expr.args
+        chain = "".join(f"{self._print(v)} if {self._print(c)} else " for v, c in pieces)
+        return f"({chain}{self._print(last)})"
 
 
 class TexPrinter(LatexPrinter):
@@ -254,9 +260,10 @@ class TexPrinter(LatexPrinter):
         return " ".join(out)
 
     def _print_Piecewise(self, expr):
-        (v1, c1), (v2, _) = expr.args[:2]
-        return (r"\begin{cases} " + self._print(v1) + r" & " + self._print(c1)
-                + r" \\ " + self._print(v2) + r" & \text{otherwise} \end{cases}")
+        *pieces, (last, _) = expr.args
+        rows = [self._print(v) + r" & " + self._print(c) for v, c in pieces]
+        rows.append(self._print(last) + r" & \text{otherwise}")
+        return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
 
 _text = TextPrinter()

@@ -52,6 +52,7 @@ class JsonPrinter(Printer):
             "expression": {"ascii": exprs.ascii(g.expression), "text": exprs.text(g.expression),
                            "latex": exprs.tex(g.expression)},
             "paths": [[s.name for s in path.nodes] for path in g.paths],
+            "path_count": max(g.path_count, len(g.paths)),
             "local_derivatives": [
                 {"of": ld.partial.of.name, "wrt": ld.partial.wrt.name, "rule": ld.rule.name,
                  "ascii": exprs.ascii(ld.result), "latex": exprs.tex(ld.result)}

@@ -134,15 +134,13 @@ class MathMLPrinter(MathMLPresentationPrinter):
                        self.row(*[self._print(a) for a in expr.args]))
 
     def _print_Piecewise(self, expr):
-        (v1, c1), (v2, _) = expr.args[:2]
-        table = self.el("mtable",
-                        self.el("mtr", self.el("mtd", self._print(v1)),
-                                self.el("mtd", self.row(self.el("mtext", "if\u00a0"),
-                                                        self._print(c1)))),
-                        self.el("mtr", self.el("mtd", self._print(v2)),
-                                self.el("mtd", self.el("mtext", "otherwise"))),
-                        columnalign="left")
-        return self.row(self.mo("{"), table)
+        *pieces, (last, _) = expr.args
+        rows = [self.el("mtr", self.el("mtd", self._print(v)),
+                        self.el("mtd", self.row(self.el("mtext", "if\u00a0"), self._print(c))))
+                for v, c in pieces]
+        rows.append(self.el("mtr", self.el("mtd", self._print(last)),
+                            self.el("mtd", self.el("mtext", "otherwise"))))
+        return self.row(self.mo("{"), self.el("mtable", *rows, columnalign="left"))
 
     def _print_StrictGreaterThan(self, expr):
         return self.row(self._print(expr.lhs), self.mo(">"), self._print(expr.rhs))
