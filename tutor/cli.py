@@ -367,8 +367,13 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
               help="Directory of problem files (*.yaml) to offer. Default: ./problems, or the "
                    "problems shipped with tutor.")
 @click.option("--workers", type=click.IntRange(min=1, max=32), default=2, show_default=True,
-              help="Worker processes for derivations and checks.")
-def serve(host, port, problems_dir, workers):
+              help="Worker processes for checks, and as many for derivations, training and "
+                   "worksheets.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="A host name the server answers to (repeat for more), e.g. the classroom "
+                   "machine's name. Default: the address it listens on and localhost; with "
+                   "--host 0.0.0.0 or ::, any.")
+def serve(host, port, problems_dir, workers, allow_hosts):
     """Serve the tutor as a web application: open http://HOST:PORT in a browser.
 
     Students pick a problem, reveal each derivation one step at a time, type their own
@@ -399,9 +404,19 @@ def serve(host, port, problems_dir, workers):
     click.echo(f"Serving {len(library.entries())} problems from {directory}/ at "
                f"http://{shown}:{port} (Ctrl-C to stop)", err=True)
     from .web.http import protocol
-    server = uvicorn.Server(uvicorn.Config(create_app(library, workers), log_level="warning",
-                                           http=protocol()))
+    app = create_app(library, workers, allowed_hosts(host, allow_hosts))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", http=protocol(),
+                                           timeout_keep_alive=5))
     server.run(sockets=[sock])
+
+
+def allowed_hosts(host: str, extra: tuple[str, ...]) -> list[str] | None:
+    """The Host names to answer: the bound address, localhost, and ``extra``; None (any)
+    when listening on every interface without a list."""
+    if host in ("0.0.0.0", "::", "") and not extra:
+        return None
+    names = {host, "localhost", "127.0.0.1", "::1", "[::1]", *extra}
+    return sorted(names | {f"[{h}]" for h in names if ":" in h and not h.startswith("[")})
 
 
 def _listen(host: str, port: int):

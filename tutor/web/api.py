@@ -87,7 +87,8 @@ async def derivation(request: Request) -> Response:
     entry = t.entry(request.path_params["id"])
     params = request.query_params.getlist("param") or None
     sample = whole_number(request.query_params.get("sample", "1"), "sample", 1, 10**9)
-    key = ("json", entry.id, tuple(params or ()), sample)
+    # The same request however it is written: param=W2&param=W2 and param=W2 share an entry.
+    key = ("json", entry.id, tuple(sorted({"".join(p.split()) for p in params or ()})), sample)
     text = await t.computed(key, jobs.derivation_json, entry.text, entry.file, params, sample)
     return Response(text, media_type="application/json")
 

@@ -19,7 +19,7 @@ from starlette.schemas import SchemaGenerator
 
 from .. import __version__
 from . import api, views
-from .http import EXCEPTION_HANDLERS, SecurityHeaders
+from .http import EXCEPTION_HANDLERS, AllowedHosts, SameOrigin, SecurityHeaders
 from .jobs import Workers
 from .library import Library
 from .service import Tutor
@@ -42,22 +42,28 @@ ROUTES = [
 ]
 
 
-def create_app(library: Library, workers: int = 2) -> Starlette:
-    """The application serving ``library``, with ``workers`` worker processes for the
-    mathematics (started and stopped with the application)."""
+def create_app(library: Library, workers: int = 2, allowed_hosts: list[str] | None = None
+               ) -> Starlette:
+    """The application serving ``library``, with ``workers`` worker processes for checks and
+    as many for derivations, training and worksheets (started and stopped with the
+    application). ``allowed_hosts``: the Host names it answers (others get 400, which
+    defeats DNS rebinding); None for any."""
     tutor = Tutor(library, Workers(workers))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        tutor.workers.start()
+        tutor.start()
         try:
             yield
         finally:
-            tutor.workers.stop()
+            tutor.stop()
 
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=1024)],
+        middleware=[Middleware(SecurityHeaders)]
+        + ([Middleware(AllowedHosts, hosts=allowed_hosts)]
+           if allowed_hosts is not None else [])
+        + [Middleware(SameOrigin), Middleware(GZipMiddleware, minimum_size=1024)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan)
     app.state.tutor = tutor

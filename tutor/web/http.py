@@ -142,6 +142,61 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class SameOrigin:
+    """ASGI middleware against cross-site request forgery: a POST that a browser says comes
+    from another site (its Origin or Referer names another host than the request's Host, or
+    Sec-Fetch-Site is cross-site) is refused with 403, so that no web page a student visits
+    can grade, upload or derive through a classroom server. Programs (curl, scripts) send
+    none of these headers and are served."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                       for k, v in scope["headers"]}
+            if _cross_site(headers):
+                request = Request(scope, receive)
+                response = error(request, 403, "a request from another site is refused "
+                                               "(cross-site request forgery protection)")
+                return await response(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+class AllowedHosts:
+    """ASGI middleware: requests whose Host is not one of ``hosts`` (the port aside) get 400,
+    so that a web page on another name cannot reach the server through DNS rebinding."""
+
+    def __init__(self, app, hosts: list[str]):
+        self.app = app
+        self.hosts = {h.lower() for h in hosts}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            name = host.rsplit(":", 1)[0] if host.count(":") == 1 or "]:" in host else host
+            if name not in self.hosts:
+                response = error(Request(scope, receive), 400,
+                                 f"this server does not answer to the host {name!r}")
+                return await response(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+def _cross_site(headers: dict[str, str]) -> bool:
+    from urllib.parse import urlsplit
+    if headers.get("sec-fetch-site") == "cross-site":
+        return True
+    host = headers.get("host", "").lower()
+    for name in ("origin", "referer"):
+        value = headers.get(name)
+        if value:
+            if value == "null":
+                return True
+            return urlsplit(value).netloc.lower() != host
+    return False
+
+
 def protocol():
     """uvicorn's HTTP protocol (h11), whose own answer to a request it cannot parse (400)
     carries the security headers too."""

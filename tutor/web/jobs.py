@@ -21,7 +21,8 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 
 CHECK_SECONDS = 2.0        # the limit of one check
-DERIVE_SECONDS = 20.0      # of a derivation or a page's mathematics
+DERIVE_SECONDS = 20.0      # of a derivation or a page's mathematics, or a training run
+WORKSHEET_SECONDS = 60.0   # of a worksheet, pdflatex included
 # Beyond its own limit, a job may wait this long in the queue before the pool is presumed
 # stuck and restarted.
 STUCK_SECONDS = 60.0
@@ -218,3 +219,18 @@ def training(text: str, file: str, epochs: int | None, lr: float | None,
             "curve": [(int(e), float(r.losses[e])) for e in picks]
             + [(E, float(r.final_loss))],
             "baseline": float(v.baseline), "status": v.status}
+
+
+def worksheet_files(text: str, file: str, variants: int, seed: int, pdf: bool,
+                    decimals: int) -> dict[str, bytes]:
+    """What `tutor worksheet` writes, as {relative path: bytes}."""
+    import tempfile
+    from pathlib import Path
+
+    from ..worksheet import build, write
+    problem = _problem(text, file)
+    built = build(problem, variants, seed)
+    with tempfile.TemporaryDirectory(prefix="tutor-web-") as tmp:
+        out = Path(tmp)
+        written = write(problem, out, built, decimals, pdf)
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in written}

@@ -109,7 +109,8 @@ class Library:
 
     @staticmethod
     def upload_id(text: str) -> str:
-        return "u-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+        # 128 bits: an id cannot be guessed nor two texts made to share one.
+        return "u-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def upload(self, text: str, problem: Problem) -> Entry:
         """Keep an uploaded problem in memory: ``problem`` is ``text`` parsed (by

@@ -5,7 +5,6 @@ turns its time limits into answers to the user.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import OrderedDict
 
@@ -16,37 +15,76 @@ from ..errors import ProblemError
 from ..problem import ParamRef, parse_param_ref
 from . import jobs
 from .http import ApiError
-from .jobs import JobTimeout, Workers
+from .jobs import JobFailed, JobTimeout, Workers
 from .library import UPLOAD, Entry, Library
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
+CACHE_BYTES = 256 * 1024 * 1024   # what finished results may hold in the server's memory
+
+
+def _size(value) -> int:
+    """Roughly how many bytes ``value`` holds (its text and bytes, which is most of it)."""
+    if isinstance(value, (str, bytes)):
+        return len(value) + 64
+    if isinstance(value, dict):
+        return 64 + sum(_size(k) + _size(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return 64 + sum(_size(v) for v in value)
+    return 64
+
+
 class _Cache(OrderedDict):
-    """A small least-recently-used cache."""
+    """A least-recently-used cache of at most ``size`` bytes, as ``_size`` counts them."""
 
     def __init__(self, size: int):
         super().__init__()
         self.size = size
+        self.used = 0
+        self.sizes: dict = {}
 
     def put(self, key, value):
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
+        if key in self:
+            self.used -= self.sizes.pop(key)
+            del self[key]
+        n = _size(value)
+        if n > self.size:
+            return value      # too large to keep: computed again when asked again
+        self[key], self.sizes[key] = value, n
+        self.used += n
+        while self.used > self.size:
+            old, _ = self.popitem(last=False)
+            self.used -= self.sizes.pop(old)
         return value
+
+    def __getitem__(self, key):
+        self.move_to_end(key)
+        return super().__getitem__(key)
 
 
 class Tutor:
     """The application's state: the problems, the workers, caches of finished mathematics
-    (a problem's text never changes under its id, so neither does what is made from it)."""
+    (a problem's text never changes under its id, so neither does what is made from it).
 
-    def __init__(self, library: Library, workers: Workers):
+    Two pools of workers keep the kinds of work apart: ``workers`` grades answers and reads
+    uploads (jobs of at most CHECK_SECONDS), ``heavy`` derives, trains and builds worksheets
+    (at most DERIVE_SECONDS, WORKSHEET_SECONDS). However long the heavy jobs, a check waits
+    only behind other checks."""
+
+    def __init__(self, library: Library, workers: Workers, heavy: Workers | None = None):
         self.library = library
         self.workers = workers
-        self.cache = _Cache(512)
-        self.downloads = _Cache(8)
-        self.download_lock = asyncio.Lock()
+        self.heavy = heavy or Workers(workers.processes)
+        self.cache = _Cache(CACHE_BYTES)
+
+    def start(self) -> None:
+        self.workers.start()
+        self.heavy.start()
+
+    def stop(self) -> None:
+        self.workers.stop()
+        self.heavy.stop()
 
     def entry(self, id: str) -> Entry:
         e = self.library.get(id)
@@ -54,17 +92,24 @@ class Tutor:
             raise ApiError(404, f"no problem {id!r}; GET /api/problems lists them", "id")
         return e
 
-    async def computed(self, key, fn, *args):
-        """``fn(*args)`` from the workers (a derivation, a page's mathematics, a training
-        run), cached."""
+    async def computed(self, key, fn, *args, seconds: float = jobs.DERIVE_SECONDS):
+        """``fn(*args)`` from the heavy workers (a derivation, a page's mathematics, a training
+        run, a worksheet), cached; so is a failure (a time-out, a user error), so that a
+        reload does not run the same job again."""
         if key not in self.cache:
             try:
-                value = await self.workers.run(jobs.DERIVE_SECONDS, fn, *args)
+                value = await self.heavy.run(seconds, fn, *args)
             except JobTimeout:
-                raise ApiError(503, f"this took more than {jobs.DERIVE_SECONDS:g} s and was "
-                                    "stopped; try a smaller network") from None
+                value = ApiError(503, f"this took more than {seconds:g} s and was stopped; "
+                                      "try a smaller network or fewer epochs")
+            except JobFailed as e:
+                value = e
             self.cache.put(key, value)
-        return self.cache[key]
+        else:
+            value = self.cache[key]
+        if isinstance(value, Exception):
+            raise value
+        return value
 
     async def grade(self, entry: Entry, answers: str, file: str, rtol: float | None = None,
                     atol: float | None = None) -> dict:

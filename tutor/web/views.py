@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import io
 import shutil
-import tempfile
 import zipfile
 from importlib import resources
-from pathlib import Path
 from urllib.parse import parse_qs, quote
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..errors import ProblemError, TutorError
+from ..errors import ProblemError
 from ..problem import ParamRef
 from . import jobs, pages
 from .http import ApiError, number, read_body, whole_number
@@ -126,32 +123,16 @@ async def download(request: Request) -> Response:
     if name.endswith(".pdf") and not pdf:
         raise ApiError(404, "PDFs need TeX Live (pdflatex), which this server does not have; "
                             "download the LaTeX instead", "file")
-    key = (entry.id, variants, seed)
-    async with t.download_lock:   # one at a time: pdflatex is heavy
-        if key not in t.downloads:
-            try:
-                files = await anyio.to_thread.run_sync(_worksheet_files, entry, variants, seed,
-                                                       pdf)
-            except ProblemError as e:
-                raise ApiError(422, e.message, e.field, e.line) from None
-            except TutorError as e:   # pdflatex failed: the server's trouble, not the user's
-                raise ApiError(500, str(e)) from None
-            t.downloads.put(key, files)
-    files = t.downloads[key]
+    try:
+        files = await t.computed(("worksheet", entry.id, variants, seed, pdf),
+                                 jobs.worksheet_files, entry.text, entry.file, variants, seed,
+                                 pdf, DECIMALS, seconds=jobs.WORKSHEET_SECONDS)
+    except JobFailed as e:
+        raise ApiError(422, e.message, e.field, e.line) from None
     base = f"{entry.id}-seed{seed}-{variants}"
     data = _zip(files, base) if name == "worksheet.zip" else files[name]
     return Response(data, media_type=DOWNLOADS[name],
                     headers={"Content-Disposition": f'attachment; filename="{base}-{name}"'})
-
-
-def _worksheet_files(entry: Entry, variants: int, seed: int, pdf: bool) -> dict[str, bytes]:
-    """What `tutor worksheet` writes, as {relative path: bytes}."""
-    from ..worksheet import build, write
-    built = build(entry.problem, variants, seed)
-    with tempfile.TemporaryDirectory(prefix="tutor-web-") as tmp:
-        out = Path(tmp)
-        written = write(entry.problem, out, built, DECIMALS, pdf)
-        return {p.relative_to(out).as_posix(): p.read_bytes() for p in written}
 
 
 def _zip(files: dict[str, bytes], folder: str) -> bytes:

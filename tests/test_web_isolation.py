@@ -1,0 +1,134 @@
+"""The server under hostile and heavy use: kinds of work kept apart, failures cached, memory
+counted in bytes, other sites and other host names refused. Against the application (its
+real workers) and, where the network matters, a real server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from conftest import ROOT, need_module
+
+need_module("starlette")
+need_module("httpx2")
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from tutor.web import jobs  # noqa: E402
+from tutor.web.app import create_app  # noqa: E402
+from tutor.web.library import Library  # noqa: E402
+from tutor.web.service import _Cache  # noqa: E402
+
+SLOW = (ROOT / "problems" / "xor.yaml").read_text().replace(
+    "training: {lr: 0.1, epochs: 5000}", "training: {lr: 0.1, epochs: 10000000}")
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app(Library.from_dir(ROOT / "problems"), workers=1,
+                     allowed_hosts=["testserver", "127.0.0.1", "localhost"])
+    with TestClient(app) as c:
+        yield c
+
+
+def test_checks_do_not_wait_behind_heavy_jobs(client, monkeypatch):
+    """A training run that takes until its limit occupies the heavy pool; a check sent
+    meanwhile is answered by the check pool, long before the training ends."""
+    monkeypatch.setattr(jobs, "DERIVE_SECONDS", 6.0)
+    r = client.post("/api/problems", content=SLOW)
+    assert r.status_code == 201, r.text
+    url = r.json()["url"]
+    t = client.app.state.tutor
+
+    async def both():
+        train = asyncio.create_task(t.computed(("train", "slow", None, None, 1), jobs.training,
+                                               SLOW, "upload", None, None, 1, seconds=6.0))
+        await asyncio.sleep(0.5)
+        start = time.monotonic()
+        entry = t.entry("xor")
+        result = await t.grade(entry, '{"gradients": {"W2[1,1]": 0.0597}}', "answers")
+        waited = time.monotonic() - start
+        try:
+            await train
+        except Exception as e:      # stopped at its limit
+            stopped = e
+        return result, waited, stopped
+
+    result, waited, stopped = client.portal.call(both)
+    assert result["score"]["right"] == 1
+    assert "took more than 6 s" in str(stopped)
+    # the check ran while the training still held the heavy pool
+    assert waited < 6.0
+    assert url.startswith("/problems/u-")
+
+
+def test_a_failed_job_is_not_run_again(client):
+    t = client.app.state.tutor
+    calls = []
+
+    async def run(seconds, fn, *args):
+        calls.append(fn)
+        raise jobs.JobTimeout()
+    original = t.heavy.run
+    t.heavy.run = run
+    try:
+        for _ in range(3):
+            r = client.get("/problems/xor/train?epochs=123&seed=5")
+            assert r.status_code == 503
+    finally:
+        t.heavy.run = original
+    assert len(calls) == 1
+
+
+def test_upload_ids_have_128_bits(client):
+    r = client.post("/api/problems", content=SLOW.replace("XOR", "XOR 2"))
+    assert len(r.json()["id"]) == len("u-") + 32
+
+
+def test_the_cache_counts_bytes():
+    c = _Cache(1000)
+    c.put("a", "x" * 400)
+    c.put("b", "y" * 400)
+    c.put("c", "z" * 400)      # over 1000 bytes: the oldest goes
+    assert list(c) == ["b", "c"] and c.used <= 1000
+    c.put("huge", "h" * 5000)  # larger than the whole cache: not kept
+    assert "huge" not in c
+
+
+def test_repeated_params_share_a_cache_entry(client):
+    t = client.app.state.tutor
+    before = len(t.cache)
+    client.get("/api/problems/xor/derivation?param=W2")
+    client.get("/api/problems/xor/derivation?param=W2&param=W2&param=%20W2")
+    assert len(t.cache) == before + 1
+
+
+def test_another_site_cannot_post(client):
+    body = '{"gradients": {"W2[1,1]": 0.0597}}'
+    r = client.post("/api/problems/xor/check", content=body,
+                    headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and "another site" in r.json()["error"]
+    r = client.post("/problems/xor/check", data={"param": "W2[1,1]", "answer": "1"},
+                    headers={"Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403
+    # the same site, and programs that send no Origin, are served
+    r = client.post("/api/problems/xor/check", content=body,
+                    headers={"Origin": "http://testserver"})
+    assert r.status_code == 200
+    assert client.post("/api/problems/xor/check", content=body).status_code == 200
+
+
+def test_another_host_name_is_refused(client):
+    r = client.get("/api/problems", headers={"Host": "rebound.example"})
+    assert r.status_code == 400 and "rebound.example" in r.json()["error"]
+    assert client.get("/api/problems", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+
+
+def test_serve_allows_its_own_address():
+    from tutor.cli import allowed_hosts
+    assert "127.0.0.1" in allowed_hosts("127.0.0.1", ()) and \
+        "localhost" in allowed_hosts("127.0.0.1", ())
+    assert allowed_hosts("0.0.0.0", ()) is None
+    assert "lab.example" in allowed_hosts("0.0.0.0", ("lab.example",))
