@@ -125,7 +125,7 @@ def test_relu_kink_is_reported_not_failed():
         assert g.check.symbolic_error <= 1e-12
 
 
-def test_too_large_a_network_is_refused():
+def test_a_network_of_many_paths_is_derived_grouped():
     text = textwrap.dedent("""\
         name: big
         network: {inputs: 2, layers: [{units: 40, activation: tanh}, {units: 40, activation: tanh},
@@ -133,11 +133,10 @@ def test_too_large_a_network_is_refused():
         loss: mse
         data: {inputs: [[1, 2]], targets: [1]}
         """)
-    with pytest.raises(ProblemError) as e:
-        derive(parse_problem(text, file="big.yaml"), ["W1[1,1]"])
-    assert e.value.field == "network.layers" and "paths" in str(e.value)
-    # the output layer of the same network is fine
-    assert derive(parse_problem(text), ["W4[1,1]"]).ok
+    # 40·40 = 1,600 paths: grouped by layer, verified all the same
+    d = derive(parse_problem(text, file="big.yaml"), ["W1[1,1]", "W4[1,1]"])
+    assert d.ok and d["W1[1,1]"].path_count == 1600 and d["W1[1,1]"].grouped
+    assert not d["W4[1,1]"].grouped
 
 
 def test_sample_out_of_range(xor):

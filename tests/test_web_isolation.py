@@ -132,3 +132,21 @@ def test_serve_allows_its_own_address():
         "localhost" in allowed_hosts("127.0.0.1", ())
     assert allowed_hosts("0.0.0.0", ()) is None
     assert "lab.example" in allowed_hosts("0.0.0.0", ("lab.example",))
+
+
+def test_training_is_judged_by_its_work_before_it_runs(client):
+    r = client.post("/api/problems", content=SLOW.replace("XOR", "XOR 3"))
+    url = r.json()["url"]
+    t = client.app.state.tutor
+    calls = []
+    original = t.heavy.run
+
+    async def run(*args):
+        calls.append(args)
+        return await original(*args)
+    t.heavy.run = run
+    try:
+        r = client.get(url + "/train")
+    finally:
+        t.heavy.run = original
+    assert r.status_code == 422 and "10,000,000 epochs" in r.text and not calls

@@ -8,6 +8,7 @@ part of a URL is ever joined to a path.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -41,10 +42,31 @@ class Entry:
                         "activations": [layer.activation for layer in p.network.layers]},
             "loss_function": p.loss,
             "samples": p.n_samples,
-            "params": [ref.name for ref in p.network.param_refs()],
+            # The names of the first MAX_LISTED parameters only: a network of millions would
+            # make megabytes of names (``param_count`` says how many there are).
+            "params": _first_names(p, MAX_LISTED),
+            "param_count": sum(math.prod(s) for s in p.network.shapes().values()),
             "uploaded": self.uploaded,
             "url": f"/problems/{self.id}",
         }
+
+
+MAX_LISTED = 1000
+
+
+def _first_names(p: Problem, limit: int) -> list[str]:
+    names = []
+    for l, (fan_in, units) in enumerate(zip(p.network.sizes, p.network.sizes[1:]), start=1):
+        for j in range(1, units + 1):
+            for i in range(1, fan_in + 1):
+                if len(names) == limit:
+                    return names
+                names.append(f"W{l}[{j},{i}]")
+        for j in range(1, units + 1):
+            if len(names) == limit:
+                return names
+            names.append(f"b{l}[{j}]")
+    return names
 
 
 class Library:

@@ -19,6 +19,7 @@ from .library import Entry, Library
 MAX_WEB_VARIANTS = 40
 MAX_MENU_SAMPLES = 50
 MAX_WEB_EPOCHS = 200_000
+MAX_WEB_WORK = 2e9      # epochs × samples × parameters of one training run
 
 
 def _q(s: str) -> str:

@@ -4,6 +4,7 @@ downloads, and the page's own stylesheet and script."""
 from __future__ import annotations
 
 import io
+import math
 import shutil
 import zipfile
 from importlib import resources
@@ -100,6 +101,16 @@ async def train(request: Request) -> Response:
     lr = number(given["lr"], "lr", 1e-12, 1e6) if given["lr"] else None
     seed = whole_number(given["seed"], "seed", 0, 2**63 - 1) if given["seed"] else None
     run, error = None, None
+    # Judged by the work it implies before it runs: a problem's own epochs may be millions.
+    p = entry.problem
+    planned = p.training.epochs if epochs is None else epochs
+    work = planned * p.n_samples * sum(math.prod(s) for s in p.network.shapes().values())
+    if planned > pages.MAX_WEB_EPOCHS or work > pages.MAX_WEB_WORK:
+        error = (f"{planned:,} epochs of this network on {p.n_samples} samples are more than "
+                 f"the web tutor trains (at most {pages.MAX_WEB_EPOCHS:,} epochs and "
+                 f"{pages.MAX_WEB_WORK:,.0f} parameter-sample updates); choose fewer epochs, "
+                 "or run tutor train")
+        return HTMLResponse(pages.training_page(entry, None, error, **given), status_code=422)
     try:
         run = await t.computed(("train", entry.id, epochs, lr, seed), jobs.training,
                               entry.text, entry.file, epochs, lr, seed)
