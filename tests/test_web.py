@@ -246,11 +246,11 @@ def test_a_worker_that_dies_is_replaced():
             assert await w.run(60, sum, [1, 2]) == 3      # the worker is up
             job = asyncio.ensure_future(w.run(60, time.sleep, 30))
             await asyncio.sleep(1)
-            for pid in list(w._pool._processes):
+            for pid in w.pids:
                 os.kill(pid, signals.SIGKILL)             # as the out-of-memory killer would
             with pytest.raises(jobs.WorkerLost):
                 await job
-            assert await w.run(60, sum, [1, 2, 3]) == 6   # a new pool serves
+            assert await w.run(60, sum, [1, 2, 3]) == 6   # a new worker serves
         finally:
             w.stop()
     asyncio.run(asyncio.wait_for(run(), 120))

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from . import pages
-from .jobs import JobBug, JobFailed, WorkerLost
+from .jobs import Busy, JobBug, JobFailed, WorkerLost
 
 MAX_BODY = 64 * 1024
 # Nothing is loaded from any other host; nothing is framed.
@@ -103,7 +103,12 @@ async def _on_bug(request: Request, e: JobBug) -> Response:
 
 
 async def _on_worker_lost(request: Request, e: WorkerLost) -> Response:
-    return error(request, 503, "a worker process stopped and was replaced; try again")
+    return error(request, 503, "the worker process doing this stopped and was replaced; "
+                               "try again")
+
+
+async def _on_busy(request: Request, e: Busy) -> Response:
+    return error(request, 503, "the server is busy; try again in a moment")
 
 
 async def _on_http(request: Request, e: HTTPException) -> Response:
@@ -122,7 +127,7 @@ async def _on_crash(request: Request, e: Exception) -> Response:
 
 
 EXCEPTION_HANDLERS = {ApiError: _on_api_error, JobFailed: _on_job_failed, JobBug: _on_bug,
-                      WorkerLost: _on_worker_lost, HTTPException: _on_http,
+                      WorkerLost: _on_worker_lost, Busy: _on_busy, HTTPException: _on_http,
                       Exception: _on_crash}
 
 

@@ -2,9 +2,15 @@
 
 Derivations and checks run SymPy, and a pathological student formula could keep one busy for
 long; in the server's own process that would stall every other request. So each job runs in
-a pool of worker processes, with an interval timer in the worker that interrupts it after its
-limit (``JobTimeout``). Should a worker not answer even then (stuck in C code), the pool is
-killed and started afresh.
+a worker process of its own pool, with an interval timer in the worker that interrupts it
+after its limit (``JobTimeout``).
+
+Each worker has its own pipe and takes one job at a time from the pool's queue; nothing is
+shared between workers. So a worker that dies (killed, out of memory) or stops answering
+(stopped, stuck in C code) affects only the job it holds: that job is told to try again
+(``WorkerLost``), the worker is killed and replaced, and the other workers go on serving. A
+job that waits in the queue longer than QUEUE_SECONDS is answered "busy" (``Busy``) instead
+of being run late.
 
 The job functions at the bottom are what the workers run: each takes the problem's YAML text,
 parses it (cached per worker) and calls the library — ``derive``, ``grade``, the printers —
@@ -16,16 +22,18 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import signal
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 CHECK_SECONDS = 2.0        # the limit of one check
 DERIVE_SECONDS = 20.0      # of a derivation or a page's mathematics, or a training run
 WORKSHEET_SECONDS = 60.0   # of a worksheet, pdflatex included
-# Beyond its own limit, a job may wait this long in the queue before the pool is presumed
-# stuck and restarted.
-STUCK_SECONDS = 60.0
+# A worker that has not answered this long after its job's limit is presumed stuck (stopped,
+# or in C code that no signal interrupts): it is killed and replaced.
+GRACE_SECONDS = 5.0
+# A job not started within this long is answered "busy" rather than run late.
+QUEUE_SECONDS = 30.0
 CURVE_POINTS = 400         # of a loss curve sent to a page
 
 
@@ -34,7 +42,11 @@ class JobTimeout(Exception):
 
 
 class WorkerLost(Exception):
-    """The worker running a job died; the pool has been started afresh."""
+    """The worker running a job died or stopped answering; it has been replaced."""
+
+
+class Busy(WorkerLost):
+    """Every worker stayed busy while the job waited: it was not run."""
 
 
 class JobBug(Exception):
@@ -53,62 +65,122 @@ class JobFailed(Exception):
         self.line = line
 
 
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self):
+        ctx = multiprocessing.get_context("spawn")  # not fork: the server has threads
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()    # SIGKILL: also ends a stopped process
+        self.process.join(5)
+        self.conn.close()
+
+
 class Workers:
-    """A pool of worker processes running jobs with deadlines."""
+    """A pool of ``processes`` worker processes running jobs with deadlines."""
 
     def __init__(self, processes: int = 2):
         self.processes = processes
-        self._pool: ProcessPoolExecutor | None = None
+        self._workers: list[_Worker] = []
+        self._queue: asyncio.Queue | None = None
+        self._slots: list[asyncio.Task] = []
+        self._threads: ThreadPoolExecutor | None = None
+
+    @property
+    def pids(self) -> list[int]:
+        """The worker processes' ids (for tests that kill one)."""
+        return [w.process.pid for w in self._workers]
 
     def start(self) -> None:
-        # spawn, not fork: the server has threads, and a forked copy of them is unsafe.
-        self._pool = ProcessPoolExecutor(self.processes,
-                                         mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_ignore_interrupts)
-        for _ in range(self.processes):
-            self._pool.submit(_warm_up)
+        """Start the processes (they load SymPy meanwhile); the slots that feed them start
+        with the first job, inside the running event loop."""
+        if not self._workers:
+            self._workers = [_Worker() for _ in range(self.processes)]
+            # Waiting for a pipe blocks: one thread per worker does it.
+            self._threads = ThreadPoolExecutor(self.processes, thread_name_prefix="tutor-job")
+
+    def _ensure_slots(self) -> None:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._slots = [asyncio.ensure_future(self._slot(k)) for k in range(self.processes)]
 
     def stop(self) -> None:
-        if self._pool is not None:
-            self._kill()
-            self._pool = None
-
-    def _restart(self, broken: ProcessPoolExecutor) -> None:
-        # Requests in flight on the same broken pool all end up here: restart it once.
-        if self._pool is broken:
-            self._kill()
-            self.start()
-
-    def _kill(self) -> None:
-        pool = self._pool
-        for p in list(getattr(pool, "_processes", {}).values()):
-            p.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        for task in self._slots:
+            task.cancel()
+        for w in self._workers:
+            w.kill()
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+        self._workers, self._slots, self._queue, self._threads = [], [], None, None
 
     async def run(self, seconds: float, fn, *args):
         """``fn(*args)`` in a worker, interrupted after ``seconds`` of running: its result; or
-        JobTimeout, JobFailed (a user error), JobBug (a bug in tutor), WorkerLost."""
-        if self._pool is None:
-            self.start()
-        pool = self._pool
-        try:
-            future = pool.submit(_run, seconds, fn, *args)
-            status, value = await asyncio.wait_for(asyncio.wrap_future(future),
-                                                   seconds + STUCK_SECONDS)
-        except asyncio.TimeoutError:
-            self._restart(pool)
-            raise JobTimeout() from None
-        except BrokenProcessPool:
-            # A worker died (killed from outside, out of memory): start afresh.
-            self._restart(pool)
-            raise WorkerLost() from None
+        JobTimeout, JobFailed (a user error), JobBug (a bug in tutor), WorkerLost, Busy."""
+        self.start()
+        self._ensure_slots()
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put((time.monotonic(), seconds, fn, args, future))
+        status, value = await future
+        if status == "ok":
+            return value
         if status == "timeout":
             raise JobTimeout()
         if status == "error":
             raise JobFailed(*value)
         if status == "bug":
             raise JobBug(value)
-        return value
+        if status == "busy":
+            raise Busy()
+        raise WorkerLost()
+
+    async def _slot(self, k: int) -> None:
+        """Feed worker k: one job at a time from the queue, with its deadline."""
+        loop = asyncio.get_running_loop()
+        while True:
+            queued, seconds, fn, args, future = await self._queue.get()
+            if future.done():
+                continue
+            if time.monotonic() - queued > QUEUE_SECONDS:
+                future.set_result(("busy", None))
+                continue
+            w = self._workers[k]
+            try:
+                w.conn.send((seconds, fn, args))
+                reply = await asyncio.wait_for(loop.run_in_executor(self._threads, w.conn.recv),
+                                               seconds + GRACE_SECONDS)
+            except (asyncio.TimeoutError, EOFError, OSError):
+                # Dead, stopped or stuck: this job is lost, the worker replaced.
+                w.kill()
+                self._workers[k] = _Worker()
+                reply = ("lost", None)
+            except asyncio.CancelledError:
+                if not future.done():
+                    future.set_result(("lost", None))
+                raise
+            if not future.done():
+                future.set_result(reply)
+
+
+def _serve(conn) -> None:
+    """A worker's life: jobs from the pipe, one at a time, until the pipe closes."""
+    _ignore_interrupts()
+    _warm_up()
+    while True:
+        try:
+            seconds, fn, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        reply = _run(seconds, fn, *args)
+        try:
+            conn.send(reply)
+        except Exception as e:        # a result that does not pickle: a bug in tutor
+            conn.send(("bug", f"internal error: a job's result could not be sent: {e}"))
 
 
 def _ignore_interrupts() -> None:
