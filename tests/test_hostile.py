@@ -213,3 +213,17 @@ def test_a_500_has_the_security_headers(monkeypatch):
         assert r.headers["content-security-policy"].startswith("default-src 'none'")
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "a bug in tutor" in r.text and "planted" not in r.text
+
+
+def test_a_slow_client_is_closed(live_server):
+    """A client that sends half a request line and waits is disconnected after the header
+    time limit, instead of holding its connection for ever (slowloris)."""
+    import time
+
+    from tutor.web.http import HEADER_SECONDS
+    u = urlparse(live_server)
+    with socket.create_connection((u.hostname, u.port), timeout=HEADER_SECONDS + 30) as s:
+        s.sendall(b"GET /api/probl")
+        start = time.monotonic()
+        assert s.recv(1024) == b""          # closed by the server, nothing sent
+        assert time.monotonic() - start < HEADER_SECONDS + 25

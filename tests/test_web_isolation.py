@@ -220,3 +220,18 @@ def test_a_job_that_waits_too_long_is_told_the_server_is_busy(monkeypatch):
         finally:
             w.stop()
     asyncio.run(asyncio.wait_for(run(), 120))
+
+
+def test_a_huge_upload_is_refused_and_uploads_are_counted_by_memory(client, monkeypatch):
+    big = (ROOT / "problems" / "xor.yaml").read_text().replace(
+        "- {units: 3, activation: sigmoid}",
+        "- {units: 512, activation: sigmoid}\n    - {units: 512, activation: sigmoid}")
+    r = client.post("/api/problems", content=big)
+    assert r.status_code == 422 and "at most 100,000" in r.json()["error"]
+    assert r.json()["field"] == "network.layers"
+    from tutor.web import library
+    monkeypatch.setattr(library, "UPLOAD_BYTES", 4000)
+    ids = [client.post("/api/problems", content=SLOW.replace("XOR", f"XOR m{k}")).json()["id"]
+           for k in range(6)]
+    kept = [i for i in ids if client.get(f"/api/problems/{i}").status_code == 200]
+    assert ids[-1] in kept and len(kept) < 6

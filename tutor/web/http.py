@@ -40,7 +40,17 @@ class ApiError(Exception):
 
 
 async def read_body(request: Request) -> str:
-    """The request body as text: 413 beyond MAX_BODY bytes, 400 when it is not UTF-8."""
+    """The request body as text: 413 beyond MAX_BODY bytes, 400 when it is not UTF-8, 408
+    when it takes longer than BODY_SECONDS to arrive."""
+    import asyncio
+    try:
+        return await asyncio.wait_for(_read_body(request), BODY_SECONDS)
+    except asyncio.TimeoutError:
+        raise ApiError(408, f"the request body took more than {BODY_SECONDS:g} s to "
+                            "arrive") from None
+
+
+async def _read_body(request: Request) -> str:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
         raise ApiError(413, f"the request body is over {MAX_BODY // 1024} KiB")
@@ -204,12 +214,29 @@ def _cross_site(headers: dict[str, str]) -> bool:
     return False
 
 
+HEADER_SECONDS = 10.0   # for a client to send its request line and headers
+BODY_SECONDS = 20.0     # and its body
+
+
 def protocol():
     """uvicorn's HTTP protocol (h11), whose own answer to a request it cannot parse (400)
-    carries the security headers too."""
+    carries the security headers too, and which closes a connection that has not sent its
+    request's headers within HEADER_SECONDS (a slow client holds nothing for long)."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class Protocol(H11Protocol):
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._slow_timer = self.loop.call_later(HEADER_SECONDS, self._too_slow)
+
+        def _too_slow(self) -> None:
+            if self.cycle is None and not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_lost(self, exc) -> None:
+            self._slow_timer.cancel()
+            super().connection_lost(exc)
+
         def send_400_response(self, msg: str) -> None:
             import h11
             headers = [(b"content-type", b"text/plain; charset=utf-8"),

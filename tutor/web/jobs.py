@@ -225,10 +225,23 @@ def _problem(text: str, file: str):
     return parse_problem(text, file)
 
 
+MAX_UPLOAD_PARAMS = 100_000   # the web tutor's networks; larger ones on the command line
+
+
 def parse(text: str, file: str):
     """The problem, validated exactly as the command line validates a file (so that an
-    uploaded text is never parsed in the server's own process)."""
-    return _problem(text, file)
+    uploaded text is never parsed in the server's own process), and small enough for the web
+    tutor: at most MAX_UPLOAD_PARAMS parameters (a page shows a box for each)."""
+    import math
+
+    from ..errors import ProblemError
+    problem = _problem(text, file)
+    count = sum(math.prod(s) for s in problem.network.shapes().values())
+    if count > MAX_UPLOAD_PARAMS:
+        raise ProblemError(f"{count:,} parameters; the web tutor takes networks of at most "
+                           f"{MAX_UPLOAD_PARAMS:,} (tutor derive and tutor train on the command "
+                           "line take larger ones)", file=file, field="network.layers")
+    return problem
 
 
 def overview(text: str, file: str) -> dict:

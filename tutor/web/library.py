@@ -18,6 +18,7 @@ from ..errors import ProblemError, TutorError
 from ..problem import Problem, parse_problem, read_text_file
 
 MAX_UPLOADS = 100          # the oldest upload is forgotten beyond this
+UPLOAD_BYTES = 64 * 1024 * 1024   # or beyond this much memory held by uploads
 UPLOAD = "upload"          # the file name in an uploaded problem's errors
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -54,6 +55,13 @@ class Entry:
 MAX_LISTED = 1000
 
 
+def _footprint(entry: Entry) -> int:
+    """The bytes an upload holds: its text, its arrays (parameters, data)."""
+    p = entry.problem
+    return (len(entry.text) + p.inputs.nbytes + p.targets.nbytes
+            + sum(a.nbytes for a in p.params.values()))
+
+
 def _first_names(p: Problem, limit: int) -> list[str]:
     names = []
     for l, (fan_in, units) in enumerate(zip(p.network.sizes, p.network.sizes[1:]), start=1):
@@ -74,6 +82,7 @@ class Library:
                  errors: list[str] = ()):
         self._files = {e.id: e for e in entries}
         self._uploads: OrderedDict[str, Entry] = OrderedDict()
+        self._bytes: dict[str, int] = {}
         self.skipped = list(skipped)   # one line for each file that could not be used
         self.errors = list(errors)     # the same with full errors, for the server's log
 
@@ -142,6 +151,8 @@ class Library:
             return self.get(id)
         entry = Entry(id, text, UPLOAD, problem, uploaded=True)
         self._uploads[id] = entry
-        while len(self._uploads) > MAX_UPLOADS:
-            self._uploads.popitem(last=False)
+        self._bytes[id] = _footprint(entry)
+        while len(self._uploads) > MAX_UPLOADS or sum(self._bytes.values()) > UPLOAD_BYTES:
+            old, _ = self._uploads.popitem(last=False)
+            del self._bytes[old]
         return entry
