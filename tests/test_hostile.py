@@ -156,7 +156,8 @@ def _get(url):
         with urllib.request.urlopen(url, timeout=60) as r:
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        with e:
+            return e.code, dict(e.headers), e.read()
 
 
 def test_server_zero_epochs(live_server):
@@ -174,8 +175,9 @@ def test_server_upload_that_cannot_be_built(live_server):
             urllib.request.urlopen(req, timeout=60)
             pytest.fail("accepted")
         except urllib.error.HTTPError as e:
-            assert e.code == 422, body
-            error = json.loads(e.read())
+            with e:
+                assert e.code == 422, body
+                error = json.loads(e.read())
             assert words in error["error"] or words == error["field"]
 
 
@@ -227,3 +229,20 @@ def test_a_slow_client_is_closed(live_server):
         start = time.monotonic()
         assert s.recv(1024) == b""          # closed by the server, nothing sent
         assert time.monotonic() - start < HEADER_SECONDS + 25
+
+
+def test_a_real_server_refuses_other_sites_and_other_host_names(live_server):
+    body = b'{"gradients": {"W2[1,1]": 0.0597}}'
+    req = urllib.request.Request(live_server + "/api/problems/xor/check", data=body,
+                                 headers={"Origin": "http://attacker.example"}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=60)
+    e.value.close()
+    assert e.value.code == 403
+    assert "content-security-policy" in {k.lower() for k in e.value.headers}
+    req = urllib.request.Request(live_server + "/api/problems",
+                                 headers={"Host": "rebinding.attacker.example"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=60)
+    e.value.close()
+    assert e.value.code == 400

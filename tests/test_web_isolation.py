@@ -235,3 +235,17 @@ def test_a_huge_upload_is_refused_and_uploads_are_counted_by_memory(client, monk
            for k in range(6)]
     kept = [i for i in ids if client.get(f"/api/problems/{i}").status_code == 200]
     assert ids[-1] in kept and len(kept) < 6
+
+
+def test_per_client_limits(monkeypatch):
+    from tutor.web import http
+    monkeypatch.setattr(http, "PER_CLIENT_UPLOADS", 2)
+    with TestClient(create_app(Library.from_dir(ROOT / "problems"), workers=1)) as client:
+        codes = [client.post("/api/problems",
+                             content=SLOW.replace("XOR", f"XOR c{k}")).status_code
+                 for k in range(3)]
+        assert codes == [201, 201, 429]
+        monkeypatch.setattr(http, "PER_CLIENT_REQUESTS", 0)
+        r = client.get("/api/problems")
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        assert "at once" in r.json()["error"]

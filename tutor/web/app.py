@@ -19,7 +19,8 @@ from starlette.schemas import SchemaGenerator
 
 from .. import __version__
 from . import api, views
-from .http import EXCEPTION_HANDLERS, AllowedHosts, SameOrigin, SecurityHeaders
+from .http import (EXCEPTION_HANDLERS, AllowedHosts, PerClient, SameOrigin,
+                   SecurityHeaders)
 from .jobs import Workers
 from .library import Library
 from .service import Tutor
@@ -63,7 +64,8 @@ def create_app(library: Library, workers: int = 2, allowed_hosts: list[str] | No
         middleware=[Middleware(SecurityHeaders)]
         + ([Middleware(AllowedHosts, hosts=allowed_hosts)]
            if allowed_hosts is not None else [])
-        + [Middleware(SameOrigin), Middleware(GZipMiddleware, minimum_size=1024)],
+        + [Middleware(SameOrigin), Middleware(PerClient),
+           Middleware(GZipMiddleware, minimum_size=1024)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan)
     app.state.tutor = tutor

@@ -181,6 +181,49 @@ class SameOrigin:
         return await self.app(scope, receive, send)
 
 
+PER_CLIENT_REQUESTS = 256    # requests of one client address in progress at once
+PER_CLIENT_UPLOADS = 30      # uploads of one client address a minute
+
+
+class PerClient:
+    """ASGI middleware: limits per client address, so that one client cannot fill the
+    queues: at most PER_CLIENT_REQUESTS requests in progress at once and PER_CLIENT_UPLOADS
+    uploads a minute; beyond, 429 with Retry-After."""
+
+    def __init__(self, app):
+        self.app = app
+        self.active: dict[str, int] = {}
+        self.uploads: dict[str, list[float]] = {}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            return await self.app(scope, receive, send)
+        import time
+        client = (scope.get("client") or ("?", 0))[0]
+        refusal = None
+        if self.active.get(client, 0) >= PER_CLIENT_REQUESTS:
+            refusal = (f"more than {PER_CLIENT_REQUESTS} requests at once from your address; "
+                       "wait for the answers")
+        elif scope["method"] == "POST" and scope["path"] in ("/problems", "/api/problems"):
+            now = time.monotonic()
+            recent = [t for t in self.uploads.get(client, []) if now - t < 60]
+            if len(recent) >= PER_CLIENT_UPLOADS:
+                refusal = f"more than {PER_CLIENT_UPLOADS} uploads a minute from your address"
+            else:
+                self.uploads[client] = recent + [now]
+        if refusal:
+            response = error(Request(scope, receive), 429, refusal)
+            response.headers["Retry-After"] = "1" if "at once" in refusal else "60"
+            return await response(scope, receive, send)
+        self.active[client] = self.active.get(client, 0) + 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active[client] -= 1
+            if not self.active[client]:
+                del self.active[client]
+
+
 class AllowedHosts:
     """ASGI middleware: requests whose Host is not one of ``hosts`` (the port aside) get 400,
     so that a web page on another name cannot reach the server through DNS rebinding."""
