@@ -216,7 +216,9 @@ def _torch_gradients(problem):
         else:
             A = {"identity": lambda t: t, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
                  "relu": torch.relu,
-                 "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, layer.slope)}[
+                 "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, layer.slope),
+                 "softplus": torch.nn.functional.softplus,
+                 "silu": torch.nn.functional.silu}[
                 layer.activation](Z)
     loss = {
         "bce": lambda: torch.nn.functional.binary_cross_entropy(A, Y),

@@ -44,6 +44,21 @@ class leaky_relu(sp.Function):
         return sp.Piecewise((1, z > 0), (s, True))
 
 
+class softplus(sp.Function):
+    """softplus(z) = ln(1 + e^z), a smooth relu."""
+
+    def fdiff(self, argindex=1):
+        return sigma(self.args[0])
+
+
+class silu(sp.Function):
+    """silu(z) = z·σ(z) (also called swish)."""
+
+    def fdiff(self, argindex=1):
+        z = self.args[0]
+        return sigma(z) * (1 + z * (1 - sigma(z)))
+
+
 def stable_sigmoid(z):
     """σ(z) = exp(−log(1 + e^(−z))) without overflow for any finite z: ``logaddexp`` never
     overflows, and three ufunc calls keep the training loop fast."""
@@ -52,6 +67,58 @@ def stable_sigmoid(z):
 
 def _heaviside(z):
     return np.heaviside(z, 0.0)
+
+
+def _softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+def _silu(z):
+    return z * stable_sigmoid(z)
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function that derivations write and students type (σ, tanh, relu, H, softplus, …),
+    in every form tutor uses; the single place the compiler, the formula grammar and the
+    printers learn about it.
+
+    name        the SymPy function's class name (``expr.func.__name__``)
+    make        (z, *extra) -> the SymPy expression
+    numpy       (z, *extra) -> NumPy values, elementwise (compiled derivations call it)
+    text        its name in Unicode mathematics (σ), ``latex`` in LaTeX (\\sigma)
+    spellings   how a student may type it; the first is how the ASCII printer writes it
+    shown_args  how many arguments are printed (leaky_relu's slope is not)
+    typed       whether a student can type it with z alone (leaky_relu needs its slope:
+                students write its derivative as a conditional instead)
+    """
+
+    name: str
+    make: Callable
+    numpy: Callable
+    text: str
+    latex: str
+    spellings: tuple[str, ...]
+    shown_args: int = 1
+    typed: bool = True
+
+
+FUNCTIONS: dict[str, Function] = {f.name: f for f in [
+    Function("sigma", sigma, stable_sigmoid, "σ", r"\sigma", ("sigma", "σ", "sigmoid")),
+    Function("tanh", sp.tanh, np.tanh, "tanh", r"\tanh", ("tanh",)),
+    Function("relu", relu, lambda z: np.maximum(z, 0.0), "relu", r"\operatorname{relu}",
+             ("relu",)),
+    Function("leaky_relu", leaky_relu, lambda z, s: np.where(z > 0, z, s * z), "lrelu",
+             r"\operatorname{lrelu}", ("leaky_relu", "lrelu"), typed=False),
+    Function("Heaviside", lambda z, h0=0: sp.Heaviside(z, h0),
+             lambda z, h0=0.0: np.heaviside(z, h0), "H", "H",
+             ("Heaviside", "H", "step", "heaviside")),
+    Function("softplus", softplus, _softplus, "softplus", r"\operatorname{softplus}",
+             ("softplus",)),
+    Function("silu", silu, _silu, "silu", r"\operatorname{silu}", ("silu", "swish")),
+    Function("exp", sp.exp, np.exp, "exp", "e", ("exp",)),
+    Function("log", sp.log, np.log, "ln", r"\ln", ("log", "ln")),
+]}
 
 
 @dataclass(frozen=True)
@@ -66,6 +133,10 @@ class Activation:
     elementwise                 False only for softmax, whose Jacobian mixes neurons
     aliases                     other frameworks' names (nn.ReLU, 'linear'), answered with
                                 "did you mean" this one
+    forward_slips               the usual slips in computing a = f(z) by hand, as (what
+                                went wrong, (z, a) -> the value it gives)
+    function                    the FUNCTIONS entry that ``symbolic`` applies (None for
+                                identity and softmax): its derivative is typed as name′(z)
     kinks                       the z where the derivative jumps (relu's 0): a finite
                                 difference across one does not check the derivative
     """
@@ -81,6 +152,8 @@ class Activation:
     slope: float | None = None
     kinks: tuple[float, ...] = ()
     aliases: tuple[str, ...] = ()
+    function: str | None = None
+    forward_slips: tuple = ()
 
 
 def _leaky(slope: float) -> Activation:
@@ -88,6 +161,7 @@ def _leaky(slope: float) -> Activation:
     return Activation(
         name="leaky_relu",
         aliases=("LeakyReLU", "lrelu"),
+        function="leaky_relu",
         title=f"leaky relu (slope {slope:g})",
         symbolic=lambda z: leaky_relu(z, s),
         derivative=lambda z, a: sp.Piecewise((1, z > 0), (s, True)),
@@ -113,6 +187,9 @@ ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation(
         name="sigmoid",
         aliases=("logistic", "Sigmoid", "sigma"),
+        function="sigma",
+        forward_slips=(("the sign in the exponent is wrong: σ(z) = 1/(1 + e^(−z))",
+                        lambda z, a: 1 - a),),
         title="sigmoid",
         symbolic=sigma,
         derivative=lambda z, a: product(a, 1 - a),
@@ -123,6 +200,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation(
         name="tanh",
         aliases=("Tanh",),
+        function="tanh",
         title="tanh",
         symbolic=sp.tanh,
         derivative=lambda z, a: 1 - a**2,
@@ -133,6 +211,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "relu": Activation(
         name="relu",
         aliases=("ReLU",),
+        function="relu",
         title="relu (H(z) = 1 for z > 0, 0 otherwise)",
         symbolic=relu,
         # relu'(0) = 0, as in PyTorch and most frameworks.
@@ -143,6 +222,28 @@ ACTIVATIONS: dict[str, Activation] = {
         kinks=(0.0,),
     ),
     "leaky_relu": _leaky(0.01),
+    "softplus": Activation(
+        name="softplus",
+        aliases=("Softplus", "smooth_relu"),
+        function="softplus",
+        title="softplus",
+        symbolic=softplus,
+        derivative=lambda z, a: sigma(z),
+        rule=(sp.Derivative(softplus(_z), _z), sigma(_z)),
+        value=_softplus,
+        grad=lambda Z, A: stable_sigmoid(Z),
+    ),
+    "silu": Activation(
+        name="silu",
+        aliases=("SiLU", "swish"),
+        function="silu",
+        title="silu (swish)",
+        symbolic=silu,
+        derivative=lambda z, a: product(sigma(z), 1 + product(z, 1 - sigma(z))),
+        rule=(sp.Derivative(silu(_z), _z), product(sigma(_z), 1 + product(_z, 1 - sigma(_z)))),
+        value=_silu,
+        grad=lambda Z, A: (lambda S: S * (1 + Z * (1 - S)))(stable_sigmoid(Z)),
+    ),
     "softmax": Activation(
         name="softmax",
         aliases=("Softmax",),
@@ -163,12 +264,8 @@ ACTIVATIONS: dict[str, Activation] = {
 NAMES = tuple(ACTIVATIONS)
 
 # The NumPy implementations lambdify uses for our SymPy functions.
-LAMBDIFY_MODULE = {
-    "sigma": stable_sigmoid,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "leaky_relu": lambda z, s: np.where(z > 0, z, s * z),
-    "Heaviside": lambda z, h0=0.0: np.heaviside(z, h0),
-}
+LAMBDIFY_MODULE = {f.name: f.numpy for f in FUNCTIONS.values()
+                   if f.name not in ("tanh", "exp", "log")}
 
 
 def get(name: str, slope: float | None = None) -> Activation:

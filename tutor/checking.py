@@ -25,6 +25,7 @@ from .derivation import derive, verified
 from .errors import ProblemError
 from .formula import FormulaError, Vocabulary, parse
 from .limits import TimeLimit, time_limit
+from .losses import LOSSES
 from .mistakes import Mistake, formula_mistakes
 from .printing.exprs import text
 from .printing.names import text_name
@@ -466,12 +467,10 @@ def _follow_through(p: Problem, k: int, true: dict[str, float], student: dict[st
             z_mixed = _vector(p, "z", l, mixed)
             a = net.layers[l - 1].act.value(z_mixed[None, :])[0]
             out.update(zip(_layer_names(p, "a", l), a.tolist()))
-        from .losses import LOSSES
         loss = LOSSES[p.loss]
         zL, aL = _vector(p, "z", L, mixed)[None, :], _vector(p, "a", L, mixed)[None, :]
-        out["ell"] = float(loss.value(zL, aL, y)[0]) if p.loss not in ("bce",
-                                                                       "cross_entropy") \
-            else float(_loss_from_outputs(p.loss, aL, y))
+        # from the (student's) ŷ: the stable forms from z would ignore a wrong ŷ
+        out["ell"] = float(loss.from_outputs(aL, y)[0])
         delta = loss.output_delta(zL, aL, y, net.layers[-1].act)[0]
         out.update(zip(_layer_names(p, "delta", L), delta.tolist()))
         for l in range(L - 1, 0, -1):
@@ -481,14 +480,6 @@ def _follow_through(p: Problem, k: int, true: dict[str, float], student: dict[st
             d = (d_next @ p.params[f"W{l + 1}"]) * net.layers[l - 1].act.grad(z_l, a_l)
             out.update(zip(_layer_names(p, "delta", l), d.tolist()))
     return out
-
-
-def _loss_from_outputs(loss: str, A: np.ndarray, Y: np.ndarray) -> float:
-    """ℓ from the student's ŷ (the stable forms need z, which follows from a different value)."""
-    with np.errstate(all="ignore"):
-        if loss == "bce":
-            return float(np.mean(-(Y * np.log(A) + (1 - Y) * np.log(1 - A))))
-        return float(-np.sum(Y * np.log(A)))
 
 
 def _value_mistakes(p: Problem, k: int, true: dict[str, float]
@@ -517,9 +508,8 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
         for j, aname in enumerate(_layer_names(p, "a", l)):
             z = true[zs[j]]
             hints = [(f"the activation was not applied: that is {text(sp.Symbol(zs[j]))}", z)]
-            if act.name == "sigmoid":
-                hints.append(("the sign in the exponent is wrong: σ(z) = 1/(1 + e^(−z))",
-                              1 - true[aname]))
+            hints += [(message, float(slip(z, true[aname])))
+                      for message, slip in act.forward_slips]
             out[aname] = hints
     ell = true["ell"]
     out["ell"] = [("log base 10 was used; the loss uses the natural log ln", ell / math.log(10)),
@@ -535,9 +525,13 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
             a = true[a_name]
             if l == L:
                 hints = [("the sign is wrong: δ = ∂ℓ/∂z = ŷ − y", -d)]
-                if act.name == "sigmoid" and p.loss == "bce":
-                    hints.append(("σ′(z) = ŷ(1 − ŷ) is multiplied in although BCE∘sigmoid "
-                                  "already cancels it: δ⁽ᴸ⁾ = ŷ − y", d * a * (1 - a)))
+                loss = LOSSES[p.loss]
+                if loss.fused_with == act.name and act.grad is not None:
+                    z_out = np.array(true[_layer_names(p, "z", l)[j]])
+                    f_prime = text(act.derivative(sp.Symbol("z"), sp.Symbol("yhat")))
+                    hints.append((f"f′(z) = {f_prime} is multiplied in although "
+                                  f"{loss.fused_title} already cancels it: δ⁽ᴸ⁾ = ŷ − y",
+                                  d * float(act.grad(z_out, np.array(a)))))
                 elif act.grad is not None:
                     g = float(act.grad(np.array(true[_layer_names(p, "z", l)[j]]),
                                        np.array(a)))
@@ -548,8 +542,8 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
                 d_next = _vector(p, "delta", l + 1, true)
                 back = float(d_next @ p.params[f"W{l + 1}"][:, j])
                 a_sym, z_sym = text(sp.Symbol(a_name)), text(sp.Symbol(f"z{l}[{j + 1}]"))
-                deriv = {"sigmoid": f"{a_sym}(1 − {a_sym})",
-                         "tanh": f"1 − {a_sym}²"}.get(act.name, "f′(z)")
+                deriv = text(act.derivative(sp.Symbol(f"z{l}[{j + 1}]"), sp.Symbol(a_name))) \
+                    if act.derivative is not None else "f′(z)"
                 hints = [(f"did you multiply by f′({z_sym}) = {deriv}? Without it: "
                           f"Σₘ w⁽{_sup(l + 1)}⁾ₘⱼ δ⁽{_sup(l + 1)}⁾ₘ", back),
                          (f"{a_sym} itself stands where f′({z_sym}) = {deriv} belongs",
@@ -578,10 +572,7 @@ def _random_points(p: Problem, model: Model, R: int) -> dict[sp.Symbol, np.ndarr
     params = {k: rng.normal(0.0, 1.0, (R,) + shape) for k, shape in net.shapes().items()}
     X = rng.normal(0.0, 1.0, (R, 1, net.inputs))
     K = net.outputs
-    if p.loss == "cross_entropy":
-        Y = rng.dirichlet(np.ones(K), size=(R, 1))
-    else:
-        Y = rng.uniform(0.05, 0.95, (R, 1, K))
+    Y = LOSSES[p.loss].random_targets(rng, (R, 1, K))
     fw = engine.forward(net, params, X)
     bw = engine.backward(net, p.loss, params, fw, Y)
     ell = engine.sample_losses(net, p.loss, fw, Y)[:, 0]

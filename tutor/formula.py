@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .activations import relu, sigma
 
 MAX_LENGTH = 1000      # characters
 MAX_DEPTH = 40         # nested parentheses
@@ -75,17 +74,39 @@ _TOKEN = re.compile(r"""
 
 _OPS = {"·": "*", "×": "*", "⋅": "*", "∙": "*", "−": "-"}
 
-# name → (python name in the normalised text, SymPy callable)
-_FUNCTIONS = {
-    "exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh,
-    "sigma": sigma, "σ": sigma, "sigmoid": sigma,
-    "relu": relu, "step": lambda z: sp.Heaviside(z, 0), "heaviside": lambda z: sp.Heaviside(z, 0),
-    "H": lambda z: sp.Heaviside(z, 0),
-    "sigma'": lambda z: sigma(z) * (1 - sigma(z)), "σ'": lambda z: sigma(z) * (1 - sigma(z)),
-    "sigmoid'": lambda z: sigma(z) * (1 - sigma(z)),
-    "tanh'": lambda z: 1 - sp.tanh(z) ** 2,
-    "relu'": lambda z: sp.Heaviside(z, 0),
-}
+def _functions() -> dict:
+    """Every spelling a student may type for a function → the SymPy callable, from the
+    registries: each FUNCTIONS entry's spellings (σ, sigmoid, relu, step, …), and for every
+    activation of one argument its derivative, as name′(z) (σ′(z) = σ(z)(1 − σ(z)))."""
+    from .activations import ACTIVATIONS, FUNCTIONS
+    out: dict = {}
+    for f in FUNCTIONS.values():
+        if f.typed:
+            for spelling in f.spellings:
+                out[spelling] = f.make
+    for act in ACTIVATIONS.values():
+        if act.function is None or not FUNCTIONS[act.function].typed:
+            continue
+        derivative = (lambda a: lambda z: a.derivative(z, a.symbolic(z)))(act)
+        for spelling in FUNCTIONS[act.function].spellings:
+            out[spelling + "'"] = derivative
+    return out
+
+
+_FUNCTIONS = _functions()
+
+
+def _listed() -> tuple[str, str]:
+    """For messages: the functions, and the derivatives, as a student may type them."""
+    from .activations import ACTIVATIONS, FUNCTIONS
+    calls = ", ".join(f.spellings[0] for f in FUNCTIONS.values() if f.typed)
+    derivatives = ", ".join(f"{FUNCTIONS[a.function].spellings[0]}'(z)"
+                            for a in ACTIVATIONS.values()
+                            if a.function and FUNCTIONS[a.function].typed)
+    return calls, derivatives
+
+
+_CALLABLE, _DERIVATIVES = _listed()
 
 
 @dataclass(frozen=True)
@@ -225,7 +246,7 @@ def parse(text: str, vocab: Vocabulary) -> sp.Expr:
                 continue
             if raw.endswith("'"):
                 raise FormulaError(f"unknown function {raw[:-1]!r}; derivatives can be "
-                                   "written σ'(z), tanh'(z), relu'(z)", text, pos)
+                                   f"written {_DERIVATIVES}", text, pos)
             canonical = canonical_name(raw)
             symbol = vocab.resolve(canonical)
             if symbol is None:
@@ -376,7 +397,7 @@ class _Builder:
         if isinstance(node, ast.Call):
             f = self.names.get(node.func.id) if isinstance(node.func, ast.Name) else None
             if f is None or isinstance(f, sp.Basic) or node.keywords or len(node.args) != 1:
-                self.fail("only the functions exp, log, σ, tanh, relu and step, each of one "
-                          "argument, can be called", node)
+                self.fail(f"only the functions {_CALLABLE}, each of one argument, can be "
+                          "called", node)
             return f(self.build(node.args[0]))
         self.fail("not allowed in a formula", node)

@@ -32,6 +32,16 @@ class Loss:
     value(Z, A, Y) -> (..., n)        NumPy per-sample loss, from the pre-activations Z where
                                       that is the stable way (logits), else from A = ŷ
     output_delta(Z, A, Y, act)        NumPy ∂ℓ/∂Z of the output layer, (..., n, K)
+    baseline(Y) -> float              the loss of the best constant prediction (the mean
+                                      target ȳ for every sample): the training verdict's
+                                      plateau (ln 2 for XOR with bce)
+    classes(outputs) -> classes|None  the class of each prediction (…, n, K), for losses of
+                                      classification (ŷ ≥ ½ per output, or the argmax);
+                                      None for regression
+    from_outputs(A, Y) -> (..., n)    ℓ from the outputs ŷ alone (a student's ŷ, which no z
+                                      produced); ``value`` where it needs no z
+    random_targets(rng, shape)        targets of the kind the loss takes, for the grader's
+                                      random points (probability vectors for cross-entropy)
     aliases                           other frameworks' names for it (PyTorch's, Keras's),
                                       answered with "did you mean" this one
     rounding(Z, A, Y) -> (..., n)     the size of the numbers ``value`` adds and subtracts
@@ -47,6 +57,10 @@ class Loss:
     value: Callable
     output_delta: Callable
     rounding: Callable
+    baseline: Callable
+    from_outputs: Callable
+    classes: Callable | None = None
+    random_targets: Callable = lambda rng, shape: rng.uniform(0.05, 0.95, shape)
     aliases: tuple[str, ...] = ()
     fused_with: str | None = None
     fused: Callable | None = None
@@ -72,6 +86,21 @@ def _ce_value(Z, A, Y):
     return (Y * (lse - Z)).sum(axis=-1)
 
 
+def _xlogx(p):
+    """p·ln p, with 0·ln 0 = 0."""
+    return np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+
+
+def _bce_outputs(A, Y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (-(Y * np.log(A) + (1 - Y) * np.log(1 - A))).mean(axis=-1)
+
+
+def _ce_outputs(A, Y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -(Y * np.log(A)).sum(axis=-1)
+
+
 def _scaled(D, c):
     """c·D, in place; skipped when c is 1 (the common single output)."""
     if c != 1:
@@ -93,6 +122,9 @@ LOSSES: dict[str, Loss] = {
         output_delta=lambda Z, A, Y, act: _scaled(A - Y, 1 / Y.shape[-1]),
         rounding=lambda Z, A, Y: (np.maximum(Z, 0) + np.abs(Y * Z)
                                   + np.log1p(np.exp(-np.abs(Z)))).mean(axis=-1),
+        baseline=lambda Y: float(np.mean(-(_xlogx(Y.mean(axis=0)) + _xlogx(1 - Y.mean(axis=0))))),
+        from_outputs=_bce_outputs,
+        classes=lambda A: (A >= 0.5).astype(int),
         fused_with="sigmoid",
         fused=lambda yhm, ym, K: quotient(yhm - ym, K),
         fused_title="BCE∘sigmoid",
@@ -108,6 +140,8 @@ LOSSES: dict[str, Loss] = {
         value=lambda Z, A, Y: ((A - Y) ** 2).mean(axis=-1),
         output_delta=lambda Z, A, Y, act: 2 * (A - Y) / Y.shape[-1] * act.grad(Z, A),
         rounding=lambda Z, A, Y: ((A - Y) ** 2 + 2 * np.abs(A - Y) * np.abs(A)).mean(axis=-1),
+        baseline=lambda Y: float(Y.var(axis=0).mean()),
+        from_outputs=lambda A, Y: ((A - Y) ** 2).mean(axis=-1),
     ),
     "half_sse": Loss(
         name="half_sse",
@@ -120,6 +154,8 @@ LOSSES: dict[str, Loss] = {
         value=lambda Z, A, Y: 0.5 * ((A - Y) ** 2).sum(axis=-1),
         output_delta=lambda Z, A, Y, act: (A - Y) * act.grad(Z, A),
         rounding=lambda Z, A, Y: (0.5 * (A - Y) ** 2 + np.abs(A - Y) * np.abs(A)).sum(axis=-1),
+        baseline=lambda Y: float(0.5 * Y.var(axis=0).sum()),
+        from_outputs=lambda A, Y: 0.5 * ((A - Y) ** 2).sum(axis=-1),
     ),
     "cross_entropy": Loss(
         name="cross_entropy",
@@ -134,6 +170,10 @@ LOSSES: dict[str, Loss] = {
         output_delta=lambda Z, A, Y, act: A * Y.sum(axis=-1, keepdims=True) - Y,
         rounding=lambda Z, A, Y: (np.abs(Y) * (2 * np.abs(Z).max(axis=-1, keepdims=True)
                                                + np.log(Z.shape[-1]))).sum(axis=-1),
+        baseline=lambda Y: float(-np.sum(_xlogx(Y.mean(axis=0)))),
+        from_outputs=_ce_outputs,
+        classes=lambda A: A.argmax(axis=-1),
+        random_targets=lambda rng, shape: rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]),
         fused_with="softmax",
         fused=lambda yhm, ym, K: yhm - ym,
         fused_title="CE∘softmax",

@@ -55,8 +55,6 @@ class _Unsupported(Exception):
     pass
 
 
-_CALLS = {"sigma": "_sigmoid", "exp": "_np.exp", "log": "_np.log", "tanh": "_np.tanh",
-          "relu": "_relu"}
 
 
 def _compile(args: list, exprs: list):
@@ -92,17 +90,15 @@ def _compile(args: list, exprs: list):
             k = int(e.exp)
             base = code(e.base)
             out = f"{base} ** {k}" if k > 0 else f"1.0 / {base} ** {-k}"
-        elif isinstance(e, sp.Heaviside):
-            out = f"_np.heaviside({code(e.args[0])}, {float(e.args[1]) if len(e.args) > 1 else 0.5})"
+        elif isinstance(e, sp.Heaviside) and len(e.args) == 1:
+            out = f"_np.heaviside({code(e.args[0])}, 0.5)"   # SymPy's H(0) without h0
         elif isinstance(e, sp.Piecewise) and len(e.args) == 2 and e.args[1].cond == True \
                 and isinstance(e.args[0].cond, sp.StrictGreaterThan) and e.args[0].cond.rhs == 0:
             (v1, c1), (v2, _) = e.args
             out = f"_np.where({code(c1.lhs)} > 0, {code(v1)}, {code(v2)})"
-        elif type(e).__name__ == "leaky_relu":
-            z, slope = e.args
-            out = f"_leaky({code(z)}, {float(slope)})"
-        elif type(e).__name__ in _CALLS and len(e.args) == 1:
-            out = f"{_CALLS[type(e).__name__]}({code(e.args[0])})"
+        elif type(e).__name__ in activations.FUNCTIONS:
+            # Any function of the registry: its NumPy form, called with its arguments.
+            out = f"_f_{type(e).__name__}({', '.join(code(a) for a in e.args)})"
         else:
             raise _Unsupported(e)
         name = f"_t{len(lines)}"
@@ -113,8 +109,7 @@ def _compile(args: list, exprs: list):
     results = [code(sp.sympify(e)) for e in exprs]
     src = (f"def _f({', '.join(params)}):\n" + "\n".join(lines)
            + f"\n    return [{', '.join(results)}]\n")
-    namespace = {"_np": np, "_sigmoid": activations.stable_sigmoid,
-                 "_relu": LAMBDIFY_MODULE["relu"], "_leaky": LAMBDIFY_MODULE["leaky_relu"]}
+    namespace = {"_np": np, **{f"_f_{f.name}": f.numpy for f in activations.FUNCTIONS.values()}}
     exec(compile(src, "<tutor.symbolic.lambdify>", "exec"), namespace)
     return namespace["_f"]
 

@@ -230,32 +230,19 @@ class Verdict:
 
 
 def is_classification(problem: Problem) -> bool:
-    return problem.loss in ("bce", "cross_entropy")
+    return losses.LOSSES[problem.loss].classes is not None
 
 
 def predicted_classes(problem: Problem, outputs: np.ndarray) -> np.ndarray:
-    """The class of each output: ŷ ≥ ½ for bce (per output), the argmax for cross-entropy.
-    outputs (..., n, K) → (..., n, K) for bce, (..., n) for cross-entropy."""
-    if problem.loss == "cross_entropy":
-        return outputs.argmax(axis=-1)
-    return (outputs >= 0.5).astype(int)
+    """The class of each output, as the loss defines it: ŷ ≥ ½ for bce (per output), the
+    argmax for cross-entropy. outputs (..., n, K) → (..., n, K) or (..., n)."""
+    return losses.LOSSES[problem.loss].classes(outputs)
 
 
 def baseline_loss(problem: Problem) -> float:
     """The loss of the best constant prediction ȳ (the mean target): the plateau a network
     sits on before its hidden units break symmetry. ln 2 for XOR with bce."""
-    Y = problem.targets
-    m = Y.mean(axis=0)
-
-    def xlogx(p):
-        return np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-
-    if problem.loss == "bce":
-        return float(np.mean(-(xlogx(m) + xlogx(1 - m))))
-    if problem.loss == "cross_entropy":
-        return float(-np.sum(xlogx(m)))
-    var = Y.var(axis=0)
-    return float(var.mean() if problem.loss == "mse" else 0.5 * var.sum())
+    return losses.LOSSES[problem.loss].baseline(problem.targets)
 
 
 def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.ndarray

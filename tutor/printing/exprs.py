@@ -12,13 +12,14 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+from ..activations import FUNCTIONS
 from .names import latex_name, text_name
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_FUNCS_TEXT = {"sigma": "σ", "tanh": "tanh", "relu": "relu", "leaky_relu": "lrelu",
-               "f": "f"}
-_FUNCS_LATEX = {"sigma": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{relu}",
-                "leaky_relu": r"\operatorname{lrelu}", "f": "f"}
+# Every registered function's printed names (and f, the generic function of the rules).
+_FUNCS_TEXT = {f.name: f.text for f in FUNCTIONS.values()} | {"f": "f"}
+_FUNCS_LATEX = {f.name: f.latex for f in FUNCTIONS.values()} | {"f": "f"}
+_SHOWN_ARGS = {f.name: f.shown_args for f in FUNCTIONS.values()}
 
 
 def short_float(x: float) -> str:
@@ -48,7 +49,7 @@ class TextPrinter(StrPrinter):
 
     def _print_Function(self, expr):
         name = _FUNCS_TEXT.get(expr.func.__name__, expr.func.__name__)
-        args = expr.args[:1] if expr.func.__name__ == "leaky_relu" else expr.args
+        args = expr.args[:_SHOWN_ARGS.get(expr.func.__name__, len(expr.args))]
         return f"{name}({', '.join(self._print(a) for a in args)})"
 
     def _print_Heaviside(self, expr):
@@ -220,7 +221,7 @@ class TexPrinter(LatexPrinter):
     def _print_Function(self, expr, exp=None):
         name = expr.func.__name__
         if name in _FUNCS_LATEX:
-            args = expr.args[:1] if name == "leaky_relu" else expr.args
+            args = expr.args[:_SHOWN_ARGS.get(name, len(expr.args))]
             head = _FUNCS_LATEX[name] + (f"^{{{exp}}}" if exp else "")
             return head + r"\left(" + ", ".join(self._print(a) for a in args) + r"\right)"
         return super()._print_Function(expr, exp)

@@ -13,11 +13,12 @@ import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
+from ..activations import FUNCTIONS
 from .exprs import _split, factors, short_float
 from .names import parts
 
-_FUNCS = {"sigma": "σ", "tanh": "tanh", "relu": "relu", "leaky_relu": "lrelu", "f": "f",
-          "Heaviside": "H", "log": "ln", "exp": "exp"}
+_FUNCS = {f.name: f.text for f in FUNCTIONS.values()} | {"f": "f"}
+_SHOWN_ARGS = {f.name: f.shown_args for f in FUNCTIONS.values()}
 _TALL = ("mfrac", "mtable", "munder", "munderover")
 _BASES = {"W": "w", "delta": "δ", "ell": "ℓ", "yhat": "y"}
 
@@ -105,7 +106,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
 
     def _print_Function(self, expr, exp=None):
         name = expr.func.__name__
-        args = expr.args[:1] if name == "leaky_relu" else expr.args
+        args = expr.args[:_SHOWN_ARGS.get(name, len(expr.args))]
         head = self.el("mi", _FUNCS.get(name, name))
         if exp is not None:
             head = self.el("msup", head, exp)
