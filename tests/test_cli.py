@@ -158,3 +158,10 @@ def test_a_disagreement_is_never_shown(broken_checks, tmp_path):
     # Nor graded against.
     r = run("check", XOR, str(ROOT / "problems" / "answers" / "xor.yaml"))
     assert r.exit_code == 1 and "internal error" in r.output and "✓" not in r.output
+
+
+def test_a_worksheet_never_shows_a_traceback_for_a_disagreement(broken_checks, tmp_path):
+    """Errors are mapped to exit statuses in one place, for every command."""
+    r = run("worksheet", XOR, "-o", str(tmp_path / "out"))
+    assert r.exit_code == 1 and "internal error" in r.output
+    assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit)

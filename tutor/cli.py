@@ -54,13 +54,25 @@ def write_output(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
         return
     from .files import write_file
-    try:
-        write_file(output, text)
-    except TutorError as e:
-        raise UserError(str(e)) from None
+    write_file(output, text)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class TutorGroup(click.Group):
+    """The one place where tutor's own errors become exit statuses: a TutorError (a problem
+    file, an option, a file that cannot be written) is one line and status 2 (or its own);
+    a VerificationError (the three computations disagree: a bug in tutor) is one line and
+    status 1. No command can show a traceback for an error tutor raises itself."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TutorError as e:
+            raise user_error(e) from None
+        except VerificationError as e:
+            raise VerificationFailed(str(e)) from None
+
+
+@click.group(cls=TutorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tutor")
 def main():
     """tutor: backpropagation, step by step.
@@ -105,13 +117,8 @@ def derive(problem, params, sample, fmt, fragment, color, output):
     from .printing import render
     from .problem import load_problem
 
-    try:
-        prob = load_problem(problem)
-        d = verified(run_derive(prob, [p for p in params] or None, sample=sample))
-    except TutorError as e:
-        raise user_error(e) from None
-    except VerificationError as e:
-        raise VerificationFailed(str(e)) from None
+    prob = load_problem(problem)
+    d = verified(run_derive(prob, [p for p in params] or None, sample=sample))
     settings = {}
     if fmt == "text":
         settings["color"] = (sys.stdout.isatty() if color is None else color) and output is None
@@ -162,14 +169,9 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, output):
     if (variant is None) != (seed is None):
         raise click.UsageError("--variant and --seed go together (a variant is only defined "
                                "with its worksheet's seed)")
-    try:
-        prob = load_problem(problem)
-        ans = load_answers(answers, prob)
-        report = grade(prob, ans, rtol=rtol, atol=atol, variant=variant, seed=seed)
-    except TutorError as e:
-        raise user_error(e) from None
-    except VerificationError as e:
-        raise VerificationFailed(str(e)) from None
+    prob = load_problem(problem)
+    ans = load_answers(answers, prob)
+    report = grade(prob, ans, rtol=rtol, atol=atol, variant=variant, seed=seed)
     rendered = checkreport.text(report) if fmt == "text" else checkreport.as_json(report)
     write_output(rendered, output)
     sys.exit(report.return_code)
@@ -211,18 +213,15 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf):
     from .variants import default_params
     from .worksheet import build_variant, write
 
-    try:
-        prob = load_problem(problem)
-        bar = Progress(variants, "variants")
-        built = []
-        refs = resolve_params(prob, [params] if params else default_params(prob))
-        for k in range(1, variants + 1):
-            built.append(build_variant(prob, seed, k, refs))
-            bar.update(k)
-        bar.close()
-        written = write(prob, out, built, decimals, pdf)
-    except TutorError as e:
-        raise user_error(e) from None
+    prob = load_problem(problem)
+    bar = Progress(variants, "variants")
+    built = []
+    refs = resolve_params(prob, [params] if params else default_params(prob))
+    for k in range(1, variants + 1):
+        built.append(build_variant(prob, seed, k, refs))
+        bar.update(k)
+    bar.close()
+    written = write(prob, out, built, decimals, pdf)
     click.echo(f"Wrote {len(built)} variant{'s' if len(built) != 1 else ''} of "
                f"{prob.name!r} to {out}/: " + ", ".join(
                    str(p.relative_to(out)) for p in written if p.parent == out)
@@ -312,42 +311,39 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
     from .problem import load_problem
     from .training import resolve_settings, run_seeds, train as run_train
 
-    try:
-        prob = load_problem(problem)
-        if boundary is not None and prob.network.inputs != 2:
-            raise click.UsageError(f"--boundary needs a problem with 2 inputs; {problem} has "
-                                   f"{prob.network.inputs}")
-        if plot is not None or boundary is not None:
-            from .plots import require_matplotlib
-            require_matplotlib()
-        settings = resolve_settings(prob, epochs, lr)
-        every = every or trainreport.default_every(settings.epochs)
-        stream = fmt == "text" and output is None
-        bar = Progress(settings.epochs, "epochs")
+    prob = load_problem(problem)
+    if boundary is not None and prob.network.inputs != 2:
+        raise click.UsageError(f"--boundary needs a problem with 2 inputs; {problem} has "
+                               f"{prob.network.inputs}")
+    if plot is not None or boundary is not None:
+        from .plots import require_matplotlib
+        require_matplotlib()
+    settings = resolve_settings(prob, epochs, lr)
+    every = every or trainreport.default_every(settings.epochs)
+    stream = fmt == "text" and output is None
+    bar = Progress(settings.epochs, "epochs")
+    if stream:
+        bar.echo(trainreport.header(prob, settings, run_seeds(prob, seed, seeds),
+                                    seeds is not None))
+
+    def progress(done, chunk_losses):
         if stream:
-            bar.echo(trainreport.header(prob, settings, run_seeds(prob, seed, seeds),
-                                        seeds is not None))
+            lines = trainreport.epoch_lines(chunk_losses, done - len(chunk_losses), every)
+            if lines:
+                bar.echo(lines)
+        bar.update(done)
 
-        def progress(done, chunk_losses):
-            if stream:
-                lines = trainreport.epoch_lines(chunk_losses, done - len(chunk_losses), every)
-                if lines:
-                    bar.echo(lines)
-            bar.update(done)
-
-        try:
-            result = run_train(prob, epochs=epochs, lr=lr, seed=seed, seeds=seeds,
-                               progress=progress)
-        finally:
-            bar.close()
-        if plot is not None:
-            from .plots import loss_curve
-            loss_curve(result, plot)
-        if boundary is not None:
-            from .plots import decision_boundary
-            decision_boundary(result, boundary)
-    except TutorError as e:
-        raise user_error(e) from None
+    try:
+        result = run_train(prob, epochs=epochs, lr=lr, seed=seed, seeds=seeds,
+                           progress=progress)
+    finally:
+        bar.close()
+    if plot is not None:
+        from .plots import loss_curve
+        loss_curve(result, plot)
+    if boundary is not None:
+        from .plots import decision_boundary
+        decision_boundary(result, boundary)
     if stream:
         click.echo(trainreport.summary(result), nl=False)
     elif fmt == "json":
@@ -388,13 +384,10 @@ def serve(host, port, problems_dir, workers, allow_hosts):
       tutor serve --port 9000 --problems my-problems
     """
     from .web import require_web
-    try:
-        require_web()
-        from .web.library import Library
-        directory = problems_dir or _default_problems()
-        library = Library.from_dir(directory)
-    except TutorError as e:
-        raise user_error(e) from None
+    require_web()
+    from .web.library import Library
+    directory = problems_dir or _default_problems()
+    library = Library.from_dir(directory)
     import uvicorn
     from .web.app import create_app
     sock = _listen(host, port)
