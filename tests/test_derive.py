@@ -218,6 +218,8 @@ def _torch_gradients(problem):
                  "relu": torch.relu,
                  "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, layer.slope),
                  "softplus": torch.nn.functional.softplus,
+                 "elu": lambda t: torch.nn.functional.elu(t, dict(layer.options)["alpha"]
+                                                          if layer.options else 1.0),
                  "silu": torch.nn.functional.silu}[
                 layer.activation](Z)
     loss = {

@@ -92,7 +92,7 @@ def test_every_function_is_complete(name):
     from tutor.symbolic import lambdify
     f = activations.FUNCTIONS[name]
     z = sp.Symbol("z1[1]")
-    extra = (sp.Float(0.1),) if name == "leaky_relu" else ()
+    extra = (sp.Float(0.1),) if not f.typed else ()   # its option (a slope, an alpha)
     e = f.make(z, *extra)
     fn = lambdify([z], [e])
     got = float(np.asarray(fn(np.array([0.7]))[0]).ravel()[0])

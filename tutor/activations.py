@@ -59,6 +59,16 @@ class silu(sp.Function):
         return sigma(z) * (1 + z * (1 - sigma(z)))
 
 
+class elu(sp.Function):
+    """elu(z, α) = z for z > 0, α(e^z − 1) otherwise."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        z, alpha = self.args
+        return sp.Piecewise((1, z > 0), (alpha * sp.exp(z), True))
+
+
 def stable_sigmoid(z):
     """σ(z) = exp(−log(1 + e^(−z))) without overflow for any finite z: ``logaddexp`` never
     overflows, and three ufunc calls keep the training loop fast."""
@@ -75,6 +85,21 @@ def _softplus(z):
 
 def _silu(z):
     return z * stable_sigmoid(z)
+
+
+def _elu_numpy(z, alpha):
+    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
+
+
+@dataclass(frozen=True)
+class Option:
+    """A number an activation takes from the problem file, as ``slope`` for leaky_relu:
+    its name, its default, the values allowed (``allowed(v)``, described by ``expected``)."""
+
+    name: str
+    default: float
+    allowed: Callable[[float], bool]
+    expected: str
 
 
 @dataclass(frozen=True)
@@ -110,6 +135,7 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
              ("relu",)),
     Function("leaky_relu", leaky_relu, lambda z, s: np.where(z > 0, z, s * z), "lrelu",
              r"\operatorname{lrelu}", ("leaky_relu", "lrelu"), typed=False),
+    Function("elu", elu, _elu_numpy, "elu", r"\operatorname{elu}", ("elu",), typed=False),
     Function("Heaviside", lambda z, h0=0: sp.Heaviside(z, h0),
              lambda z, h0=0.0: np.heaviside(z, h0), "H", "H",
              ("Heaviside", "H", "step", "heaviside")),
@@ -133,6 +159,8 @@ class Activation:
     elementwise                 False only for softmax, whose Jacobian mixes neurons
     aliases                     other frameworks' names (nn.ReLU, 'linear'), answered with
                                 "did you mean" this one
+    options                     the numbers the problem file may give it (Option), and
+    configure(**values)         the entry with those values (leaky_relu's slope)
     forward_slips               the usual slips in computing a = f(z) by hand, as (what
                                 went wrong, (z, a) -> the value it gives)
     function                    the FUNCTIONS entry that ``symbolic`` applies (None for
@@ -154,6 +182,8 @@ class Activation:
     aliases: tuple[str, ...] = ()
     function: str | None = None
     forward_slips: tuple = ()
+    options: tuple[Option, ...] = ()
+    configure: Callable | None = None
 
 
 def _leaky(slope: float) -> Activation:
@@ -170,6 +200,29 @@ def _leaky(slope: float) -> Activation:
         grad=lambda Z, A: np.where(Z > 0, 1.0, slope),
         slope=slope,
         kinks=(0.0,),
+        options=(Option("slope", 0.01, lambda v: 0 <= v < 1, "a slope in [0, 1)"),),
+        configure=_leaky,
+    )
+
+
+def _elu(alpha: float) -> Activation:
+    a = sp.Float(alpha, 15)
+    return Activation(
+        name="elu",
+        aliases=("ELU",),
+        function="elu",
+        title=f"elu (α = {alpha:g})",
+        symbolic=lambda z: elu(z, a),
+        # elu′(z) = 1 for z > 0, α·e^z = elu(z) + α otherwise
+        derivative=lambda z, act: sp.Piecewise((1, z > 0), (sp.Add(act, a, evaluate=False),
+                                                              True)),
+        rule=(sp.Derivative(elu(_z, a), _z),
+              sp.Piecewise((1, _z > 0), (sp.Add(elu(_z, a), a, evaluate=False), True))),
+        value=lambda Z: _elu_numpy(Z, alpha),
+        grad=lambda Z, A: np.where(Z > 0, 1.0, A + alpha),
+        kinks=(0.0,) if alpha != 1 else (),
+        options=(Option("alpha", 1.0, lambda v: 0 < v <= 100, "an α in (0, 100]"),),
+        configure=_elu,
     )
 
 
@@ -222,6 +275,7 @@ ACTIVATIONS: dict[str, Activation] = {
         kinks=(0.0,),
     ),
     "leaky_relu": _leaky(0.01),
+    "elu": _elu(1.0),
     "softplus": Activation(
         name="softplus",
         aliases=("Softplus", "smooth_relu"),
@@ -268,11 +322,13 @@ LAMBDIFY_MODULE = {f.name: f.numpy for f in FUNCTIONS.values()
                    if f.name not in ("tanh", "exp", "log")}
 
 
-def get(name: str, slope: float | None = None) -> Activation:
-    """The activation called ``name``; ``slope`` only for leaky_relu."""
-    if name == "leaky_relu" and slope is not None:
-        return _leaky(slope)
-    return ACTIVATIONS[name]
+def get(name: str, options: dict[str, float] | None = None) -> Activation:
+    """The activation called ``name``, configured with ``options`` (leaky_relu's slope,
+    elu's alpha) where given."""
+    entry = ACTIVATIONS[name]
+    if options:
+        return entry.configure(**options)
+    return entry
 
 
 def softmax(Z, axis=-1):

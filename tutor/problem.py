@@ -49,11 +49,16 @@ class Layer:
 
     units: int
     activation: str
-    slope: float | None = None  # leaky_relu only
+    options: tuple[tuple[str, float], ...] = ()  # (name, value): leaky_relu's slope, …
 
     @cached_property
     def act(self) -> activations.Activation:
-        return activations.get(self.activation, self.slope)
+        return activations.get(self.activation, dict(self.options))
+
+    @property
+    def slope(self) -> float | None:
+        """leaky_relu's slope (None for other activations)."""
+        return self.act.slope
 
     def __getstate__(self):
         # Pickled without its activation, which holds functions; it is looked up again.
@@ -567,22 +572,30 @@ class _Validator:
         layers = []
         for k, item in enumerate(raw):
             f = f"network.layers[{k}]"
-            item = self.mapping(item, f, ("units", "activation"), ("slope",))
+            # Every activation's options (leaky_relu's slope, elu's alpha) may be given; each
+            # only with the activation that takes it.
+            takes = {o.name: [a.name for a in activations.ACTIVATIONS.values()
+                              if any(x.name == o.name for x in a.options)]
+                     for entry in activations.ACTIVATIONS.values() for o in entry.options}
+            item = self.mapping(item, f, ("units", "activation"), tuple(takes))
             units = self.integer(item["units"], f"{f}.units", 1, MAX_UNITS)
             act = self.choice(item["activation"], f"{f}.activation", activations.NAMES,
                               "activation", _aliases(activations.ACTIVATIONS))
-            slope = None
-            if "slope" in item:
-                if act != "leaky_relu":
-                    raise self.error(f"{f}.slope", "a slope goes only with leaky_relu")
-                slope = self.number(item["slope"], f"{f}.slope")
-                if not 0 <= slope < 1:
-                    raise self.error(f"{f}.slope", f"expected a slope in [0, 1); got {slope}")
-            elif act == "leaky_relu":
-                slope = 0.01
+            options = []
+            for option in activations.ACTIVATIONS[act].options:
+                if option.name in item:
+                    v = self.number(item[option.name], f"{f}.{option.name}")
+                    if not option.allowed(v):
+                        raise self.error(f"{f}.{option.name}",
+                                         f"expected {option.expected}; got {v:g}")
+                    options.append((option.name, v))
+            for name, owners in takes.items():
+                if name in item and act not in owners:
+                    raise self.error(f"{f}.{name}", f"{'an' if name[0] in 'aeiou' else 'a'} "
+                                     f"{name} goes only with {' or '.join(owners)}")
             if act == "softmax" and k != len(raw) - 1:
                 raise self.error(f"{f}.activation", "softmax goes only on the output layer")
-            layers.append(Layer(units, act, slope))
+            layers.append(Layer(units, act, tuple(options)))
         return Network(inputs, tuple(layers))
 
     def loss(self, v: Any, network: Network) -> str:

@@ -24,7 +24,40 @@ _ESCAPES = {
 }
 # Characters of tutor's own words that pdflatex's default fonts lack, and their replacements.
 _UNICODE = {"—": "---", "–": "--", "≤": r"$\leq$", "±": r"$\pm$", "∘": r"$\circ$",
-            "✓": r"$\checkmark$", "✗": r"$\times$", "−": "-", "…": r"\dots{}"}
+            "✓": r"$\checkmark$", "✗": r"$\times$", "−": "-", "…": r"\dots{}",
+            "≥": r"$\geq$", "′": "'", "∂": r"$\partial$", "ℓ": r"$\ell$", "·": r"$\cdot$",
+            "×": r"$\times$", "→": r"$\to$", "²": r"$^2$", "³": r"$^3$", "ŷ": r"$\hat{y}$",
+            "∑": r"$\sum$", "Σ": r"$\Sigma$", "⊙": r"$\odot$", "∞": r"$\infty$"}
+
+
+_LATIN_CAPITALS = {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H",
+                   "Iota": "I", "Kappa": "K", "Mu": "M", "Nu": "N", "Rho": "P", "Tau": "T",
+                   "Chi": "X"}
+
+
+def _greek() -> dict[str, str]:
+    """Greek letters in text (a problem's description: "with α = 0.5") as math letters; the
+    capitals that look Latin (Α, Β, …) as those letters, which is all LaTeX has for them."""
+    import unicodedata
+    out = {}
+    for code in list(range(0x3B1, 0x3CA)) + list(range(0x391, 0x3AA)):
+        ch = chr(code)
+        try:
+            name = unicodedata.name(ch).split()[-1].lower()
+        except ValueError:
+            continue   # an unassigned code point between the capitals
+        if name == "omicron" or code == 0x3C2:   # ο is o; ς is a final σ
+            out[ch] = "o" if name == "omicron" else r"$\varsigma$"
+            continue
+        if code < 0x3B1:
+            name = name.capitalize()
+            out[ch] = _LATIN_CAPITALS.get(name) or f"$\\{name}$"
+        else:
+            out[ch] = f"$\\{name}$"
+    return out
+
+
+_UNICODE |= _greek()
 
 
 def escape(s: str) -> str:
