@@ -227,6 +227,8 @@ def _torch_gradients(problem):
         "mse": lambda: torch.nn.functional.mse_loss(A, Y),
         "half_sse": lambda: 0.5 * ((Y - A) ** 2).sum(dim=1).mean(),
         "cross_entropy": lambda: torch.nn.functional.cross_entropy(logits, Y),
+        "huber": lambda: torch.nn.functional.huber_loss(
+            A, Y, delta=dict(problem.loss_options).get("delta", 1.0)),
     }[problem.loss]()
     loss.backward()
     return float(loss.detach()), {k: t.grad.numpy() for k, t in tp.items()}

@@ -63,8 +63,8 @@ def test_backward_agrees_with_finite_differences(path):
             plus[name][idx] += h
             minus[name][idx] -= h
             X, Y = problem.inputs, problem.targets
-            fd = (engine.batch_loss(problem.network, problem.loss, plus, X, Y)
-                  - engine.batch_loss(problem.network, problem.loss, minus, X, Y)) / (2 * h)
+            fd = (engine.batch_loss(problem.network, problem.loss_fn, plus, X, Y)
+                  - engine.batch_loss(problem.network, problem.loss_fn, minus, X, Y)) / (2 * h)
             assert bw.grads[name][idx] == pytest.approx(fd, rel=1e-5, abs=1e-8)
 
 

@@ -20,9 +20,10 @@ from tutor.printing.exprs import ascii
 from tutor.training import train
 
 ELEMENTWISE = [n for n, a in activations.ACTIVATIONS.items() if a.elementwise]
-# (output activation, loss): every pair the validator accepts, per loss.
-PAIRS = ([("sigmoid", "bce"), ("softmax", "cross_entropy")]
-         + [(a, loss) for a in ELEMENTWISE for loss in ("mse", "half_sse")])
+# (output activation, loss): every pair the validator accepts, from the loss entries.
+PAIRS = [(loss.output, name) for name, loss in losses.LOSSES.items() if loss.output] + [
+    (a, name) for name, loss in losses.LOSSES.items() if loss.output is None
+    for a in ELEMENTWISE]
 CASES = [(h, o, loss) for h in ELEMENTWISE for o, loss in PAIRS
          if o == "identity" or h == "tanh"]
 
@@ -99,7 +100,8 @@ def test_every_function_is_complete(name):
     want = f.numpy(np.array([0.7]), *map(float, extra))
     assert got == pytest.approx(float(np.asarray(want)[0]))
     assert text(e).startswith(f.text) and f.latex in tex(e)
-    assert f.text in mathml(e) or f"<mi>{f.latex}</mi>" in mathml(e)
+    m = mathml(e)     # the name, or the notation (e^z, |z|) that stands for it
+    assert f.text in m or f"<mi>{f.latex}</mi>" in m or "<mo>|</mo>" in m
     if f.typed:
         assert all(s in _FUNCTIONS for s in f.spellings)
 
@@ -130,16 +132,24 @@ def test_every_activation_entry_is_complete(name):
 def test_every_loss_entry_is_complete(name):
     loss = losses.LOSSES[name]
     for field in dataclasses.fields(loss):
-        if field.name not in ("fused_with", "fused", "fused_title", "classes", "aliases"):
+        if field.name not in ("fused_with", "fused", "fused_title", "classes", "aliases",
+                              "configure", "output", "output_needs"):
             assert getattr(loss, field.name) is not None, field.name
     assert (loss.fused is None) == (loss.fused_with is None)
+    assert (loss.configure is None) == (not loss.options)
+    assert (loss.output is None) == (loss.output_needs is None)
 
 
 def test_the_schema_lists_every_entry():
     schema = json.loads((ROOT / "tutor" / "schema" / "problem.schema.json").read_text())
-    assert schema["properties"]["loss"]["enum"] == list(losses.NAMES)
-    assert schema["$defs"]["layer"]["properties"]["activation"]["enum"] == list(
-        activations.NAMES)
+    plain, with_options = schema["properties"]["loss"]["oneOf"]
+    assert plain["enum"] == with_options["properties"]["name"]["enum"] == list(losses.NAMES)
+    options = {o.name for loss in losses.LOSSES.values() for o in loss.options}
+    assert set(with_options["properties"]) == {"name"} | options
+    layer = schema["$defs"]["layer"]["properties"]
+    assert layer["activation"]["enum"] == list(activations.NAMES)
+    options = {o.name for a in activations.ACTIVATIONS.values() for o in a.options}
+    assert set(layer) == {"units", "activation"} | options
 
 
 def test_a_new_entry_is_enough(monkeypatch):

@@ -203,6 +203,10 @@ def test_baseline_is_the_loss_of_the_best_constant():
                 want = np.nan_to_num(-(Y * np.log(const))).sum(axis=1).mean()
         elif problem.loss == "mse":
             want = ((const - Y) ** 2).mean()
+        elif problem.loss == "huber":
+            d = dict(problem.loss_options).get("delta", 1.0)
+            r = np.abs(const - Y)
+            want = np.where(r <= d, 0.5 * r ** 2, d * (r - d / 2)).mean()
         else:
             want = 0.5 * ((const - Y) ** 2).sum(axis=1).mean()
         assert baseline_loss(problem) == pytest.approx(want, rel=1e-12, abs=1e-15), path.stem

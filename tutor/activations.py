@@ -143,6 +143,8 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
              ("softplus",)),
     Function("silu", silu, _silu, "silu", r"\operatorname{silu}", ("silu", "swish")),
     Function("exp", sp.exp, np.exp, "exp", "e", ("exp",)),
+    Function("Abs", sp.Abs, np.abs, "abs", r"\left|", ("Abs", "abs")),
+    Function("sign", sp.sign, np.sign, "sign", r"\operatorname{sign}", ("sign", "sgn")),
     Function("log", sp.log, np.log, "ln", r"\ln", ("log", "ln")),
 ]}
 

@@ -25,7 +25,6 @@ from .derivation import derive, verified
 from .errors import ProblemError
 from .formula import FormulaError, Vocabulary, parse
 from .limits import TimeLimit, time_limit
-from .losses import LOSSES
 from .mistakes import Mistake, formula_mistakes
 from .printing.exprs import text
 from .printing.names import text_name
@@ -410,7 +409,7 @@ def sample_values(p: Problem, k: int) -> dict[str, float]:
     """Every quantity of sample k (0-based) by its name, from the engine."""
     L, fw, bw = engine.loss_and_gradients(p)
     names = quantities(p)
-    ell = float(engine.sample_losses(p.network, p.loss, fw, p.targets)[k])
+    ell = float(engine.sample_losses(p.network, p.loss_fn, fw, p.targets)[k])
     out: dict[str, float] = {"ell": ell}
     for name in names:
         layer, j = _parse_q(name, p)
@@ -467,7 +466,7 @@ def _follow_through(p: Problem, k: int, true: dict[str, float], student: dict[st
             z_mixed = _vector(p, "z", l, mixed)
             a = net.layers[l - 1].act.value(z_mixed[None, :])[0]
             out.update(zip(_layer_names(p, "a", l), a.tolist()))
-        loss = LOSSES[p.loss]
+        loss = p.loss_fn
         zL, aL = _vector(p, "z", L, mixed)[None, :], _vector(p, "a", L, mixed)[None, :]
         # from the (student's) ŷ: the stable forms from z would ignore a wrong ŷ
         out["ell"] = float(loss.from_outputs(aL, y)[0])
@@ -525,7 +524,7 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
             a = true[a_name]
             if l == L:
                 hints = [("the sign is wrong: δ = ∂ℓ/∂z = ŷ − y", -d)]
-                loss = LOSSES[p.loss]
+                loss = p.loss_fn
                 if loss.fused_with == act.name and act.grad is not None:
                     z_out = np.array(true[_layer_names(p, "z", l)[j]])
                     f_prime = text(act.derivative(sp.Symbol("z"), sp.Symbol("yhat")))
@@ -572,10 +571,10 @@ def _random_points(p: Problem, model: Model, R: int) -> dict[sp.Symbol, np.ndarr
     params = {k: rng.normal(0.0, 1.0, (R,) + shape) for k, shape in net.shapes().items()}
     X = rng.normal(0.0, 1.0, (R, 1, net.inputs))
     K = net.outputs
-    Y = LOSSES[p.loss].random_targets(rng, (R, 1, K))
+    Y = p.loss_fn.random_targets(rng, (R, 1, K))
     fw = engine.forward(net, params, X)
-    bw = engine.backward(net, p.loss, params, fw, Y)
-    ell = engine.sample_losses(net, p.loss, fw, Y)[:, 0]
+    bw = engine.backward(net, p.loss_fn, params, fw, Y)
+    ell = engine.sample_losses(net, p.loss_fn, fw, Y)[:, 0]
     values: dict[sp.Symbol, np.ndarray] = {model.ell: ell}
     for i, x in enumerate(model.x):
         values[x] = X[:, 0, i]

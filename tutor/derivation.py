@@ -385,7 +385,7 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
     fds = gradcheck.finite_differences(problem, refs)
 
     k = sample - 1
-    ell = float(engine.sample_losses(problem.network, problem.loss, fw, problem.targets)[k])
+    ell = float(engine.sample_losses(problem.network, problem.loss_fn, fw, problem.targets)[k])
     delta_values = {model.delta[l][j]: float(bw.deltas[l - 1][k, j])
                     for l in range(1, model.L + 1) for j in range(len(model.delta[l]))}
     output_index = b.output_index

@@ -63,13 +63,14 @@ def forward(network: Network, params: Params, X: np.ndarray) -> Forward:
     return Forward(zs, acts)
 
 
-def sample_losses(network: Network, loss: str, fw: Forward, Y: np.ndarray) -> np.ndarray:
+def sample_losses(network: Network, loss: losses.Loss | str, fw: Forward, Y: np.ndarray
+                  ) -> np.ndarray:
     """ℓ for every sample: (..., n_samples)."""
-    return losses.LOSSES[loss].value(fw.zs[-1], fw.output, Y)
+    return losses.entry(loss).value(fw.zs[-1], fw.output, Y)
 
 
-def batch_loss(network: Network, loss: str, params: Params, X: np.ndarray, Y: np.ndarray
-               ) -> np.ndarray:
+def batch_loss(network: Network, loss: losses.Loss | str, params: Params, X: np.ndarray,
+               Y: np.ndarray) -> np.ndarray:
     """L = mean over samples of ℓ: shape (...) of the copy dimensions."""
     return sample_losses(network, loss, forward(network, params, X), Y).mean(axis=-1)
 
@@ -82,8 +83,8 @@ class Backward:
     grads: dict[str, np.ndarray]
 
 
-def backward(network: Network, loss: str, params: Params, fw: Forward, Y: np.ndarray,
-             mean: bool = True) -> Backward:
+def backward(network: Network, loss: losses.Loss | str, params: Params, fw: Forward,
+             Y: np.ndarray, mean: bool = True) -> Backward:
     """Backpropagation: δ⁽ᴸ⁾ from the loss, δ⁽ˡ⁾ = (δ⁽ˡ⁺¹⁾ W⁽ˡ⁺¹⁾) ⊙ f'(Z⁽ˡ⁾),
     ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ᵀ A⁽ˡ⁻¹⁾ / n, ∂L/∂b⁽ˡ⁾ = mean of δ⁽ˡ⁾ over samples.
 
@@ -92,7 +93,7 @@ def backward(network: Network, loss: str, params: Params, fw: Forward, Y: np.nda
     that folds 1/n into its step size."""
     layers = network.layers
     n = Y.shape[-2]
-    delta = losses.LOSSES[loss].output_delta(fw.zs[-1], fw.output, Y, layers[-1].act)
+    delta = losses.entry(loss).output_delta(fw.zs[-1], fw.output, Y, layers[-1].act)
     deltas: list[np.ndarray] = [delta]
     grads: dict[str, np.ndarray] = {}
     for l in range(len(layers), 0, -1):
@@ -118,5 +119,5 @@ def loss_and_gradients(problem: Problem, params: Params | None = None
     problem's initial parameters)."""
     params = problem.params if params is None else params
     fw = forward(problem.network, params, problem.inputs)
-    L = sample_losses(problem.network, problem.loss, fw, problem.targets).mean(axis=-1)
-    return L, fw, backward(problem.network, problem.loss, params, fw, problem.targets)
+    L = sample_losses(problem.network, problem.loss_fn, fw, problem.targets).mean(axis=-1)
+    return L, fw, backward(problem.network, problem.loss_fn, params, fw, problem.targets)

@@ -100,8 +100,8 @@ def rounding_scale(problem: Problem) -> float:
     is where the difference stops resolving the derivative.)"""
     net = problem.network
     fw = engine.forward(net, problem.params, problem.inputs)
-    bw = engine.backward(net, problem.loss, problem.params, fw, problem.targets, mean=False)
-    loss = losses.LOSSES[problem.loss]
+    bw = engine.backward(net, problem.loss_fn, problem.params, fw, problem.targets, mean=False)
+    loss = problem.loss_fn
     total = loss.rounding(fw.zs[-1], fw.output, problem.targets)
     for l, (wname, bname) in enumerate(net.param_names):
         A = np.abs(fw.activations[l])
@@ -189,7 +189,7 @@ def _differences(problem: Problem, refs: Sequence[ParamRef], steps: np.ndarray
                     arr[(8 * k + 4 * r + s,) + ref.index] += point * h[k] / 2 ** r
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             fw = engine.forward(net, copies, problem.inputs)
-            L = engine.sample_losses(net, problem.loss, fw, problem.targets).mean(axis=-1)
+            L = engine.sample_losses(net, problem.loss_fn, fw, problem.targets).mean(axis=-1)
         L = L.reshape(P, 2, 4)
         hs = np.stack([h, h / 2], axis=1)
         with np.errstate(over="ignore", invalid="ignore"):

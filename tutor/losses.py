@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
+from .activations import Option
 from .exprs import product, quotient
 
 _yh, _y = sp.Symbol("yhat_k"), sp.Symbol("y_k")
@@ -40,6 +41,12 @@ class Loss:
                                       None for regression
     from_outputs(A, Y) -> (..., n)    ℓ from the outputs ŷ alone (a student's ŷ, which no z
                                       produced); ``value`` where it needs no z
+    output, output_needs              the output activation it needs (None: any elementwise
+                                      one), and how an error says so
+    bad_targets(Y) -> (where, what)   the first target it cannot take (where: "[r][c]" or
+                                      "[r]"), or None
+    options, configure(**values)      numbers the problem file may give it (huber's delta), and
+                                      the entry with those values
     random_targets(rng, shape)        targets of the kind the loss takes, for the grader's
                                       random points (probability vectors for cross-entropy)
     aliases                           other frameworks' names for it (PyTorch's, Keras's),
@@ -62,6 +69,11 @@ class Loss:
     classes: Callable | None = None
     random_targets: Callable = lambda rng, shape: rng.uniform(0.05, 0.95, shape)
     aliases: tuple[str, ...] = ()
+    options: tuple[Option, ...] = ()
+    configure: Callable | None = None
+    output: str | None = None
+    output_needs: str | None = None
+    bad_targets: Callable = lambda Y: None
     fused_with: str | None = None
     fused: Callable | None = None
     fused_title: str | None = None
@@ -101,11 +113,63 @@ def _ce_outputs(A, Y):
         return -(Y * np.log(A)).sum(axis=-1)
 
 
+def _unit_interval(Y):
+    bad = np.argwhere((Y < 0) | (Y > 1))
+    if len(bad):
+        r, c = bad[0]
+        return f"[{r}][{c}]", f"bce needs targets in [0, 1]; got {Y[r, c]:g}"
+    return None
+
+
+def _probability_vectors(Y):
+    for r, row in enumerate(Y):
+        if (row < 0).any() or abs(row.sum() - 1) > 1e-9:
+            return (f"[{r}]", "cross_entropy needs each target to be a probability vector "
+                              "(non-negative, summing to 1), such as one-hot [0, 1, 0]")
+    return None
+
+
 def _scaled(D, c):
     """c·D, in place; skipped when c is 1 (the common single output)."""
     if c != 1:
         D *= c
     return D
+
+
+def _huber(delta: float) -> Loss:
+    """Huber's loss: ½r² for |r| ≤ δ, δ(|r| − δ/2) beyond, r = ŷ − y, the mean over outputs
+    (PyTorch's HuberLoss): quadratic near the target, linear far from it."""
+    d = sp.Float(delta, 15)
+
+    def piece(r):
+        return sp.Piecewise((product(sp.Rational(1, 2), r ** 2), sp.Abs(r) <= d),
+                            (product(d, sp.Abs(r) - d / 2), True))
+
+    def value(Z, A, Y):
+        r = np.abs(A - Y)
+        return np.where(r <= delta, 0.5 * r * r, delta * (r - 0.5 * delta)).mean(axis=-1)
+
+    def slope(A, Y):
+        return np.clip(A - Y, -delta, delta)
+
+    return Loss(
+        name="huber",
+        aliases=("HuberLoss", "smooth_l1", "SmoothL1Loss"),
+        title=f"Huber loss (δ = {delta:g})",
+        symbolic=lambda yh, y: product(sp.Rational(1, len(yh)),
+                                       _sum(piece(yhk - yk) for yhk, yk in zip(yh, y))),
+        derivative=lambda yhk, yk, K: quotient(sp.Piecewise(
+            (yhk - yk, sp.Abs(yhk - yk) <= d), (product(d, sp.sign(yhk - yk)), True)), K),
+        rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(sp.Piecewise(
+            (_yh - _y, sp.Abs(_yh - _y) <= d), (product(d, sp.sign(_yh - _y)), True)), _K)),
+        value=value,
+        output_delta=lambda Z, A, Y, act: slope(A, Y) / Y.shape[-1] * act.grad(Z, A),
+        rounding=lambda Z, A, Y: (np.abs(A - Y) * (np.abs(A) + delta)).mean(axis=-1),
+        baseline=lambda Y: float(value(None, np.broadcast_to(Y.mean(axis=0), Y.shape), Y).mean()),
+        from_outputs=lambda A, Y: value(None, A, Y),
+        options=(Option("delta", 1.0, lambda v: 0 < v <= 1e6, "a δ in (0, 10⁶]"),),
+        configure=_huber,
+    )
 
 
 LOSSES: dict[str, Loss] = {
@@ -125,6 +189,9 @@ LOSSES: dict[str, Loss] = {
         baseline=lambda Y: float(np.mean(-(_xlogx(Y.mean(axis=0)) + _xlogx(1 - Y.mean(axis=0))))),
         from_outputs=_bce_outputs,
         classes=lambda A: (A >= 0.5).astype(int),
+        output="sigmoid",
+        output_needs="outputs in (0, 1): a sigmoid output layer",
+        bad_targets=_unit_interval,
         fused_with="sigmoid",
         fused=lambda yhm, ym, K: quotient(yhm - ym, K),
         fused_title="BCE∘sigmoid",
@@ -173,11 +240,26 @@ LOSSES: dict[str, Loss] = {
         baseline=lambda Y: float(-np.sum(_xlogx(Y.mean(axis=0)))),
         from_outputs=_ce_outputs,
         classes=lambda A: A.argmax(axis=-1),
+        output="softmax",
+        output_needs="a softmax output layer",
+        bad_targets=_probability_vectors,
         random_targets=lambda rng, shape: rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]),
         fused_with="softmax",
         fused=lambda yhm, ym, K: yhm - ym,
         fused_title="CE∘softmax",
     ),
 }
+LOSSES["huber"] = _huber(1.0)
 
 NAMES = tuple(LOSSES)
+
+
+def get(name: str, options: dict[str, float] | None = None) -> Loss:
+    """The loss called ``name``, configured with ``options`` (huber's delta) where given."""
+    entry = LOSSES[name]
+    return entry.configure(**options) if options else entry
+
+
+def entry(loss: "Loss | str") -> Loss:
+    """A Loss, given one or its name."""
+    return LOSSES[loss] if isinstance(loss, str) else loss

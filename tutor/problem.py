@@ -217,6 +217,16 @@ class Problem:
     # Whose parameter values these are, as the documents say it ("at the problem's
     # parameters", "at the parameters of variant 3 of seed 7").
     origin: str = "the problem's parameters"
+    loss_options: tuple[tuple[str, float], ...] = ()   # (name, value): huber's delta
+
+    @cached_property
+    def loss_fn(self) -> "losses.Loss":
+        """The loss, configured with its options."""
+        return losses.get(self.loss, dict(self.loss_options))
+
+    def __getstate__(self):
+        # Pickled without the configured loss, which holds functions; it is made again.
+        return {k: v for k, v in self.__dict__.items() if k != "loss_fn"}
 
     @property
     def n_samples(self) -> int:
@@ -551,13 +561,13 @@ class _Validator:
         name = self.text(doc["name"], "name", 200)
         description = self.text(doc.get("description", ""), "description", 5000)
         network = self.network(doc["network"])
-        loss = self.loss(doc["loss"], network)
+        loss, loss_options = self.loss(doc["loss"], network)
         X, Y = self.data(doc["data"], network, loss)
         seed, params = self.init(doc.get("init", {"seed": 0}), network)
         training = self.training(doc.get("training", {}), len(X))
         return Problem(name=name, description=description, network=network, loss=loss,
                        inputs=X, targets=Y, params=params, seed=seed, training=training,
-                       file=self.file)
+                       file=self.file, loss_options=loss_options)
 
     def network(self, v: Any) -> Network:
         v = self.mapping(v, "network", ("inputs", "layers"), ())
@@ -598,22 +608,43 @@ class _Validator:
             layers.append(Layer(units, act, tuple(options)))
         return Network(inputs, tuple(layers))
 
-    def loss(self, v: Any, network: Network) -> str:
+    def loss(self, v: Any, network: Network) -> tuple[str, tuple[tuple[str, float], ...]]:
+        """The loss's name and its options: ``loss: mse``, or with options as a mapping,
+        ``loss: {name: huber, delta: 0.5}``."""
+        options = []
+        if isinstance(v, dict):
+            takes = tuple(dict.fromkeys(o.name for entry in losses.LOSSES.values()
+                                        for o in entry.options))
+            v = self.mapping(v, "loss", ("name",), takes)
+            name = self.choice(v["name"], "loss.name", losses.NAMES, "loss",
+                               _aliases(losses.LOSSES))
+            entry = losses.LOSSES[name]
+            for key in v:
+                if key == "name":
+                    continue
+                option = next((o for o in entry.options if o.name == key), None)
+                if option is None:
+                    raise self.error(f"loss.{key}", f"the loss {name} takes no {key}")
+                value = self.number(v[key], f"loss.{key}")
+                if not option.allowed(value):
+                    raise self.error(f"loss.{key}", f"expected {option.expected}; got {value:g}")
+                options.append((key, value))
+            v = name
         loss = self.choice(v, "loss", losses.NAMES, "loss", _aliases(losses.LOSSES))
+        entry = losses.LOSSES[loss]
         out = network.layers[-1].activation
         last = f"network.layers[{len(network.layers) - 1}].activation"
-        if loss == "cross_entropy" and out != "softmax":
-            raise self.error("loss", f"cross_entropy needs a softmax output layer; {last} "
-                                     f"is {out}")
-        if out == "softmax" and loss != "cross_entropy":
-            raise self.error(last, f"a softmax output goes with loss cross_entropy, not {loss}")
-        if out == "softmax" and network.outputs < 2:
-            raise self.error(f"network.layers[{len(network.layers) - 1}].units",
-                             "a softmax output needs at least 2 units")
-        if loss == "bce" and out != "sigmoid":
-            raise self.error("loss", f"bce needs outputs in (0, 1): a sigmoid output layer; "
-                                     f"{last} is {out}")
-        return loss
+        if not activations.ACTIVATIONS[out].elementwise:
+            if entry.output != out:
+                partners = [n for n, e in losses.LOSSES.items() if e.output == out]
+                raise self.error(last, f"a {out} output goes with loss "
+                                       f"{' or '.join(partners)}, not {loss}")
+            if network.outputs < 2:
+                raise self.error(f"network.layers[{len(network.layers) - 1}].units",
+                                 f"a {out} output needs at least 2 units")
+        if entry.output is not None and out != entry.output:
+            raise self.error("loss", f"{loss} needs {entry.output_needs}; {last} is {out}")
+        return loss, tuple(options)
 
     def data(self, v: Any, network: Network, loss: str) -> tuple[np.ndarray, np.ndarray]:
         v = self.mapping(v, "data", ("inputs", "targets"), ())
@@ -632,18 +663,9 @@ class _Validator:
         if K == 1 and all(not isinstance(t, list) for t in raw_y):
             raw_y = [[t] for t in raw_y]  # a flat list of scalars for a single output
         Y = self.array(raw_y, "data.targets", (n, K), "targets")
-        if loss == "bce":
-            bad = np.argwhere((Y < 0) | (Y > 1))
-            if len(bad):
-                r, c = bad[0]
-                raise self.error(f"data.targets[{r}][{c}]", "bce needs targets in [0, 1]; got "
-                                                            f"{Y[r, c]:g}")
-        if loss == "cross_entropy":
-            for r, row in enumerate(Y):
-                if (row < 0).any() or abs(row.sum() - 1) > 1e-9:
-                    raise self.error(f"data.targets[{r}]", "cross_entropy needs each target "
-                                     "to be a probability vector (non-negative, summing to 1), "
-                                     "such as one-hot [0, 1, 0]")
+        bad = losses.LOSSES[loss].bad_targets(Y)
+        if bad is not None:
+            raise self.error(f"data.targets{bad[0]}", bad[1])
         X.setflags(write=False)
         Y.setflags(write=False)
         return X, Y

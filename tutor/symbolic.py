@@ -146,7 +146,7 @@ class Model:
             self.delta.append([sp.Symbol(f"delta{l}[{j}]") for j in range(1, units + 1)])
             self.a.append(self.yhat if l == self.L else
                           [sp.Symbol(f"a{l}[{j}]") for j in range(1, units + 1)])
-        self.loss = losses.LOSSES[problem.loss]
+        self.loss = problem.loss_fn
         self._z_defs: dict[tuple[int, int], sp.Expr] = {}
 
     def act(self, l: int) -> activations.Activation:

@@ -126,7 +126,7 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
     net, X, Y = problem.network, problem.inputs, problem.targets
     copies = (len(seed_list),) if sweep else ()
     n = X.shape[0]
-    loss = losses.LOSSES[problem.loss]
+    loss = problem.loss_fn
     out_act = net.layers[-1].act
     lr_, mu, B = settings.lr, settings.momentum, settings.batch_size
     full_batch = B is None or B >= n
@@ -167,13 +167,13 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                 if full_batch:
                     fw = engine.forward(net, params, X)
                     recorded[i] = fw.zs[-1]
-                    update(engine.backward(net, problem.loss, params, fw, Y, False).grads, n)
+                    update(engine.backward(net, problem.loss_fn, params, fw, Y, False).grads, n)
                     continue
                 recorded[i] = engine.forward(net, params, X).zs[-1]
                 for s in range(0, n, B):
                     idx = order[i, ..., s:s + B]
                     fw = engine.forward(net, params, X[idx])
-                    update(engine.backward(net, problem.loss, params, fw, Y[idx],
+                    update(engine.backward(net, problem.loss_fn, params, fw, Y[idx],
                                            False).grads, idx.shape[-1])
             Z = recorded[:c]
             chunk_losses = loss.value(Z, out_act.value(Z), Y).mean(axis=-1)
@@ -188,7 +188,7 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                 progress(done, chunk_losses)
 
         fw = engine.forward(net, params, X)
-        final = engine.sample_losses(net, problem.loss, fw, Y).mean(axis=-1)
+        final = engine.sample_losses(net, problem.loss_fn, fw, Y).mean(axis=-1)
     if not sweep and not np.isfinite(final):
         raise TrainingDiverged(
             f"the loss became non-finite at epoch {settings.epochs} (lr {lr_:g}): the updates "
@@ -230,19 +230,19 @@ class Verdict:
 
 
 def is_classification(problem: Problem) -> bool:
-    return losses.LOSSES[problem.loss].classes is not None
+    return problem.loss_fn.classes is not None
 
 
 def predicted_classes(problem: Problem, outputs: np.ndarray) -> np.ndarray:
     """The class of each output, as the loss defines it: ŷ ≥ ½ for bce (per output), the
     argmax for cross-entropy. outputs (..., n, K) → (..., n, K) or (..., n)."""
-    return losses.LOSSES[problem.loss].classes(outputs)
+    return problem.loss_fn.classes(outputs)
 
 
 def baseline_loss(problem: Problem) -> float:
     """The loss of the best constant prediction ȳ (the mean target): the plateau a network
     sits on before its hidden units break symmetry. ln 2 for XOR with bce."""
-    return losses.LOSSES[problem.loss].baseline(problem.targets)
+    return problem.loss_fn.baseline(problem.targets)
 
 
 def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.ndarray

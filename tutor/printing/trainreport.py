@@ -14,7 +14,6 @@ import textwrap
 
 import numpy as np
 
-from ..losses import LOSSES
 from ..training import TrainResult, Verdict, is_classification, predicted_classes
 
 WIDTH = 88
@@ -49,7 +48,7 @@ def header(result_or_problem, settings, seeds: tuple, sweep: bool) -> str:
         who = f"{len(seeds)} seeds ({seeds[0]}–{seeds[-1]}) trained at once"
     else:
         who = init_words(seeds[0])
-    return (f"{p.name}: {p.network.describe()} network, {LOSSES[p.loss].title}\n"
+    return (f"{p.name}: {p.network.describe()} network, {p.loss_fn.title}\n"
             f"Training: {epochs} of {how}, lr {_num(settings.lr)}, {who}\n\n")
 
 

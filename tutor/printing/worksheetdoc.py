@@ -6,7 +6,6 @@ own. The solutions use the derivation's LaTeX printer for the step-by-step part.
 
 from __future__ import annotations
 
-from ..losses import LOSSES
 from ..answers import quantities
 from .latexdoc import escape
 from .names import latex_name
@@ -58,7 +57,7 @@ def _header(v, kind: str, decimals: int) -> list[str]:
     layers = ", ".join(f"{layer.units} {escape(layer.activation.replace('_', ' '))}"
                        for layer in p.network.layers)
     out.append(rf"Network: {p.network.inputs} inputs, then layers of {layers} neurons. "
-               rf"Loss: {escape(LOSSES[p.loss].title)} $\ell$ of one sample. "
+               rf"Loss: {escape(p.loss_fn.title)} $\ell$ of one sample. "
                rf"Learning rate $\eta = {p.training.lr:g}$. "
                rf"\textbf{{Round every result to {decimals} decimals.}}\par")
     return out

@@ -254,7 +254,7 @@ def overview(text: str, file: str) -> dict:
     p = _problem(text, file)
     printer = HtmlDocPrinter()
     with np.errstate(all="ignore"):   # an overflowing problem says so in its derivation
-        loss = engine.batch_loss(p.network, p.loss, p.params, p.inputs, p.targets)
+        loss = engine.batch_loss(p.network, p.loss_fn, p.params, p.inputs, p.targets)
     return {"forward": printer._print_definitions(forward_definitions(p)),
             "loss": float(loss)}
 
