@@ -133,11 +133,12 @@ def test_every_loss_entry_is_complete(name):
     loss = losses.LOSSES[name]
     for field in dataclasses.fields(loss):
         if field.name not in ("fused_with", "fused", "fused_title", "classes", "aliases",
-                              "configure", "output", "output_needs"):
+                              "configure", "output", "output_needs", "class_rule"):
             assert getattr(loss, field.name) is not None, field.name
     assert (loss.fused is None) == (loss.fused_with is None)
     assert (loss.configure is None) == (not loss.options)
     assert (loss.output is None) == (loss.output_needs is None)
+    assert (loss.classes is None) == (loss.class_rule is None)
 
 
 def test_the_schema_lists_every_entry():

@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from .defaults import ATOL, RTOL  # (the CLI shows them too)
 from . import engine
 from .answers import Answer, Answers, quantities, written_precision
 from .derivation import derive, verified
@@ -31,8 +32,6 @@ from .printing.names import text_name
 from .problem import Problem
 from .symbolic import Model, lambdify
 
-RTOL = 1e-3
-ATOL = 1e-8
 # An answer rounded to its own last digit is right with this many significant digits, and
 # matches a mistake with MISTAKE_DIGITS: 0.0081 is 4·0.0020329 rounded.
 ROUNDED_DIGITS = 3

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, defaults
 from .errors import TutorError, VerificationError
 from .printing import FORMATS
 
@@ -134,9 +134,10 @@ def derive(problem, params, sample, fmt, fragment, color, output):
 @click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format (JSON: see the README).")
-@click.option("--rtol", type=click.FloatRange(min=0, max=1), default=1e-3, show_default=True,
+@click.option("--rtol", type=click.FloatRange(min=0, max=1), default=defaults.RTOL,
+              show_default=True,
               help="Relative tolerance for numbers.")
-@click.option("--atol", type=click.FloatRange(min=0, max=1e3), default=1e-8,
+@click.option("--atol", type=click.FloatRange(min=0, max=1e3), default=defaults.ATOL,
               show_default=True, help="Absolute tolerance for numbers.")
 @click.option("--variant", type=click.IntRange(min=1), metavar="K",
               help="Grade against variant K of a worksheet (default: the answers file's "
@@ -183,14 +184,16 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, output):
               required=True, metavar="DIR",
               help="Directory for worksheet.tex, solutions.tex and keys/ (created if need "
                    "be; other files in it are left alone).")
-@click.option("-n", "--variants", type=click.IntRange(min=1, max=500), default=1,
+@click.option("-n", "--variants", type=click.IntRange(min=1, max=defaults.MAX_VARIANTS),
+              default=1,
               show_default=True, help="Number of variants (one per student).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
               show_default=True, help="Seed of the variants: the same seed, the same sheets.")
 @click.option("-p", "--params", metavar="NAMES",
               help="Parameters to ask about, e.g. 'W2[1,1],W1[2,1],b1[3]'. Default: one "
                    "output weight, one hidden weight, one bias.")
-@click.option("--decimals", type=click.IntRange(min=1, max=8), default=4, show_default=True,
+@click.option("--decimals", type=click.IntRange(min=1, max=8), default=defaults.DECIMALS,
+              show_default=True,
               help="Decimals to round to, stated on the sheets and used by the keys.")
 @click.option("--pdf", is_flag=True, help="Also compile both documents with pdflatex.")
 def worksheet(problem, out, variants, seed, params, decimals, pdf):

@@ -38,7 +38,7 @@ class Loss:
                                       plateau (ln 2 for XOR with bce)
     classes(outputs) -> classes|None  the class of each prediction (…, n, K), for losses of
                                       classification (ŷ ≥ ½ per output, or the argmax);
-                                      None for regression
+                                      None for regression; ``class_rule`` says it in words
     from_outputs(A, Y) -> (..., n)    ℓ from the outputs ŷ alone (a student's ŷ, which no z
                                       produced); ``value`` where it needs no z
     output, output_needs              the output activation it needs (None: any elementwise
@@ -67,6 +67,7 @@ class Loss:
     baseline: Callable
     from_outputs: Callable
     classes: Callable | None = None
+    class_rule: str | None = None
     random_targets: Callable = lambda rng, shape: rng.uniform(0.05, 0.95, shape)
     aliases: tuple[str, ...] = ()
     options: tuple[Option, ...] = ()
@@ -189,6 +190,7 @@ LOSSES: dict[str, Loss] = {
         baseline=lambda Y: float(np.mean(-(_xlogx(Y.mean(axis=0)) + _xlogx(1 - Y.mean(axis=0))))),
         from_outputs=_bce_outputs,
         classes=lambda A: (A >= 0.5).astype(int),
+        class_rule="ŷ ≥ 0.5 means 1",
         output="sigmoid",
         output_needs="outputs in (0, 1): a sigmoid output layer",
         bad_targets=_unit_interval,
@@ -240,6 +242,7 @@ LOSSES: dict[str, Loss] = {
         baseline=lambda Y: float(-np.sum(_xlogx(Y.mean(axis=0)))),
         from_outputs=_ce_outputs,
         classes=lambda A: A.argmax(axis=-1),
+        class_rule="the largest output",
         output="softmax",
         output_needs="a softmax output layer",
         bad_targets=_probability_vectors,

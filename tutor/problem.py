@@ -603,8 +603,9 @@ class _Validator:
                 if name in item and act not in owners:
                     raise self.error(f"{f}.{name}", f"{'an' if name[0] in 'aeiou' else 'a'} "
                                      f"{name} goes only with {' or '.join(owners)}")
-            if act == "softmax" and k != len(raw) - 1:
-                raise self.error(f"{f}.activation", "softmax goes only on the output layer")
+            if not activations.ACTIVATIONS[act].elementwise and k != len(raw) - 1:
+                # (softmax mixes its layer's neurons: the derivations take it at the output)
+                raise self.error(f"{f}.activation", f"{act} goes only on the output layer")
             layers.append(Layer(units, act, tuple(options)))
         return Network(inputs, tuple(layers))
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .defaults import MAX_VARIANTS  # (the CLI shows it too)
 from .answers import quantities
 from .checking import sample_values
 from .derivation import derive, resolve_params, verified
@@ -23,7 +24,6 @@ from .steps import Derivation
 from .training import train
 from .variants import default_params, exercise_sample, variant_problem
 
-MAX_VARIANTS = 500
 CURVE_POINTS = 100
 
 

@@ -113,7 +113,8 @@ def _loss(x) -> str:
 
 
 def plateau_words(v: Verdict, problem) -> str:
-    if problem.loss == "bce" and abs(v.baseline - math.log(2)) < 1e-12:
+    # ln 2 is the loss of predicting ½ for each of two balanced classes (XOR with bce)
+    if abs(v.baseline - math.log(2)) < 1e-12:
         return "the ln 2 ≈ 0.6931 plateau (the loss of predicting ŷ = 0.5 for every sample)"
     return (f"the plateau at {_loss(v.baseline)} (the loss of predicting the mean target for "
             "every sample)")
@@ -129,8 +130,7 @@ def verdict_text(v: Verdict, result: TrainResult) -> str:
                 "at the start"
             return (f"Solved: the loss {v.final_loss:.4g} is under 1 % of the "
                     f"{v.reference:.4g} {what}.\n")
-        rule = "the largest output" if p.loss == "cross_entropy" else "ŷ ≥ 0.5 means 1"
-        return f"Solved: every sample is classified correctly ({rule}).\n"
+        return f"Solved: every sample is classified correctly ({p.loss_fn.class_rule}).\n"
     wrong = "" if v.wrong is None else \
         f"{v.wrong} of {v.samples} samples misclassified; "
     if v.status == "initial":

@@ -22,7 +22,7 @@ from .library import UPLOAD, Entry
 from .service import answers_document, one_param, tutor
 
 MAX_ANSWER = 1000           # characters in one answer box
-DECIMALS = 4                # of worksheet keys
+from ..defaults import DECIMALS  # of worksheet keys
 STATIC = {"tutor.css": "text/css; charset=utf-8",
           "tutor.js": "text/javascript; charset=utf-8"}
 DOWNLOADS = {"worksheet.pdf": "application/pdf", "solutions.pdf": "application/pdf",
