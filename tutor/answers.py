@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .errors import ProblemError
 from .formula import canonical_name
+from .names import Name
 from .problem import (Problem, _read_yaml, _Validator, parse_param_ref,
                       read_text_file)
 
@@ -84,9 +85,11 @@ def quantity_name(raw: str, problem: Problem) -> str | None:
     K = problem.network.outputs
     if name in ("loss", "l", "ℓ"):
         name = "ell"
-    m = re.fullmatch(rf"a{L}\[(\d+)\]", name)
-    if m:
-        name = "yhat" if K == 1 else f"yhat{m.group(1)}"
+    n = Name.parse(name)
+    if n is not None and n.kind == "a" and n.layer == L:   # the output layer's a is ŷ
+        name = "yhat" if K == 1 else f"yhat{n.indices[0]}"
+    elif n is not None:
+        name = str(n)   # w1[2,1] is W1[2,1]
     if K == 1 and name == "yhat1":
         name = "yhat"
     return name if name in quantities(problem) else None

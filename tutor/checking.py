@@ -26,6 +26,7 @@ from .derivation import derive, verified
 from .errors import ProblemError
 from .formula import FormulaError, Vocabulary, parse
 from .limits import TimeLimit, time_limit
+from .names import Name
 from .mistakes import Mistake, formula_mistakes
 from .printing.exprs import text
 from .printing.names import text_name
@@ -412,27 +413,22 @@ def sample_values(p: Problem, k: int) -> dict[str, float]:
     out: dict[str, float] = {"ell": ell}
     for name in names:
         layer, j = _parse_q(name, p)
-        if name.startswith("z"):
+        kind = Name.parse(name).kind
+        if kind == "z":
             out[name] = float(fw.zs[layer - 1][k, j])
-        elif name.startswith(("a", "yhat")):
+        elif kind in ("a", "yhat"):
             out[name] = float(fw.activations[layer][k, j])
-        elif name.startswith("delta"):
+        elif kind == "delta":
             out[name] = float(bw.deltas[layer - 1][k, j])
     return out
 
 
 def _parse_q(name: str, p: Problem) -> tuple[int, int]:
-    import re
-    L = len(p.network.layers)
-    if name == "yhat":
-        return L, 0
-    if name == "ell":
-        return L, 0
-    m = re.fullmatch(r"yhat(\d+)", name)
-    if m:
-        return L, int(m.group(1)) - 1
-    m = re.fullmatch(r"[a-z]+(\d+)\[(\d+)\]", name)
-    return int(m.group(1)), int(m.group(2)) - 1
+    """(layer, 0-based neuron) of a quantity; ŷₖ and ℓ belong to the output layer."""
+    n = Name.parse(name)
+    if n.layer is None:   # yhat, yhatK, ell
+        return len(p.network.layers), (n.indices[0] - 1 if n.indices else 0)
+    return n.layer, n.indices[0] - 1
 
 
 def _layer_names(p: Problem, prefix: str, l: int) -> list[str]:

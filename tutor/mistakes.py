@@ -14,6 +14,7 @@ from typing import Callable
 
 import sympy as sp
 
+from .names import Name
 from .printing.exprs import text
 from .printing.names import text_name
 from .steps import GradientDerivation, LocalDerivative
@@ -41,9 +42,10 @@ def _kind(ld: LocalDerivative) -> str:
     of, wrt = ld.partial.of.name, ld.partial.wrt.name
     if of == "ell":
         return "loss"
-    if wrt.startswith("z"):
+    kind = Name.parse(wrt).kind if Name.parse(wrt) else None
+    if kind == "z":
         return "activation"
-    if wrt.startswith(("W", "b")):
+    if kind in ("W", "b"):
         return "input"
     return "weight"
 
@@ -154,11 +156,10 @@ def formula_mistakes(g: GradientDerivation, model,
 
 
 def _swapped(w: sp.Symbol, model) -> sp.Symbol | None:
-    import re
-    m = re.fullmatch(r"W(\d+)\[(\d+),(\d+)\]", w.name)
-    if not m:
+    n = Name.parse(w.name)
+    if n is None or n.kind != "W":
         return None
-    l, j, i = map(int, m.groups())
+    l, (j, i) = n.layer, n.indices
     if i == j:
         return None
     W = model.W[l]

@@ -109,7 +109,8 @@ class Network:
         return "-".join(map(str, self.sizes)) + " " + acts
 
 
-_REF = re.compile(r"\s*([Wb])(\d+)(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*")
+# W (or w, as formulas write it) or b, a layer, and indices or none (the whole array).
+_REF = re.compile(r"\s*([Wwb])(\d+)(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*")
 
 
 @dataclass(frozen=True, order=True)
@@ -157,7 +158,8 @@ def parse_param_refs(text: str, network: Network) -> list[ParamRef]:
         if not m or (m.end() < len(text) and text[m.end()] != ","):
             raise ProblemError(f"cannot read {text!r} as parameter names; expected names like "
                                "W1[2,1], b1[2] or W1", field="--param")
-        kind, layer, row, col = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+        kind, layer, row, col = m.group(1).upper() if m.group(1) == "w" else m.group(1), \
+            int(m.group(2)), m.group(3), m.group(4)
         array = f"{kind}{layer}"
         if array not in shapes:
             raise ProblemError(f"no parameter {array}: this network has "

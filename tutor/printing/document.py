@@ -11,6 +11,7 @@ import math
 
 import sympy as sp
 
+from ..names import Name
 from ..problem import ParamRef
 from ..steps import (Check, DeltaForm, Derivation, Fusion, GradientDerivation, LocalDerivative,
                      Numbers, Partial)
@@ -204,15 +205,13 @@ class DocPrinter(Printer):
                 self.matrix_form(d)))])
 
     def _print_Numbers(self, n: Numbers, g: GradientDerivation) -> str:
+        given = {"x", "y"}   # the sample's inputs and targets: in the heading, not the rows
         sample_inputs = ", ".join(f"{self.expr(s)} = {self.num(v)}" for s, v in n.values
-                                  if s.name.startswith("x") or s.name.startswith("y")
-                                  and not s.name.startswith("yhat"))
+                                  if _kind(s) in given)
         out = [self.heading(3, self.words(f"Numbers for sample {n.sample} of "
                                           f"{len(n.per_sample)} (") + self.inline(sample_inputs)
                             + self.words(")"))]
-        rows = [(self.expr(s), self.num(v), "") for s, v in n.values
-                if not (s.name.startswith("x") or s.name == "y"
-                        or (s.name.startswith("y") and not s.name.startswith("yhat")))]
+        rows = [(self.expr(s), self.num(v), "") for s, v in n.values if _kind(s) not in given]
         rows += [(self.partial(ld.partial), self.num(v), "") for ld, v in n.factors]
         rows += [(self.partial(Partial(sp.Symbol("ell"), f.z)), self.num(v),
                   (("words", f.title),)) for f, v in n.fusions]
@@ -248,6 +247,11 @@ class DocPrinter(Printer):
                      self.num(c.finite_difference, digits),
                      fd_note))
         return self.rows(rows)
+
+
+def _kind(symbol: sp.Symbol) -> str | None:
+    name = Name.parse(symbol.name)
+    return name.kind if name else None
 
 
 def describe(ref: ParamRef) -> str:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..names import Name
+
 _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 _SUB = str.maketrans("0123456789ijkmn", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖₘₙ")
 
-_NAME = re.compile(
-    r"^(?P<base>W|b|z|a|delta)(?P<layer>\d+)\[(?P<i>\d+)(?:,(?P<j>\d+))?\]$"
-    r"|^(?P<vec>x|y|yhat)(?P<k>\d*)$"
-    r"|^(?P<gen>[a-zA-Z]+)_(?P<sub>[a-z]+)$"
-)
+# The generic names of rules (w_ji, a_i, z_m): a letter and letter indices.
+_GENERIC = re.compile(r"^(?P<gen>[a-zA-Z]+)_(?P<sub>[a-z]+)$")
 
 # base -> (text, LaTeX)
 _BASES = {
@@ -37,14 +36,14 @@ class NameParts:
 
 
 def parts(name: str) -> NameParts | None:
-    m = _NAME.match(name)
+    """A quantity's name (tutor.names.Name) or a rule's generic name, as strings to print."""
+    n = Name.parse(name)
+    if n is not None and n.kind != "ell":
+        return NameParts(n.kind, None if n.layer is None else str(n.layer),
+                         tuple(map(str, n.indices)))
+    m = _GENERIC.match(name)
     if not m:
         return None
-    if m.group("base"):
-        idx = (m.group("i"),) + ((m.group("j"),) if m.group("j") else ())
-        return NameParts(m.group("base"), m.group("layer"), idx)
-    if m.group("vec"):
-        return NameParts(m.group("vec"), None, (m.group("k"),) if m.group("k") else ())
     return NameParts(m.group("gen"), None, tuple(m.group("sub")))
 
 

@@ -7,6 +7,7 @@ own. The solutions use the derivation's LaTeX printer for the step-by-step part.
 from __future__ import annotations
 
 from ..answers import quantities
+from ..names import Name
 from .latexdoc import escape
 from .names import latex_name
 
@@ -115,7 +116,7 @@ def network_diagram(v) -> str:
 
 
 def _forward_rows(v) -> list[str]:
-    return [q for q in quantities(v.problem) if not q.startswith("delta")]
+    return [q for q in quantities(v.problem) if Name.parse(q).kind != "delta"]
 
 
 def _table(v, names: list[str], decimals: int, filled: bool) -> str:
