@@ -22,6 +22,7 @@ def __getattr__(name):
         return getattr(problem, name)
     if name == "derive":
         from .derivation import derive
+        from .printing import jupyter  # noqa: F401  (derivations render in Jupyter)
         return derive
     if name == "train":
         from .training import train
@@ -33,6 +34,7 @@ def __getattr__(name):
         from .answers import load_answers
         return load_answers
     if name == "Derivation":
+        from .printing import jupyter  # noqa: F401
         from .steps import Derivation
         return Derivation
     if name in ("printing", "steps", "engine", "training"):

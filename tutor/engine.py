@@ -15,22 +15,9 @@ from typing import Mapping
 import numpy as np
 
 from . import losses
-from .problem import Network, Problem
+from .problem import Network, Problem, init_params  # noqa: F401  (the engine's API)
 
 Params = Mapping[str, np.ndarray]
-
-
-def init_params(network: Network, rng: np.random.Generator, copies: tuple[int, ...] = ()
-                ) -> dict[str, np.ndarray]:
-    """The common framework default (PyTorch's ``nn.Linear``): weights and biases uniform in
-    (−1/√fan_in, 1/√fan_in), drawn layer by layer, W before b. ``copies`` prepends dimensions
-    for independently initialised copies."""
-    params = {}
-    for name, shape in network.shapes().items():
-        fan_in = network.sizes[int(name[1:]) - 1]
-        bound = 1.0 / np.sqrt(fan_in)
-        params[name] = rng.uniform(-bound, bound, size=copies + shape)
-    return params
 
 
 @dataclass(slots=True)

@@ -246,6 +246,19 @@ class Problem:
                                    origin=origin)
 
 
+def init_params(network: Network, rng: np.random.Generator, copies: tuple[int, ...] = ()
+                ) -> dict[str, np.ndarray]:
+    """The common framework default (PyTorch's ``nn.Linear``): weights and biases uniform in
+    (−1/√fan_in, 1/√fan_in), drawn layer by layer, W before b. ``copies`` prepends dimensions
+    for independently initialised copies."""
+    params = {}
+    for name, shape in network.shapes().items():
+        fan_in = network.sizes[int(name[1:]) - 1]
+        bound = 1.0 / np.sqrt(fan_in)
+        params[name] = rng.uniform(-bound, bound, size=copies + shape)
+    return params
+
+
 def _frozen_params(params: Mapping[str, Any]) -> dict[str, np.ndarray]:
     out = {}
     for k, v in params.items():
@@ -683,7 +696,6 @@ class _Validator:
         if missing and seed is None:
             raise self.error("init", f"no value for {', '.join(missing)}: give every one of "
                                      f"{', '.join(shapes)}, or a seed")
-        from .engine import init_params
         params = init_params(network, np.random.default_rng(seed)) if seed is not None else {}
         for name, shape in shapes.items():
             if name in v:

@@ -167,14 +167,6 @@ class GradientDerivation:
     def grouped(self) -> bool:
         return self.path_count > len(self.paths)
 
-    def _repr_markdown_(self) -> str:
-        from .printing import markdown
-        return markdown(self)
-
-    def _repr_latex_(self) -> str:
-        from .printing.latexdoc import latex_expression
-        return "$" + latex_expression(self.expression) + "$"
-
 
 @dataclass(frozen=True)
 class Derivation:
@@ -194,7 +186,3 @@ class Derivation:
             if g.param.name == name:
                 return g
         raise KeyError(name)
-
-    def _repr_markdown_(self) -> str:
-        from .printing import markdown
-        return markdown(self)
