@@ -33,24 +33,25 @@ def one_clean_line(r):
     return r.stderr
 
 
-@pytest.fixture
-def null_device(tmp_path):
-    """A character device like /dev/null (1, 3), made here (root only)."""
+def _device(tmp_path, name: str, minor: int):
+    """A character device of the memory driver (major 1), made here (root only)."""
     if os.geteuid() != 0:
         pytest.skip("mknod needs root")
-    path = tmp_path / "null"
-    os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    path = tmp_path / name
+    os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
     return path
+
+
+@pytest.fixture
+def null_device(tmp_path):
+    """Like /dev/null (1, 3): takes anything."""
+    return _device(tmp_path, "null", 3)
 
 
 @pytest.fixture
 def zero_device(tmp_path):
-    """A character device like /dev/zero (1, 5): endless input."""
-    if os.geteuid() != 0:
-        pytest.skip("mknod needs root")
-    path = tmp_path / "zero"
-    os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 5))
-    return path
+    """Like /dev/zero (1, 5): endless input."""
+    return _device(tmp_path, "zero", 5)
 
 
 # -- writing --
