@@ -421,3 +421,38 @@ def test_too_few_digits_is_told_not_called_a_mistake(xor):
             assert "too few to tell: give at least 3 (0.0522)" in r.diagnosis
         if written == "0":
             assert "significant" not in (r.diagnosis or "")
+
+
+def test_results_are_data_with_mistake_ids_and_formulas(tmp_path):
+    """The check JSON names each mistake by a stable id and gives the expected formula in
+    ASCII, text and LaTeX; the words stay for people."""
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from tutor.cli import main
+    answers = tmp_path / "a.yaml"
+    answers.write_text("gradients:\n  W1[2,1]: 0.0081\n"
+                       "formulas:\n  W1[2,1]: (yhat - y) * W2[1,2] * x1\n"
+                       "  W2[1,1]: (yhat - y)*a1[2]\n  W2[1,3]: -(yhat - y)*a1[3]\n")
+    r = CliRunner().invoke(main, ["check", str(ROOT / "problems" / "xor.yaml"), str(answers),
+                                  "-f", "json"])
+    results = {(x["kind"], x["name"]): x for x in _json.loads(r.output)["results"]}
+    assert results[("gradient", "W1[2,1]")]["mistake"] == "missing_mean"
+    f = results[("formula", "W1[2,1]")]
+    assert f["mistake"] == "missing_activation_derivative"
+    assert f["expected_formula"] == {
+        "ascii": "(yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])*x1",
+        "text": "(ŷ − y)·w⁽²⁾₁₂·a⁽¹⁾₂(1 − a⁽¹⁾₂)·x₁",
+        "latex": f["expected_formula"]["latex"]}
+    assert r"w^{(2)}_{12}" in f["expected_formula"]["latex"]
+    assert results[("formula", "W2[1,1]")]["mistake"] == "other_neuron_input"
+    assert results[("formula", "W2[1,3]")]["mistake"] == "wrong_sign"
+
+
+def test_a_diagnosis_that_begins_with_a_formula_keeps_its_letters():
+    from tutor.printing.checkreport import sentence
+    assert sentence("a⁽¹⁾₂ itself stands where f′ belongs") == "a⁽¹⁾₂ itself stands where f′ belongs"
+    assert sentence("z⁽¹⁾₃ is used where a⁽¹⁾₃ belongs").startswith("z⁽¹⁾₃")
+    assert sentence("the sign is wrong") == "The sign is wrong"
+    assert sentence("a factor 2 is off") == "A factor 2 is off"

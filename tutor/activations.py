@@ -163,8 +163,8 @@ class Activation:
                                 "did you mean" this one
     options                     the numbers the problem file may give it (Option), and
     configure(**values)         the entry with those values (leaky_relu's slope)
-    forward_slips               the usual slips in computing a = f(z) by hand, as (what
-                                went wrong, (z, a) -> the value it gives)
+    forward_slips               the usual slips in computing a = f(z) by hand, as (id,
+                                what went wrong, (z, a) -> the value it gives)
     function                    the FUNCTIONS entry that ``symbolic`` applies (None for
                                 identity and softmax): its derivative is typed as name′(z)
     kinks                       the z where the derivative jumps (relu's 0): a finite
@@ -243,8 +243,8 @@ ACTIVATIONS: dict[str, Activation] = {
         name="sigmoid",
         aliases=("logistic", "Sigmoid", "sigma"),
         function="sigma",
-        forward_slips=(("the sign in the exponent is wrong: σ(z) = 1/(1 + e^(−z))",
-                        lambda z, a: 1 - a),),
+        forward_slips=(("exponent_sign", "the sign in the exponent is wrong: "
+                        "σ(z) = 1/(1 + e^(−z))", lambda z, a: 1 - a),),
         title="sigmoid",
         symbolic=sigma,
         derivative=lambda z, a: product(a, 1 - a),

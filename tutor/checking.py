@@ -62,6 +62,10 @@ class Result:
     follow_through: bool = False
     how: str | None = None  # for right formulas: 'exactly' or 'at 32 random points'
     caret: str | None = None
+    # For programs: the mistake's stable id (None when right or no known slip matches) and,
+    # for formulas, the expected expression itself (every printer can write it).
+    mistake: str | None = None
+    expected_expr: sp.Expr | None = None
 
     @property
     def label(self) -> str:
@@ -162,8 +166,8 @@ class _Grader:
             out = f([values[s] for s in symbols])
         return [np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in out]
 
-    def number_mistakes(self, name: str, batch: bool) -> list[tuple[str, str, float]]:
-        """(message, step, value) of the usual mistakes for a number."""
+    def number_mistakes(self, name: str, batch: bool) -> list[tuple[str, str, str, float]]:
+        """(id, message, step, value) of the usual mistakes for a number."""
         g = self.grad(name)
         k = self.sample - 1
         n = self.p.n_samples
@@ -172,19 +176,20 @@ class _Grader:
         out = []
         correct = g.numbers.gradient if batch else g.numbers.per_sample[k]
         for m, v in zip(ms, values):
-            out.append((m.message, m.step, float(v.mean() if batch else v[k])))
+            out.append((m.id, m.message, m.step, float(v.mean() if batch else v[k])))
         if batch:
             mean = f"∂L/∂{text_name(name)} = (1/N) Σₙ ∂ℓₙ/∂{text_name(name)}"
-            out += [(f"the 1/N of the mean is missing: that is the sum over the {n} samples, "
-                     "not their mean", mean, correct * n),
-                    ("the 1/N of the mean is applied twice", mean, correct / n)]
-            out += [(f"that is sample {m + 1}'s ∂ℓ/∂{text_name(name)} alone; ∂L/∂p is the "
-                     f"mean over all {n} samples", mean, v) for m, v in
-                    enumerate(g.numbers.per_sample)]
+            out += [("missing_mean", f"the 1/N of the mean is missing: that is the sum over "
+                     f"the {n} samples, not their mean", mean, correct * n),
+                    ("mean_twice", "the 1/N of the mean is applied twice", mean, correct / n)]
+            out += [("one_sample_for_mean", f"that is sample {m + 1}'s ∂ℓ/∂{text_name(name)} "
+                     f"alone; ∂L/∂p is the mean over all {n} samples", mean, v)
+                    for m, v in enumerate(g.numbers.per_sample)]
         else:
-            out.append((f"that is the batch mean ∂L/∂{text_name(name)}, not sample "
-                        f"{self.sample}'s ∂ℓ/∂{text_name(name)}", "", g.numbers.gradient))
-        out.append(self._updated_weights(name, batch))
+            out.append(("mean_for_sample", f"that is the batch mean ∂L/∂{text_name(name)}, "
+                        f"not sample {self.sample}'s ∂ℓ/∂{text_name(name)}", "",
+                        g.numbers.gradient))
+        out.append(("updated_weights",) + self._updated_weights(name, batch))
         return out
 
     def _updated_weights(self, name: str, batch: bool) -> tuple[str, str, float]:
@@ -218,10 +223,10 @@ class _Grader:
                           f"this agrees with {expected} to the {precision[0]} significant "
                           f"digit{'s' if precision[0] != 1 else ''} given, which is too few "
                           f"to tell: give at least {ROUNDED_DIGITS} "
-                          f"({want:.{ROUNDED_DIGITS}g})")
-        for message, step, v in self.number_mistakes(a.name, batch):
+                          f"({want:.{ROUNDED_DIGITS}g})", mistake="too_few_digits")
+        for mistake, message, step, v in self.number_mistakes(a.name, batch):
             if self.close(a.number, v, a.text, MISTAKE_DIGITS) and not self.close(v, want, None):
-                return Result(a, False, expected, message, step or None)
+                return Result(a, False, expected, message, step or None, mistake=mistake)
         return Result(a, False, expected, "this matches none of the usual mistakes",
                       self.derivation_text(a.name))
 
@@ -273,17 +278,20 @@ class _Grader:
             given = parse(a.text, self.vocab)
         except FormulaError as e:
             return Result(a, False, expected, f"cannot read the formula: {e.message}",
-                          caret=e.caret() or None)
+                          caret=e.caret() or None, mistake="unreadable",
+                          expected_expr=g.expression)
         ms = self.mistakes(a.name)
         values = self.evaluate([given, g.expression] + [m.expr for m in ms])
         mine, want = values[0], values[1]
         if self.same(mine, want):
-            return Result(a, True, expected, how=self._how(given, g.expression))
+            return Result(a, True, expected, how=self._how(given, g.expression),
+                          expected_expr=g.expression)
         for m, v in zip(ms, values[2:]):
             if self.same(mine, v) and not self.same(v, want):
-                return Result(a, False, expected, m.message, m.step)
+                return Result(a, False, expected, m.message, m.step, mistake=m.id,
+                              expected_expr=g.expression)
         return Result(a, False, expected, "this matches none of the usual mistakes",
-                      self.derivation_text(a.name))
+                      self.derivation_text(a.name), expected_expr=g.expression)
 
     def _how(self, given: sp.Expr, want: sp.Expr) -> str:
         """'exactly' when SymPy proves the two equal after writing every activation a as
@@ -328,12 +336,12 @@ class _Grader:
                 results.append(Result(a, False, expected,
                                       "right given your own earlier values (follow-through): "
                                       "the method is right; the slip is earlier",
-                                      follow_through=True))
+                                      follow_through=True, mistake="follow_through"))
                 continue
-            for message, v in hints.get(a.name, []):
+            for mistake, message, v in hints.get(a.name, []):
                 if self.close(a.number, v, a.text, MISTAKE_DIGITS) and \
                         not self.close(v, want, None):
-                    results.append(Result(a, False, expected, message))
+                    results.append(Result(a, False, expected, message, mistake=mistake))
                     break
             else:
                 results.append(Result(a, False, expected,
@@ -351,9 +359,11 @@ class _Grader:
                     with time_limit(FORMULA_SECONDS):
                         out.append(self.grade_formula(a))
                 except TimeLimit:
-                    out.append(Result(a, False, text(self.grad(a.name).expression),
+                    g = self.grad(a.name)
+                    out.append(Result(a, False, text(g.expression),
                                       f"cannot read the formula: evaluating it took more "
-                                      f"than {FORMULA_SECONDS:g} s; write it more simply"))
+                                      f"than {FORMULA_SECONDS:g} s; write it more simply",
+                                      mistake="too_slow", expected_expr=g.expression))
         if values:
             out += self.grade_values(values)
         return tuple(out)
@@ -477,8 +487,9 @@ def _follow_through(p: Problem, k: int, true: dict[str, float], student: dict[st
 
 
 def _value_mistakes(p: Problem, k: int, true: dict[str, float]
-                    ) -> dict[str, list[tuple[str, float]]]:
-    """The usual slips in each forward and backward value of sample k: (message, value)."""
+                    ) -> dict[str, list[tuple[str, str, float]]]:
+    """The usual slips in each forward and backward value of sample k: (id, message,
+    value)."""
     net = p.network
     L = len(net.layers)
     out: dict[str, list[tuple[str, float]]] = {}
@@ -489,27 +500,31 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
         zs = _layer_names(p, "z", l)
         for j, zname in enumerate(zs):
             b_name = text(sp.Symbol(f"b{l}[{j + 1}]"))
-            hints = [(f"the bias {b_name} is missing", float(W[j] @ a_prev))]
+            hints = [("missing_bias", f"the bias {b_name} is missing", float(W[j] @ a_prev))]
             if l > 1:
                 z_prev = _vector(p, "z", l - 1, true)
-                hints.append((f"z⁽{_sup(l - 1)}⁾ was used where a⁽{_sup(l - 1)}⁾ = f(z) "
-                              f"belongs", float(W[j] @ z_prev + b[j])))
+                hints.append(("z_for_a", f"z⁽{_sup(l - 1)}⁾ was used where a⁽{_sup(l - 1)}⁾ = "
+                              "f(z) belongs", float(W[j] @ z_prev + b[j])))
             if W.shape[0] == W.shape[1]:
-                hints.append(("the weight matrix is transposed (w⁽ˡ⁾ⱼᵢ is the weight into "
-                              "neuron j from input i)", float(W[:, j] @ a_prev + b[j])))
+                hints.append(("transposed_weights", "the weight matrix is transposed (w⁽ˡ⁾ⱼᵢ "
+                              "is the weight into neuron j from input i)",
+                              float(W[:, j] @ a_prev + b[j])))
             out[zname] = hints
         act = net.layers[l - 1].act
         for j, aname in enumerate(_layer_names(p, "a", l)):
             z = true[zs[j]]
-            hints = [(f"the activation was not applied: that is {text(sp.Symbol(zs[j]))}", z)]
-            hints += [(message, float(slip(z, true[aname])))
-                      for message, slip in act.forward_slips]
+            hints = [("activation_not_applied",
+                      f"the activation was not applied: that is {text(sp.Symbol(zs[j]))}", z)]
+            hints += [(mistake, message, float(slip(z, true[aname])))
+                      for mistake, message, slip in act.forward_slips]
             out[aname] = hints
     ell = true["ell"]
-    out["ell"] = [("log base 10 was used; the loss uses the natural log ln", ell / math.log(10)),
-                  ("the sign is wrong: the loss is −[…]", -ell),
-                  ("a factor 2 is off (the ½, or the mean over outputs?)", 2 * ell),
-                  ("a factor ½ is off (the ½, or the mean over outputs?)", ell / 2)]
+    out["ell"] = [("log10", "log base 10 was used; the loss uses the natural log ln",
+                   ell / math.log(10)),
+                  ("wrong_sign", "the sign is wrong: the loss is −[…]", -ell),
+                  ("factor_two", "a factor 2 is off (the ½, or the mean over outputs?)", 2 * ell),
+                  ("factor_half", "a factor ½ is off (the ½, or the mean over outputs?)",
+                   ell / 2)]
     for l in range(L, 0, -1):
         names = _layer_names(p, "delta", l)
         act = net.layers[l - 1].act
@@ -518,19 +533,21 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
             a_name = _layer_names(p, "a", l)[j]
             a = true[a_name]
             if l == L:
-                hints = [("the sign is wrong: δ = ∂ℓ/∂z = ŷ − y", -d)]
+                hints = [("wrong_sign", "the sign is wrong: δ = ∂ℓ/∂z = ŷ − y", -d)]
                 loss = p.loss_fn
                 if loss.fused_with == act.name and act.grad is not None:
                     z_out = np.array(true[_layer_names(p, "z", l)[j]])
                     f_prime = text(act.derivative(sp.Symbol("z"), sp.Symbol("yhat")))
-                    hints.append((f"f′(z) = {f_prime} is multiplied in although "
+                    hints.append(("cancelled_derivative_multiplied",
+                                  f"f′(z) = {f_prime} is multiplied in although "
                                   f"{loss.fused_title} already cancels it: δ⁽ᴸ⁾ = ŷ − y",
                                   d * float(act.grad(z_out, np.array(a)))))
                 elif act.grad is not None:
                     g = float(act.grad(np.array(true[_layer_names(p, "z", l)[j]]),
                                        np.array(a)))
                     if g not in (0.0, 1.0):
-                        hints.append((f"the activation's derivative f′(z) = {g:.4g} is "
+                        hints.append(("missing_activation_derivative",
+                                      f"the activation's derivative f′(z) = {g:.4g} is "
                                       "missing", d / g))
             else:
                 d_next = _vector(p, "delta", l + 1, true)
@@ -538,17 +555,19 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
                 a_sym, z_sym = text(sp.Symbol(a_name)), text(sp.Symbol(f"z{l}[{j + 1}]"))
                 deriv = text(act.derivative(sp.Symbol(f"z{l}[{j + 1}]"), sp.Symbol(a_name))) \
                     if act.derivative is not None else "f′(z)"
-                hints = [(f"did you multiply by f′({z_sym}) = {deriv}? Without it: "
+                hints = [("missing_activation_derivative",
+                          f"did you multiply by f′({z_sym}) = {deriv}? Without it: "
                           f"Σₘ w⁽{_sup(l + 1)}⁾ₘⱼ δ⁽{_sup(l + 1)}⁾ₘ", back),
-                         (f"{a_sym} itself stands where f′({z_sym}) = {deriv} belongs",
+                         ("activation_for_derivative",
+                          f"{a_sym} itself stands where f′({z_sym}) = {deriv} belongs",
                           back * a),
-                         ("the sign is wrong", -d)]
+                         ("wrong_sign", "the sign is wrong", -d)]
                 if len(d_next) > 1:
                     for m in range(len(d_next)):
                         rest = back - d_next[m] * p.params[f"W{l + 1}"][m, j]
                         g = d / back if back else 0.0
-                        hints.append((f"the path through neuron {m + 1} of layer {l + 1} is "
-                                      "missing from the sum Σₘ", rest * g))
+                        hints.append(("missing_path", f"the path through neuron {m + 1} of "
+                                      f"layer {l + 1} is missing from the sum Σₘ", rest * g))
             out[dname] = hints
     return out
 

@@ -22,9 +22,11 @@ from .steps import GradientDerivation, LocalDerivative
 
 @dataclass(frozen=True)
 class Mistake:
-    """One slip: ``message`` names it; ``step`` shows the correct step it gets wrong; ``expr``
-    is the per-sample ∂ℓ/∂p it produces (None for mistakes about numbers only)."""
+    """One slip: ``id`` names it for programs (stable: ``missing_activation_derivative``,
+    ``swapped_indices``, …), ``message`` for people; ``step`` shows the correct step it gets
+    wrong; ``expr`` is the per-sample ∂ℓ/∂p it produces (None for mistakes about numbers)."""
 
+    id: str
     message: str
     step: str
     expr: sp.Expr | None = None
@@ -80,30 +82,32 @@ def formula_mistakes(g: GradientDerivation, model,
 
     seen: set[int] = set()
     locals_ = [f for fs in paths for f in fs if not (id(f) in seen or seen.add(id(f)))]
-    fused = bool(g.fusions) and g.fusions[0].title.startswith("BCE")
+    # an elementwise output whose derivative the loss cancels (BCE∘sigmoid)
+    fused = bool(g.fusions) and model.act(model.L).elementwise
 
     for F in (f for f in locals_ if _kind(f) == "activation"):
         of = F.partial.of
-        out.append(Mistake(
+        out.append(Mistake("missing_activation_derivative",
             f"the activation's derivative {partial_text(F)} = {text(F.result)} is missing",
             local_step(F), variant(lambda f: None if f is F else f.result)))
         if F.result != of:
-            out.append(Mistake(
+            out.append(Mistake("activation_for_derivative",
                 f"{text(of)}, the activation itself, stands where its derivative "
                 f"{partial_text(F)} = {text(F.result)} belongs",
                 local_step(F), variant(lambda f: of if f is F else f.result)))
         if fused and of in model.yhat:
-            out.append(Mistake(
-                f"σ′ of the output, {text(F.result)}, is multiplied in although BCE∘sigmoid "
-                f"already cancels it: ∂ℓ/∂{text(F.partial.wrt)} = ŷ − y",
-                "∂ℓ/∂z = ∂ℓ/∂ŷ · ∂ŷ/∂z = ŷ − y   (BCE∘sigmoid)",
+            out.append(Mistake("cancelled_derivative_multiplied",
+                f"the output's f′, {text(F.result)}, is multiplied in although "
+                f"{g.fusions[0].title} already cancels it: ∂ℓ/∂{text(F.partial.wrt)} = "
+                f"{text(g.fusions[0].result)}",
+                f"∂ℓ/∂z = ∂ℓ/∂ŷ · ∂ŷ/∂z = {text(g.fusions[0].result)}   ({g.fusions[0].title})",
                 variant(lambda f: f.result ** 2 if f is F else f.result)))
 
     for F in (f for f in locals_ if _kind(f) == "weight"):
         w = F.result
         swapped = _swapped(w, model)
         if swapped is not None:
-            out.append(Mistake(
+            out.append(Mistake("swapped_indices",
                 f"the weight's indices are swapped: {text(swapped)} where {text(w)} belongs "
                 f"(w⁽ˡ⁾ⱼᵢ is the weight into neuron j from input i)",
                 local_step(F), variant(lambda f: swapped if f is F else f.result)))
@@ -115,13 +119,13 @@ def formula_mistakes(g: GradientDerivation, model,
         layer = _layer_of(a, model)
         for other in layer:
             if other != a:
-                out.append(Mistake(
+                out.append(Mistake("other_neuron_input",
                     f"the input of another neuron: {text(other)} where {text(a)} belongs "
                     f"(∂z⁽ˡ⁾ⱼ/∂w⁽ˡ⁾ⱼᵢ is the input i of the weight)",
                     local_step(F), variant(lambda f, o=other: o if f is F else f.result)))
         z = _z_of(a, model)
         if z is not None:
-            out.append(Mistake(
+            out.append(Mistake("z_for_a",
                 f"{text(z)} is used where {text(a)} belongs: the weight multiplies the "
                 f"activation a = f(z), not z", local_step(F),
                 variant(lambda f: z if f is F else f.result)))
@@ -130,7 +134,7 @@ def formula_mistakes(g: GradientDerivation, model,
         a = F.partial.of
         z = F.partial.wrt
         if a in F.result.free_symbols:
-            out.append(Mistake(
+            out.append(Mistake("z_for_a_in_derivative",
                 f"{text(z)} is used where {text(a)} belongs in {text(F.result)}",
                 local_step(F), variant(lambda f: f.result.xreplace({a: z}) if f is F
                                        else f.result)))
@@ -139,18 +143,20 @@ def formula_mistakes(g: GradientDerivation, model,
         for k, p in enumerate(g.paths):
             route = " → ".join(text(n) for n in p.nodes)
             rest = [[f.result for f in fs] for m, fs in enumerate(paths) if m != k]
-            out.append(Mistake(
+            out.append(Mistake("missing_path",
                 f"the path {route} is missing: ∂ℓ/∂{name} is the sum over all {len(paths)} "
                 "paths from the parameter to the loss",
                 f"{len(paths)} paths, one term each", _total(rest)))
 
-    out.append(Mistake("the sign is wrong", f"∂ℓ/∂{name} = {text(g.expression)}",
+    out.append(Mistake("wrong_sign", "the sign is wrong",
+                       f"∂ℓ/∂{name} = {text(g.expression)}",
                        -g.expression))
 
     for other_name, why in _other_params(g):
         d = others(other_name)
         if d is not None:
-            out.append(Mistake(f"that is ∂ℓ/∂{text_name(other_name)}: {why}",
+            out.append(Mistake("other_parameter",
+                               f"that is ∂ℓ/∂{text_name(other_name)}: {why}",
                                f"∂ℓ/∂{name} = {text(g.expression)}", d.expression))
     return out
 

@@ -6,8 +6,24 @@ import json
 import textwrap
 
 from ..checking import Report, Result
+from . import exprs
 
 WIDTH = 88
+
+
+def sentence(s: str) -> str:
+    """``s`` as a sentence: its first word capitalised, unless it begins with mathematics
+    (a⁽¹⁾₂, z⁽¹⁾₃, ŷ): a formula keeps its letters as they are."""
+    first = s.split(" ", 1)[0]
+    if first.isascii() and first.isalpha():
+        return s[0].upper() + s[1:]
+    return s
+
+
+def _fill(s: str) -> str:
+    """Wrapped to WIDTH, never inside a formula: only at spaces between words."""
+    return textwrap.fill(s, WIDTH, initial_indent="    ", subsequent_indent="    ",
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def _tolerance(report: Report) -> str:
@@ -36,8 +52,7 @@ def _result(r: Result) -> str:
     if r.caret:
         lines.append(_indent(r.caret, "      "))
     if r.diagnosis:
-        lines.append(textwrap.fill(r.diagnosis[0].upper() + r.diagnosis[1:] + ".",
-                                   WIDTH, initial_indent="    ", subsequent_indent="    "))
+        lines.append(_fill(sentence(r.diagnosis) + "."))
     if r.step:
         lines.append("    The correct step:")
         lines.append(_indent(r.step, "      "))
@@ -83,6 +98,10 @@ def as_dict(report: Report) -> dict:
             "right": r.ok,
             "expected": r.expected,
             "diagnosis": r.diagnosis,
+            "mistake": r.mistake,
+            "expected_formula": None if r.expected_expr is None else {
+                "ascii": exprs.ascii(r.expected_expr), "text": exprs.text(r.expected_expr),
+                "latex": exprs.tex(r.expected_expr)},
             "correct_step": r.step,
             "follow_through": r.follow_through,
             "line": r.answer.line,

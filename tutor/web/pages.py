@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
+from ..printing.checkreport import sentence
 from ..printing.names import text_name
 from ..problem import ParamRef
 from .diagram import network_svg
@@ -98,7 +99,7 @@ def result_html(result: dict) -> str:
                 f'{extra}</p>')
     diagnosis = result.get("diagnosis") or "this is not the value of the derivative"
     out = (f'<p class="verdict wrong"><span class="bad">✗</span> '
-           f'<span class="mistake">{escape(diagnosis[0].upper() + diagnosis[1:])}.</span></p>')
+           f'<span class="mistake">{escape(sentence(diagnosis))}.</span></p>')
     answer = f'<p>The answer: {escape(result["expected"])}</p>'
     if result.get("correct_step"):
         answer += f'<pre class="step-text">{escape(result["correct_step"])}</pre>'
