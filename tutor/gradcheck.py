@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import engine, losses
+from . import engine
 from .problem import ParamRef, Problem
 from .steps import Check
 

@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from . import activations, losses
+from . import activations
 from .activations import LAMBDIFY_MODULE
 from .problem import ParamRef, Problem
 

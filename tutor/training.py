@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from . import engine, losses
+from . import engine
 from .errors import TutorError
 from .problem import Problem, Training
 
