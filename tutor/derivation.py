@@ -337,83 +337,109 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
     value checked three ways."""
     refs = resolve_params(problem, params)
     check_size(problem, refs)
-    n = problem.n_samples
-    if not 1 <= sample <= n:
-        raise ProblemError(f"expected a sample from 1 to {n}; got {sample}", field="--sample")
-    # The NumPy engine first: a forward pass that overflows is the problem's, not a bug.
+    if not 1 <= sample <= problem.n_samples:
+        raise ProblemError(f"expected a sample from 1 to {problem.n_samples}; got {sample}",
+                           field="--sample")
+    loss, fw, bw = _engine_pass(problem)                  # 1. the NumPy way (the reference)
+    b = _Builder(Model(problem))
+    built = [_build(b, problem, ref) for ref in refs]     # 2. the steps, for each parameter
+    symbolic = _Symbolic(b, problem, built)               # 3. the symbolic way, evaluated
+    fds = gradcheck.finite_differences(problem, refs)     # 4. the finite differences
+    sample_numbers = _SampleNumbers(b.m, problem, fw, bw, sample)
+    gradients = [_gradient(b, problem, item, symbolic, fd, bw, float(loss), sample_numbers)
+                 for item, fd in zip(built, fds)]         # 5. numbers and checks, together
+    return Derivation(problem=problem, loss=float(loss), sample=sample,
+                      gradients=tuple(gradients))
+
+
+def _engine_pass(problem: Problem):
+    """The engine's loss, forward and backward pass; a forward pass that overflows is the
+    problem's (ProblemError), not a bug."""
     with np.errstate(over="ignore", invalid="ignore"):
         loss, fw, bw = engine.loss_and_gradients(problem)
     if not (np.isfinite(loss) and all(np.isfinite(z).all() for z in fw.zs)):
         raise ProblemError("the forward pass overflows at these weights and inputs; use "
                            "smaller values", file=problem.file, field="init")
-    model = Model(problem)
-    b = _Builder(model)
-    built = []
-    grouped = False
-    for ref in refs:
-        count = path_count(problem, ref)
-        if count <= MAX_PATHS:
-            paths, expr = b.paths(ref), b.expression(ref)
-        else:
-            # Too many paths to write out: the result is the delta form, δ⁽ˡ⁾ⱼ·∂z⁽ˡ⁾ⱼ/∂p,
-            # with every δ evaluated from its symbolic definition below.
-            paths, expr = b.some_paths(ref, SHOWN_PATHS), b.delta_form(ref).gradient
-            grouped = True
-        built.append((ref, paths, expr, b.delta_form(ref), count))
+    return loss, fw, bw
 
-    # The symbolic way: every expression lambdified in one function, evaluated at the values
-    # of the SymPy forward definitions (and, for grouped paths, of the δ definitions).
-    values = model.evaluate_forward(problem.params, problem.inputs, problem.targets)
-    if grouped:
-        values.update(_evaluate_deltas(b, values, n))
-    locals_ = list(b.local_cache.values())
-    fusions = [f for f in b.fusion_cache.values() if f is not None]
-    exprs = ([e for _, _, e, _, _ in built] + [ld.result for ld in locals_]
-             + [f.before for f in fusions])
-    symbols = list(values)
-    fn = lambdify(symbols, exprs)
-    # A saturated output makes a local derivative like (ŷ − y)/(ŷ(1 − ŷ)) infinite (shown as
-    # such); the gradient itself is fused and finite.
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = [np.broadcast_to(np.asarray(v, dtype=float), (n,))
-               for v in fn(*[values[s] for s in symbols])]
-    grad_values = out[:len(built)]
-    local_values = dict(zip(locals_, out[len(built):len(built) + len(locals_)]))
-    fusion_values = dict(zip(fusions, out[len(built) + len(locals_):]))
 
-    # Finite differences of the engine's loss.
-    fds = gradcheck.finite_differences(problem, refs)
+def _build(b: _Builder, problem: Problem, ref: ParamRef) -> tuple:
+    """(ref, paths, expression, delta form, path count) of one parameter. Beyond MAX_PATHS
+    paths the expression is the delta form, δ⁽ˡ⁾ⱼ·∂z⁽ˡ⁾ⱼ/∂p, and a few paths are listed."""
+    count = path_count(problem, ref)
+    delta = b.delta_form(ref)
+    if count <= MAX_PATHS:
+        return ref, b.paths(ref), b.expression(ref), delta, count
+    return ref, b.some_paths(ref, SHOWN_PATHS), delta.gradient, delta, count
 
-    k = sample - 1
-    ell = float(engine.sample_losses(problem.network, problem.loss_fn, fw, problem.targets)[k])
-    delta_values = {model.delta[l][j]: float(bw.deltas[l - 1][k, j])
-                    for l in range(1, model.L + 1) for j in range(len(model.delta[l]))}
-    output_index = b.output_index
-    gradients = []
-    for (ref, paths, expr, delta, count), per_sample, fd in zip(built, grad_values, fds):
-        symbolic = float(per_sample.mean())
-        numpy_value = float(bw.grads[ref.array][ref.index])
-        check = gradcheck.make_check(symbolic, numpy_value, fd, float(loss))
-        unique = list(dict.fromkeys(f for p in paths for f in p.factors))
-        param_fusions = [f for f in dict.fromkeys(
-            b.fusion(output_index[p.factors[1].partial.wrt]) for p in paths) if f is not None]
-        definitions = b.definitions(ref)
-        shown = ([(x, values[x][k]) for x in model.x]
-                 + [(d.symbol, values[d.symbol][k]) for d in definitions[:-1]]
-                 + [(y, values[y][k]) for y in model.y] + [(model.ell, ell)])
-        numbers = Numbers(
-            sample=sample,
-            values=tuple((s, float(v)) for s, v in shown),
-            factors=tuple((f, float(local_values[f][k])) for f in unique),
-            fusions=tuple((f, float(fusion_values[f][k])) for f in param_fusions),
-            deltas=tuple((d.symbol, delta_values[d.symbol]) for d in delta.deltas),
-            per_sample=tuple(float(v) for v in per_sample),
-            gradient=symbolic,
-        )
-        gradients.append(GradientDerivation(
-            param=ref, symbol=model.param(ref), value=problem.value(ref),
-            definitions=tuple(definitions), paths=tuple(paths), local=tuple(unique),
-            fusions=tuple(param_fusions), expression=expr, delta=delta, numbers=numbers,
-            check=check, path_count=count))
-    return Derivation(problem=problem, loss=float(loss), sample=sample,
-                      gradients=tuple(gradients))
+
+class _Symbolic:
+    """The symbolic way: every built expression, local derivative and fusion lambdified in
+    one function and evaluated at the values of the SymPy forward definitions (and of the δ
+    definitions, for grouped paths): (n,) arrays by object."""
+
+    def __init__(self, b: _Builder, problem: Problem, built: list[tuple]):
+        n = problem.n_samples
+        self.values = b.m.evaluate_forward(problem.params, problem.inputs, problem.targets)
+        if any(count > len(paths) for _, paths, _, _, count in built):
+            self.values.update(_evaluate_deltas(b, self.values, n))
+        locals_ = list(b.local_cache.values())
+        fusions = [f for f in b.fusion_cache.values() if f is not None]
+        exprs = ([e for _, _, e, _, _ in built] + [ld.result for ld in locals_]
+                 + [f.before for f in fusions])
+        symbols = list(self.values)
+        fn = lambdify(symbols, exprs)
+        # A saturated output makes a local derivative like (ŷ − y)/(ŷ(1 − ŷ)) infinite
+        # (shown as such); the gradient itself is fused and finite.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = [np.broadcast_to(np.asarray(v, dtype=float), (n,))
+                   for v in fn(*[self.values[s] for s in symbols])]
+        m = len(built)
+        self.gradients = dict(zip((item[0] for item in built), out[:m]))
+        self.locals = dict(zip(locals_, out[m:m + len(locals_)]))
+        self.fusions = dict(zip(fusions, out[m + len(locals_):]))
+
+
+class _SampleNumbers:
+    """The engine's ℓ and δs of the chosen sample, shared by every parameter's numbers."""
+
+    def __init__(self, model: Model, problem: Problem, fw, bw, sample: int):
+        k = sample - 1
+        self.sample = sample
+        self.ell = float(engine.sample_losses(problem.network, problem.loss_fn, fw,
+                                              problem.targets)[k])
+        self.deltas = {model.delta[l][j]: float(bw.deltas[l - 1][k, j])
+                       for l in range(1, model.L + 1) for j in range(len(model.delta[l]))}
+
+
+def _gradient(b: _Builder, problem: Problem, item: tuple, sym: _Symbolic, fd, bw,
+              loss: float, own: _SampleNumbers) -> GradientDerivation:
+    """One parameter's derivation: its steps, the numbers of the sample and the check."""
+    ref, paths, expr, delta, count = item
+    sample = own.sample
+    model, k = b.m, sample - 1
+    per_sample = sym.gradients[ref]
+    symbolic = float(per_sample.mean())
+    check = gradcheck.make_check(symbolic, float(bw.grads[ref.array][ref.index]), fd, loss)
+    unique = list(dict.fromkeys(f for p in paths for f in p.factors))
+    fusions = [f for f in dict.fromkeys(
+        b.fusion(b.output_index[p.factors[1].partial.wrt]) for p in paths) if f is not None]
+    definitions = b.definitions(ref)
+    values = sym.values
+    shown = ([(x, values[x][k]) for x in model.x]
+             + [(d.symbol, values[d.symbol][k]) for d in definitions[:-1]]
+             + [(y, values[y][k]) for y in model.y] + [(model.ell, own.ell)])
+    numbers = Numbers(
+        sample=sample,
+        values=tuple((s, float(v)) for s, v in shown),
+        factors=tuple((f, float(sym.locals[f][k])) for f in unique),
+        fusions=tuple((f, float(sym.fusions[f][k])) for f in fusions),
+        deltas=tuple((d.symbol, own.deltas[d.symbol]) for d in delta.deltas),
+        per_sample=tuple(float(v) for v in per_sample),
+        gradient=symbolic,
+    )
+    return GradientDerivation(
+        param=ref, symbol=model.param(ref), value=problem.value(ref),
+        definitions=tuple(definitions), paths=tuple(paths), local=tuple(unique),
+        fusions=tuple(fusions), expression=expr, delta=delta, numbers=numbers, check=check,
+        path_count=count)

@@ -65,6 +65,8 @@ class Difference:
     error: float
     h: float
     kink: bool
+    # how much of ``error`` is rounding (which a smaller step only makes larger)
+    rounding: float = 0.0
 
 
 def make_check(symbolic: float, numpy_value: float, fd: Difference, loss: float) -> Check:
@@ -146,7 +148,11 @@ def finite_differences(problem: Problem, refs: Sequence[ParamRef]) -> list[Diffe
         for k, d in zip(todo, results):
             if best[k] is None or _badness(d) < _badness(best[k]):
                 best[k] = d
-            if best[k].kink or _badness(best[k]) > FD_RTOL / SAFETY:
+            # Try a smaller step only where it can help: across a kink, or where the
+            # truncation (not the losses' rounding) keeps the error above the tolerance.
+            truncation = best[k].error - best[k].rounding
+            if best[k].kink or (_badness(best[k]) > FD_RTOL / SAFETY
+                                and truncation > best[k].rounding):
                 still.append(k)
         todo = still
         steps /= SHRINK
@@ -203,6 +209,6 @@ def _differences(problem: Problem, refs: Sequence[ParamRef], steps: np.ndarray
                 side = np.sign(fw.zs[l] - point)
                 flips = side != np.sign(base.zs[l] - point)[None]
                 kinks |= flips.reshape(P, -1).any(axis=1)
-        out += [Difference(float(v), float(e), float(hk / 2), bool(kk))
-                for v, e, hk, kk in zip(value, error, h, kinks)]
+        out += [Difference(float(v), float(e), float(hk / 2), bool(kk), float(r))
+                for v, e, hk, kk, r in zip(value, error, h, kinks, rounding[:, 1])]
     return out
