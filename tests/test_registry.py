@@ -174,3 +174,10 @@ def test_a_new_entry_is_enough(monkeypatch):
     problem = parse_problem(problem_text("softsign", "identity", "mse"))
     assert derive(problem).ok
     assert np.isfinite(train(problem).final_loss)
+
+
+def test_the_shipped_schema_is_the_generated_one():
+    """python -m tutor.schemas writes it; nobody edits the registries' part by hand."""
+    from tutor.schemas import problem_schema
+    shipped = json.loads((ROOT / "tutor" / "schema" / "problem.schema.json").read_text())
+    assert shipped == problem_schema()

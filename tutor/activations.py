@@ -93,13 +93,35 @@ def _elu_numpy(z, alpha):
 
 @dataclass(frozen=True)
 class Option:
-    """A number an activation takes from the problem file, as ``slope`` for leaky_relu:
-    its name, its default, the values allowed (``allowed(v)``, described by ``expected``)."""
+    """A number an activation (or a loss) takes from the problem file, as ``slope`` for
+    leaky_relu: its name, its default, and its range, lo to hi, each end included or not
+    (the validator and the JSON Schema both read it from here)."""
 
     name: str
     default: float
-    allowed: Callable[[float], bool]
-    expected: str
+    lo: float
+    hi: float
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def allowed(self, v: float) -> bool:
+        above = v > self.lo if self.lo_open else v >= self.lo
+        below = v < self.hi if self.hi_open else v <= self.hi
+        return above and below
+
+    @property
+    def expected(self) -> str:
+        """'a slope in [0, 1)'."""
+        return (f"{'an' if self.name[0] in 'aeiou' else 'a'} {self.name} in "
+                f"{'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}"
+                f"{')' if self.hi_open else ']'}")
+
+    def schema(self, owners: list[str]) -> dict:
+        """Its JSON Schema."""
+        return {"type": "number",
+                "exclusiveMinimum" if self.lo_open else "minimum": self.lo,
+                "exclusiveMaximum" if self.hi_open else "maximum": self.hi,
+                "description": f"{' or '.join(owners)} only (default {self.default:g})."}
 
 
 @dataclass(frozen=True)
@@ -202,7 +224,7 @@ def _leaky(slope: float) -> Activation:
         grad=lambda Z, A: np.where(Z > 0, 1.0, slope),
         slope=slope,
         kinks=(0.0,),
-        options=(Option("slope", 0.01, lambda v: 0 <= v < 1, "a slope in [0, 1)"),),
+        options=(Option("slope", 0.01, 0, 1, hi_open=True),),
         configure=_leaky,
     )
 
@@ -223,7 +245,7 @@ def _elu(alpha: float) -> Activation:
         value=lambda Z: _elu_numpy(Z, alpha),
         grad=lambda Z, A: np.where(Z > 0, 1.0, A + alpha),
         kinks=(0.0,) if alpha != 1 else (),
-        options=(Option("alpha", 1.0, lambda v: 0 < v <= 100, "an α in (0, 100]"),),
+        options=(Option("alpha", 1.0, 0, 100, lo_open=True),),
         configure=_elu,
     )
 

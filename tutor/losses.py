@@ -168,7 +168,7 @@ def _huber(delta: float) -> Loss:
         rounding=lambda Z, A, Y: (np.abs(A - Y) * (np.abs(A) + delta)).mean(axis=-1),
         baseline=lambda Y: float(value(None, np.broadcast_to(Y.mean(axis=0), Y.shape), Y).mean()),
         from_outputs=lambda A, Y: value(None, A, Y),
-        options=(Option("delta", 1.0, lambda v: 0 < v <= 1e6, "a δ in (0, 10⁶]"),),
+        options=(Option("delta", 1.0, 0, 1e6, lo_open=True),),
         configure=_huber,
     )
 

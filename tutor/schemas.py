@@ -1,0 +1,45 @@
+"""The parts of the shipped JSON Schema (tutor/schema/problem.schema.json) that the registries
+decide: the activations and their options, the losses and theirs. ``python -m tutor.schemas``
+writes them into the file; a test keeps the shipped file equal to what this makes."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from . import activations, losses
+
+
+def problem_schema() -> dict:
+    """The problem schema, its enums and options from the registries."""
+    text = resources.files("tutor").joinpath("schema", "problem.schema.json").read_text("utf-8")
+    schema = json.loads(text)
+    layer = schema["$defs"]["layer"]["properties"]
+    layer["activation"] = {"enum": list(activations.NAMES)}
+    for name in [k for k in layer if k not in ("units", "activation")]:
+        del layer[name]
+    for entry in activations.ACTIVATIONS.values():
+        for o in entry.options:
+            owners = [a.name for a in activations.ACTIVATIONS.values()
+                      if any(x.name == o.name for x in a.options)]
+            layer[o.name] = o.schema(owners)
+    plain, mapping = schema["properties"]["loss"]["oneOf"]
+    plain["enum"] = list(losses.NAMES)
+    mapping["properties"] = {"name": {"enum": list(losses.NAMES)}}
+    for entry in losses.LOSSES.values():
+        for o in entry.options:
+            owners = [n for n, e in losses.LOSSES.items() if any(x.name == o.name
+                                                                  for x in e.options)]
+            mapping["properties"][o.name] = o.schema(owners)
+    return schema
+
+
+def write() -> None:
+    """Rewrite the shipped schema (made in full before the file is touched)."""
+    from .files import write_file
+    text = json.dumps(problem_schema(), indent=2, ensure_ascii=False) + "\n"
+    write_file(str(resources.files("tutor").joinpath("schema", "problem.schema.json")), text)
+
+
+if __name__ == "__main__":
+    write()
