@@ -137,3 +137,19 @@ def test_missing_tex_says_what_to_install(tmp_path, monkeypatch):
 def test_bad_params_are_clean_errors(tmp_path):
     result = CliRunner().invoke(main, ["worksheet", XOR, "-o", str(tmp_path), "-p", "W9[1,1]"])
     assert result.exit_code == 2 and "W9" in result.output
+
+
+def test_solutions_say_whose_parameters_they_use(tmp_path):
+    """Each variant's derivations are at that variant's weights, and say so (not 'at the
+    problem's parameters')."""
+    from click.testing import CliRunner
+
+    from tutor.cli import main
+    out = tmp_path / "ws"
+    r = CliRunner().invoke(main, ["worksheet", str(ROOT / "problems" / "xor.yaml"), "-o",
+                                  str(out), "-n", "2", "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    tex = (out / "solutions.tex").read_text()
+    assert "at the parameters of variant 1 (seed 3)" in tex
+    assert "at the parameters of variant 2 (seed 3)" in tex
+    assert "problem's parameters" not in tex
