@@ -7,6 +7,7 @@ import textwrap
 
 from ..checking import Report, Result
 from . import exprs
+from .mathml import mathml
 
 WIDTH = 88
 
@@ -101,7 +102,7 @@ def as_dict(report: Report) -> dict:
             "mistake": r.mistake,
             "expected_formula": None if r.expected_expr is None else {
                 "ascii": exprs.ascii(r.expected_expr), "text": exprs.text(r.expected_expr),
-                "latex": exprs.tex(r.expected_expr)},
+                "latex": exprs.tex(r.expected_expr), "mathml": mathml(r.expected_expr)},
             "correct_step": r.step,
             "follow_through": r.follow_through,
             "line": r.answer.line,

@@ -92,15 +92,18 @@ placeholder="name: My network&#10;network:&#10;  inputs: 2&#10;  layers:&#10;   
 def result_html(result: dict) -> str:
     """One graded answer: ✓, or ✗ with the named mistake and, on request, the right answer."""
     given = escape(result["given"].strip())
+    formula = result.get("expected_formula")
+    # the expected formula as mathematics (MathML made by tutor's printer), else as text
+    expected = (f'<math>{formula["mathml"]}</math>' if formula
+                else escape(result["expected"]))
     if result["right"]:
-        extra = (f' It equals {escape(result["expected"])}.'
-                 if result["kind"] == "formula" else "")
+        extra = f' It equals {expected}.' if result["kind"] == "formula" else ""
         return (f'<p class="verdict right"><span class="ok">✓</span> Right: {given}.'
                 f'{extra}</p>')
     diagnosis = result.get("diagnosis") or "this is not the value of the derivative"
     out = (f'<p class="verdict wrong"><span class="bad">✗</span> '
            f'<span class="mistake">{escape(sentence(diagnosis))}.</span></p>')
-    answer = f'<p>The answer: {escape(result["expected"])}</p>'
+    answer = f'<p>The answer: {expected}</p>'
     if result.get("correct_step"):
         answer += f'<pre class="step-text">{escape(result["correct_step"])}</pre>'
     return out + f'<details class="answer"><summary>Show the answer</summary>{answer}</details>'
