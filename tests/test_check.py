@@ -455,3 +455,23 @@ def test_a_diagnosis_that_begins_with_a_formula_keeps_its_letters():
     assert sentence("z⁽¹⁾₃ is used where a⁽¹⁾₃ belongs").startswith("z⁽¹⁾₃")
     assert sentence("the sign is wrong") == "The sign is wrong"
     assert sentence("a factor 2 is off") == "A factor 2 is off"
+
+
+def test_every_formula_rule_names_its_mistake_somewhere():
+    """Each rule of mistakes.FORMULA_RULES, on its own, produces a mistake for some parameter
+    of the shipped problems (no rule is dead), each with its id."""
+    from conftest import PROBLEMS
+    from tutor import derive, load_problem
+    from tutor.mistakes import FORMULA_RULES, Slips
+    from tutor.symbolic import Model
+    found = {rule.__name__: set() for rule in FORMULA_RULES}
+    for path in PROBLEMS:
+        problem = load_problem(path)
+        d = derive(problem)
+        model = Model(problem)
+        for g in d.gradients:
+            slips = Slips(g, model, lambda n: d[n] if n in {x.param.name for x in d.gradients}
+                          else None)
+            for rule in FORMULA_RULES:
+                found[rule.__name__] |= {m.id for m in rule(slips)}
+    assert all(found.values()), found

@@ -56,109 +56,148 @@ def _total(paths: list[list[sp.Expr]]) -> sp.Expr:
     return sp.Add(*[sp.Mul(*factors) for factors in paths])
 
 
+@dataclass
+class Slips:
+    """What every formula rule works on: one parameter's derivation, the model, the sum over
+    its paths with a change of factors (``variant``), its local derivatives, and
+    ``others(name)``, another parameter's derivation (or None)."""
+
+    g: GradientDerivation
+    model: object
+    others: Callable[[str], GradientDerivation | None]
+
+    def __post_init__(self):
+        self.paths = [list(p.factors) for p in self.g.paths]
+        self.name = text_name(self.g.param.name)
+        seen: set[int] = set()
+        self.locals = [f for fs in self.paths for f in fs
+                       if not (id(f) in seen or seen.add(id(f)))]
+
+    def variant(self, change) -> sp.Expr:
+        """The sum over paths with each factor f replaced by change(f) (None drops it)."""
+        return _total([[r for r in map(change, factors) if r is not None]
+                       for factors in self.paths])
+
+    def of_kind(self, kind: str) -> list[LocalDerivative]:
+        return [f for f in self.locals if _kind(f) == kind]
+
+
+def dropped_derivative(s: Slips):
+    """∂a/∂z left out, or a written where ∂a/∂z = f′(z) belongs."""
+    for F in s.of_kind("activation"):
+        of = F.partial.of
+        yield Mistake("missing_activation_derivative",
+                      f"the activation's derivative {partial_text(F)} = {text(F.result)} is "
+                      "missing", local_step(F), s.variant(lambda f: None if f is F else f.result))
+        if F.result != of:
+            yield Mistake("activation_for_derivative",
+                          f"{text(of)}, the activation itself, stands where its derivative "
+                          f"{partial_text(F)} = {text(F.result)} belongs", local_step(F),
+                          s.variant(lambda f: of if f is F else f.result))
+
+
+def cancelled_derivative(s: Slips):
+    """f′ of the output multiplied in although the loss cancels it (BCE∘sigmoid: ŷ − y)."""
+    g, model = s.g, s.model
+    if not (g.fusions and model.act(model.L).elementwise):
+        return
+    fusion = g.fusions[0]
+    for F in s.of_kind("activation"):
+        if F.partial.of in model.yhat:
+            yield Mistake("cancelled_derivative_multiplied",
+                          f"the output's f′, {text(F.result)}, is multiplied in although "
+                          f"{fusion.title} already cancels it: ∂ℓ/∂{text(F.partial.wrt)} = "
+                          f"{text(fusion.result)}",
+                          f"∂ℓ/∂z = ∂ℓ/∂ŷ · ∂ŷ/∂z = {text(fusion.result)}   ({fusion.title})",
+                          s.variant(lambda f: f.result ** 2 if f is F else f.result))
+
+
+def swapped_indices(s: Slips):
+    """wᵢⱼ where wⱼᵢ belongs, in a weight that a path goes through."""
+    for F in s.of_kind("weight"):
+        w = F.result
+        swapped = _swapped(w, s.model)
+        if swapped is not None:
+            yield Mistake("swapped_indices",
+                          f"the weight's indices are swapped: {text(swapped)} where {text(w)} "
+                          "belongs (w⁽ˡ⁾ⱼᵢ is the weight into neuron j from input i)",
+                          local_step(F), s.variant(lambda f: swapped if f is F else f.result))
+
+
+def wrong_input(s: Slips):
+    """∂z/∂w is the weight's own input a: another neuron's a, or z, in its place."""
+    for F in s.of_kind("input"):
+        a = F.result
+        if not isinstance(a, sp.Symbol):
+            continue
+        for other in _layer_of(a, s.model):
+            if other != a:
+                yield Mistake("other_neuron_input",
+                              f"the input of another neuron: {text(other)} where {text(a)} "
+                              "belongs (∂z⁽ˡ⁾ⱼ/∂w⁽ˡ⁾ⱼᵢ is the input i of the weight)",
+                              local_step(F),
+                              s.variant(lambda f, o=other: o if f is F else f.result))
+        z = _z_of(a, s.model)
+        if z is not None:
+            yield Mistake("z_for_a", f"{text(z)} is used where {text(a)} belongs: the weight "
+                          "multiplies the activation a = f(z), not z", local_step(F),
+                          s.variant(lambda f: z if f is F else f.result))
+
+
+def z_in_derivative(s: Slips):
+    """f′ written with z where it is a function of a (σ′ = a(1 − a), not z(1 − z))."""
+    for F in s.of_kind("activation"):
+        a, z = F.partial.of, F.partial.wrt
+        if a in F.result.free_symbols:
+            yield Mistake("z_for_a_in_derivative",
+                          f"{text(z)} is used where {text(a)} belongs in {text(F.result)}",
+                          local_step(F), s.variant(lambda f: f.result.xreplace({a: z})
+                                                   if f is F else f.result))
+
+
+def missing_path(s: Slips):
+    """One path of a multi-path sum left out."""
+    if len(s.paths) <= 1:
+        return
+    for k, p in enumerate(s.g.paths):
+        route = " → ".join(text(n) for n in p.nodes)
+        rest = [[f.result for f in fs] for m, fs in enumerate(s.paths) if m != k]
+        yield Mistake("missing_path",
+                      f"the path {route} is missing: ∂ℓ/∂{s.name} is the sum over all "
+                      f"{len(s.paths)} paths from the parameter to the loss",
+                      f"{len(s.paths)} paths, one term each", _total(rest))
+
+
+def wrong_sign(s: Slips):
+    """The whole gradient with the wrong sign."""
+    yield Mistake("wrong_sign", "the sign is wrong",
+                  f"∂ℓ/∂{s.name} = {text(s.g.expression)}", -s.g.expression)
+
+
+def other_parameter(s: Slips):
+    """The gradient of another parameter: the transposed weight."""
+    for other_name, why in _other_params(s.g):
+        d = s.others(other_name)
+        if d is not None:
+            yield Mistake("other_parameter", f"that is ∂ℓ/∂{text_name(other_name)}: {why}",
+                          f"∂ℓ/∂{s.name} = {text(s.g.expression)}", d.expression)
+
+
+# The formula rules, in the order a wrong answer is compared with their mistakes.
+FORMULA_RULES = [dropped_derivative, cancelled_derivative, swapped_indices, wrong_input,
+                 z_in_derivative, missing_path, wrong_sign, other_parameter]
+
+
 def formula_mistakes(g: GradientDerivation, model,
                      others: Callable[[str], GradientDerivation | None]) -> list[Mistake]:
-    """The wrong ∂ℓ/∂p formulas for one parameter; ``others(name)`` gives the derivation of
-    another parameter (or None), for the mistakes that answer a different one."""
+    """The wrong ∂ℓ/∂p formulas for one parameter, from every rule of FORMULA_RULES;
+    ``others(name)`` gives the derivation of another parameter (or None)."""
     if g.grouped:
         # Only a few of the paths are listed: variants of their sum are not slips of the
         # answer (the delta form); the answer is graded right or wrong without a named slip.
         return []
-    paths = [list(p.factors) for p in g.paths]
-    name = text_name(g.param.name)
-    out: list[Mistake] = []
-
-    def variant(change) -> sp.Expr:
-        """The sum over paths with each factor f replaced by change(f) (None drops it)."""
-        result = []
-        for factors in paths:
-            new = []
-            for f in factors:
-                r = change(f)
-                if r is not None:
-                    new.append(r)
-            result.append(new)
-        return _total(result)
-
-    seen: set[int] = set()
-    locals_ = [f for fs in paths for f in fs if not (id(f) in seen or seen.add(id(f)))]
-    # an elementwise output whose derivative the loss cancels (BCE∘sigmoid)
-    fused = bool(g.fusions) and model.act(model.L).elementwise
-
-    for F in (f for f in locals_ if _kind(f) == "activation"):
-        of = F.partial.of
-        out.append(Mistake("missing_activation_derivative",
-            f"the activation's derivative {partial_text(F)} = {text(F.result)} is missing",
-            local_step(F), variant(lambda f: None if f is F else f.result)))
-        if F.result != of:
-            out.append(Mistake("activation_for_derivative",
-                f"{text(of)}, the activation itself, stands where its derivative "
-                f"{partial_text(F)} = {text(F.result)} belongs",
-                local_step(F), variant(lambda f: of if f is F else f.result)))
-        if fused and of in model.yhat:
-            out.append(Mistake("cancelled_derivative_multiplied",
-                f"the output's f′, {text(F.result)}, is multiplied in although "
-                f"{g.fusions[0].title} already cancels it: ∂ℓ/∂{text(F.partial.wrt)} = "
-                f"{text(g.fusions[0].result)}",
-                f"∂ℓ/∂z = ∂ℓ/∂ŷ · ∂ŷ/∂z = {text(g.fusions[0].result)}   ({g.fusions[0].title})",
-                variant(lambda f: f.result ** 2 if f is F else f.result)))
-
-    for F in (f for f in locals_ if _kind(f) == "weight"):
-        w = F.result
-        swapped = _swapped(w, model)
-        if swapped is not None:
-            out.append(Mistake("swapped_indices",
-                f"the weight's indices are swapped: {text(swapped)} where {text(w)} belongs "
-                f"(w⁽ˡ⁾ⱼᵢ is the weight into neuron j from input i)",
-                local_step(F), variant(lambda f: swapped if f is F else f.result)))
-
-    for F in (f for f in locals_ if _kind(f) == "input"):
-        a = F.result
-        if not isinstance(a, sp.Symbol):
-            continue
-        layer = _layer_of(a, model)
-        for other in layer:
-            if other != a:
-                out.append(Mistake("other_neuron_input",
-                    f"the input of another neuron: {text(other)} where {text(a)} belongs "
-                    f"(∂z⁽ˡ⁾ⱼ/∂w⁽ˡ⁾ⱼᵢ is the input i of the weight)",
-                    local_step(F), variant(lambda f, o=other: o if f is F else f.result)))
-        z = _z_of(a, model)
-        if z is not None:
-            out.append(Mistake("z_for_a",
-                f"{text(z)} is used where {text(a)} belongs: the weight multiplies the "
-                f"activation a = f(z), not z", local_step(F),
-                variant(lambda f: z if f is F else f.result)))
-
-    for F in (f for f in locals_ if _kind(f) == "activation"):
-        a = F.partial.of
-        z = F.partial.wrt
-        if a in F.result.free_symbols:
-            out.append(Mistake("z_for_a_in_derivative",
-                f"{text(z)} is used where {text(a)} belongs in {text(F.result)}",
-                local_step(F), variant(lambda f: f.result.xreplace({a: z}) if f is F
-                                       else f.result)))
-
-    if len(paths) > 1:
-        for k, p in enumerate(g.paths):
-            route = " → ".join(text(n) for n in p.nodes)
-            rest = [[f.result for f in fs] for m, fs in enumerate(paths) if m != k]
-            out.append(Mistake("missing_path",
-                f"the path {route} is missing: ∂ℓ/∂{name} is the sum over all {len(paths)} "
-                "paths from the parameter to the loss",
-                f"{len(paths)} paths, one term each", _total(rest)))
-
-    out.append(Mistake("wrong_sign", "the sign is wrong",
-                       f"∂ℓ/∂{name} = {text(g.expression)}",
-                       -g.expression))
-
-    for other_name, why in _other_params(g):
-        d = others(other_name)
-        if d is not None:
-            out.append(Mistake("other_parameter",
-                               f"that is ∂ℓ/∂{text_name(other_name)}: {why}",
-                               f"∂ℓ/∂{name} = {text(g.expression)}", d.expression))
-    return out
+    slips = Slips(g, model, others)
+    return [m for rule in FORMULA_RULES for m in rule(slips)]
 
 
 def _swapped(w: sp.Symbol, model) -> sp.Symbol | None:
