@@ -111,7 +111,9 @@ class TextPrinter(StrPrinter):
         parts: list[str] = []
         for f in factors:
             s = self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
-            if parts and not (s.startswith("(") or _is_number(parts[-1])):
+            # 2σ(z) and 2(ŷ − y), but 0.5·sign(r): a number runs into a function's name
+            worded = isinstance(f, sp.Function) and s[:2].isalpha()
+            if parts and not (s.startswith("(") or _is_number(parts[-1]) and not worded):
                 parts.append("·")
             parts.append(s)
         return "".join(parts)
