@@ -62,13 +62,14 @@ def test_never_accuses_a_right_gradient(text):
         assert g.check.ok, (g.param, g.check)
 
 
-def _caught(check, wrong: float) -> bool:
-    """Whether a backward pass that gave ``wrong`` instead would fail the finite difference."""
-    diff = abs(check.finite_difference - wrong)
-    scale = max(abs(check.finite_difference), abs(wrong))
-    allowed = max(gradcheck.FD_RTOL * scale,
-                  check.fd_tol * max(abs(check.finite_difference), abs(check.numpy)))
-    return diff > allowed
+def _planted(d):
+    """Each gradient of ``d`` with its finite difference, and a function telling whether a
+    backward pass that gave ``wrong`` instead would fail the check (make_check itself)."""
+    fds = gradcheck.finite_differences(d.problem, [g.param for g in d.gradients])
+
+    def caught(fd, wrong: float) -> bool:
+        return not gradcheck.make_check(wrong, wrong, fd, d.loss).fd_ok
+    return zip(d.gradients, fds), caught
 
 
 @pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.name)
@@ -76,12 +77,13 @@ def test_a_planted_error_is_caught(path):
     """A relative error of 10⁻⁵ in any gradient of a shipped problem (not at a kink, not
     exactly 0) is outside the difference's tolerance."""
     d = derive(load_problem(path))
-    for g in d.gradients:
+    pairs, caught = _planted(d)
+    for g, fd in pairs:
         c = g.check
         if c.kink or c.numpy == 0:
             continue
         assert c.fd_tol <= 1e-6, (g.param, c)
-        assert _caught(c, c.numpy * (1 + 1e-5)), g.param
+        assert caught(fd, c.numpy * (1 + 1e-5)), g.param
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -91,15 +93,16 @@ def test_planted_errors_are_caught_on_random_networks(text):
     10⁻⁵·max(1, L) (below that the losses' rounding decides, and the old check did not look),
     an error of 1 % in every gradient over 10⁻⁶·max(1, L)."""
     d = derive(parse_problem(text))
-    for g in d.gradients:
+    pairs, caught = _planted(d)
+    for g, fd in pairs:
         c = g.check
         if c.kink:
             continue
         size = abs(c.numpy) / max(1.0, d.loss)
         if size > 1e-5:
-            assert _caught(c, c.numpy * (1 + 1e-4)), (g.param, c)
+            assert caught(fd, c.numpy * (1 + 1e-4)), (g.param, c)
         if size > 1e-6:
-            assert _caught(c, c.numpy * (1 + 1e-2)), (g.param, c)
+            assert caught(fd, c.numpy * (1 + 1e-2)), (g.param, c)
 
 
 def test_a_wrong_backward_pass_is_caught(monkeypatch):

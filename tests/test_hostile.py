@@ -51,7 +51,8 @@ def test_yaml_that_cannot_be_built(tmp_path, case):
     if words is None:   # a date is text: a name like any other
         assert r.exit_code == 0, r.output
         return
-    assert r.exit_code == 2 and r.output.startswith(f"Error: {path}:1") or "init" in body
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith(f"Error: {path}:{2 if 'init' in body else 1}: ")
     assert words in r.output and "Traceback" not in r.output
     assert len(r.output.strip().splitlines()) == 1
 

@@ -152,26 +152,34 @@ def test_training_is_judged_by_its_work_before_it_runs(client):
     assert r.status_code == 422 and "10,000,000 epochs" in r.text and not calls
 
 
+def _with_workers(processes: int, body) -> None:
+    """Run ``await body(w)`` on a started pool of ``processes`` workers (once they answer),
+    stopping it afterwards; the whole bounded in time."""
+    async def run():
+        w = jobs.Workers(processes)
+        w.start()
+        try:
+            assert await w.run(60, sum, [1]) == 1
+            await body(w)
+        finally:
+            w.stop()
+    asyncio.run(asyncio.wait_for(run(), 120))
+
+
 def test_a_killed_worker_costs_only_its_own_job():
     import os
     import signal
 
-    async def run():
-        w = jobs.Workers(2)
-        w.start()
-        try:
-            assert await w.run(60, sum, [1]) == 1
-            a = asyncio.ensure_future(w.run(60, time.sleep, 3))
-            b = asyncio.ensure_future(w.run(60, time.sleep, 3))
-            await asyncio.sleep(1.5)
-            os.kill(w.pids[0], signal.SIGKILL)
-            results = await asyncio.gather(a, b, return_exceptions=True)
-            assert sum(isinstance(r, jobs.WorkerLost) for r in results) == 1
-            assert results.count(None) == 1          # the healthy worker's job finished
-            assert await w.run(60, sum, [1, 2]) == 3
-        finally:
-            w.stop()
-    asyncio.run(asyncio.wait_for(run(), 120))
+    async def body(w):
+        a = asyncio.ensure_future(w.run(60, time.sleep, 3))
+        b = asyncio.ensure_future(w.run(60, time.sleep, 3))
+        await asyncio.sleep(1.5)
+        os.kill(w.pids[0], signal.SIGKILL)
+        results = await asyncio.gather(a, b, return_exceptions=True)
+        assert sum(isinstance(r, jobs.WorkerLost) for r in results) == 1
+        assert results.count(None) == 1          # the healthy worker's job finished
+        assert await w.run(60, sum, [1, 2]) == 3
+    _with_workers(2, body)
 
 
 def test_a_frozen_worker_costs_only_its_own_job(monkeypatch):
@@ -182,44 +190,32 @@ def test_a_frozen_worker_costs_only_its_own_job(monkeypatch):
     import signal
     monkeypatch.setattr(jobs, "GRACE_SECONDS", 1.0)
 
-    async def run():
-        w = jobs.Workers(2)
-        w.start()
-        try:
-            assert await w.run(60, sum, [1]) == 1
-            await asyncio.gather(w.run(60, sum, [1]), w.run(60, sum, [1]))
-            frozen_pid = w.pids[0]
-            os.kill(frozen_pid, signal.SIGSTOP)
-            results = await asyncio.gather(*(w.run(1.0, sum, [k]) for k in range(6)),
-                                           return_exceptions=True)
-            # the one job that went to the frozen worker is lost; the others were served
-            lost = [r for r in results if isinstance(r, Exception)]
-            assert len(lost) == 1 and type(lost[0]) is jobs.WorkerLost
-            assert sorted(r for r in results if not isinstance(r, Exception)) == \
-                sorted(set(range(6)) - {results.index(lost[0])})
-            assert frozen_pid not in w.pids
-            assert await w.run(60, sum, [2]) == 2
-        finally:
-            w.stop()
-    asyncio.run(asyncio.wait_for(run(), 120))
+    async def body(w):
+        await asyncio.gather(w.run(60, sum, [1]), w.run(60, sum, [1]))
+        frozen_pid = w.pids[0]
+        os.kill(frozen_pid, signal.SIGSTOP)
+        results = await asyncio.gather(*(w.run(1.0, sum, [k]) for k in range(6)),
+                                       return_exceptions=True)
+        # the one job that went to the frozen worker is lost; the others were served
+        lost = [r for r in results if isinstance(r, Exception)]
+        assert len(lost) == 1 and type(lost[0]) is jobs.WorkerLost
+        assert sorted(r for r in results if not isinstance(r, Exception)) == \
+            sorted(set(range(6)) - {results.index(lost[0])})
+        assert frozen_pid not in w.pids
+        assert await w.run(60, sum, [2]) == 2
+    _with_workers(2, body)
 
 
 def test_a_job_that_waits_too_long_is_told_the_server_is_busy(monkeypatch):
     monkeypatch.setattr(jobs, "QUEUE_SECONDS", 0.5)
 
-    async def run():
-        w = jobs.Workers(1)
-        w.start()
-        try:
-            assert await w.run(60, sum, [1]) == 1
-            first = asyncio.ensure_future(w.run(60, time.sleep, 2))
-            await asyncio.sleep(0.1)
-            with pytest.raises(jobs.Busy):
-                await w.run(60, sum, [1])
-            await first
-        finally:
-            w.stop()
-    asyncio.run(asyncio.wait_for(run(), 120))
+    async def body(w):
+        first = asyncio.ensure_future(w.run(60, time.sleep, 2))
+        await asyncio.sleep(0.1)
+        with pytest.raises(jobs.Busy):
+            await w.run(60, sum, [1])
+        await first
+    _with_workers(1, body)
 
 
 def test_a_huge_upload_is_refused_and_uploads_are_counted_by_memory(client, monkeypatch):

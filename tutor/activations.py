@@ -75,10 +75,6 @@ def stable_sigmoid(z):
     return np.exp(-np.logaddexp(0.0, np.negative(z)))
 
 
-def _heaviside(z):
-    return np.heaviside(z, 0.0)
-
-
 def _softplus(z):
     return np.logaddexp(0.0, z)
 
@@ -342,8 +338,16 @@ ACTIVATIONS: dict[str, Activation] = {
 NAMES = tuple(ACTIVATIONS)
 
 # The NumPy implementations lambdify uses for our SymPy functions.
-LAMBDIFY_MODULE = {f.name: f.numpy for f in FUNCTIONS.values()
-                   if f.name not in ("tanh", "exp", "log")}
+LAMBDIFY_MODULE = {f.name: f.numpy for f in FUNCTIONS.values()}
+
+
+def option_owners(registry: dict) -> dict[str, list[str]]:
+    """For a registry (ACTIVATIONS, LOSSES): each option's name → the entries that take it."""
+    owners: dict[str, list[str]] = {}
+    for name, entry in registry.items():
+        for option in entry.options:
+            owners.setdefault(option.name, []).append(name)
+    return owners
 
 
 def get(name: str, options: dict[str, float] | None = None) -> Activation:

@@ -38,6 +38,10 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+class FileTooLarge(TutorError):
+    """A file larger than the limit it was read with."""
+
+
 def read_bytes(path: str | Path, limit: int) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them. TutorError (with the
     reason as its message, the caller adds the file) for anything else: a file that cannot be
@@ -64,7 +68,7 @@ def read_bytes(path: str | Path, limit: int) -> bytes:
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise TutorError(f"the file is larger than {limit:,} bytes")
+        raise FileTooLarge(f"the file is larger than {limit:,} bytes")
     return data
 
 

@@ -94,14 +94,24 @@ class Network:
             out[f"b{l}"] = (units,)
         return out
 
-    def param_refs(self) -> list["ParamRef"]:
-        """Every scalar parameter, layer by layer: W1 row by row, then b1, then W2, …"""
-        refs = []
+    @property
+    def n_params(self) -> int:
+        """How many scalar parameters (weights and biases) the network has."""
+        return sum(math.prod(shape) for shape in self.shapes().values())
+
+    def iter_param_refs(self):
+        """Every scalar parameter, layer by layer: W1 row by row, then b1, then W2, …, one at
+        a time (the first few of millions without making them all)."""
         for l, (fan_in, units) in enumerate(zip(self.sizes, self.sizes[1:]), start=1):
-            refs += [ParamRef("W", l, j, i) for j in range(1, units + 1)
-                     for i in range(1, fan_in + 1)]
-            refs += [ParamRef("b", l, j) for j in range(1, units + 1)]
-        return refs
+            for j in range(1, units + 1):
+                for i in range(1, fan_in + 1):
+                    yield ParamRef("W", l, j, i)
+            for j in range(1, units + 1):
+                yield ParamRef("b", l, j)
+
+    def param_refs(self) -> list["ParamRef"]:
+        """Every scalar parameter, in the order of ``iter_param_refs``."""
+        return list(self.iter_param_refs())
 
     def describe(self) -> str:
         """'2-3-1 sigmoid/sigmoid'."""
@@ -158,8 +168,8 @@ def parse_param_refs(text: str, network: Network) -> list[ParamRef]:
         if not m or (m.end() < len(text) and text[m.end()] != ","):
             raise ProblemError(f"cannot read {text!r} as parameter names; expected names like "
                                "W1[2,1], b1[2] or W1", field="--param")
-        kind, layer, row, col = m.group(1).upper() if m.group(1) == "w" else m.group(1), \
-            int(m.group(2)), m.group(3), m.group(4)
+        kind, layer, row, col = m.group(1).replace("w", "W"), int(m.group(2)), m.group(3), \
+            m.group(4)
         array = f"{kind}{layer}"
         if array not in shapes:
             raise ProblemError(f"no parameter {array}: this network has "
@@ -280,15 +290,15 @@ def load_problem(path: str | Path) -> Problem:
 def read_text_file(path: str | Path, what: str) -> tuple[str, str]:
     """(text, file name) of a small UTF-8 regular file; ProblemError naming the file otherwise
     (a device, a FIFO or a file over MAX_FILE_BYTES is refused without reading it all)."""
-    from .files import read_bytes
+    from .files import FileTooLarge, read_bytes
     file = str(path)
     try:
         data = read_bytes(path, MAX_FILE_BYTES)
+    except FileTooLarge:
+        raise ProblemError(f"{what} is at most {MAX_FILE_BYTES:,} bytes; this one is larger",
+                           file=file) from None
     except TutorError as e:
-        message = str(e)
-        if message.startswith("the file is larger"):
-            message = f"{what} is at most {MAX_FILE_BYTES:,} bytes; this one is larger"
-        raise ProblemError(message, file=file) from None
+        raise ProblemError(str(e), file=file) from None
     try:
         return data.decode("utf-8"), file
     except UnicodeDecodeError as e:
@@ -599,9 +609,7 @@ class _Validator:
             f = f"network.layers[{k}]"
             # Every activation's options (leaky_relu's slope, elu's alpha) may be given; each
             # only with the activation that takes it.
-            takes = {o.name: [a.name for a in activations.ACTIVATIONS.values()
-                              if any(x.name == o.name for x in a.options)]
-                     for entry in activations.ACTIVATIONS.values() for o in entry.options}
+            takes = activations.option_owners(activations.ACTIVATIONS)
             item = self.mapping(item, f, ("units", "activation"), tuple(takes))
             units = self.integer(item["units"], f"{f}.units", 1, MAX_UNITS)
             act = self.choice(item["activation"], f"{f}.activation", activations.NAMES,
@@ -629,8 +637,7 @@ class _Validator:
         ``loss: {name: huber, delta: 0.5}``."""
         options = []
         if isinstance(v, dict):
-            takes = tuple(dict.fromkeys(o.name for entry in losses.LOSSES.values()
-                                        for o in entry.options))
+            takes = tuple(activations.option_owners(losses.LOSSES))
             v = self.mapping(v, "loss", ("name",), takes)
             name = self.choice(v["name"], "loss.name", losses.NAMES, "loss",
                                _aliases(losses.LOSSES))

@@ -10,6 +10,11 @@ from importlib import resources
 from . import activations, losses
 
 
+def _option(registry: dict, name: str):
+    """The Option called ``name`` (the first entry that takes it says its range)."""
+    return next(o for e in registry.values() for o in e.options if o.name == name)
+
+
 def problem_schema() -> dict:
     """The problem schema, its enums and options from the registries."""
     text = resources.files("tutor").joinpath("schema", "problem.schema.json").read_text("utf-8")
@@ -18,19 +23,13 @@ def problem_schema() -> dict:
     layer["activation"] = {"enum": list(activations.NAMES)}
     for name in [k for k in layer if k not in ("units", "activation")]:
         del layer[name]
-    for entry in activations.ACTIVATIONS.values():
-        for o in entry.options:
-            owners = [a.name for a in activations.ACTIVATIONS.values()
-                      if any(x.name == o.name for x in a.options)]
-            layer[o.name] = o.schema(owners)
+    for option_name, owners in activations.option_owners(activations.ACTIVATIONS).items():
+        layer[option_name] = _option(activations.ACTIVATIONS, option_name).schema(owners)
     plain, mapping = schema["properties"]["loss"]["oneOf"]
     plain["enum"] = list(losses.NAMES)
     mapping["properties"] = {"name": {"enum": list(losses.NAMES)}}
-    for entry in losses.LOSSES.values():
-        for o in entry.options:
-            owners = [n for n, e in losses.LOSSES.items() if any(x.name == o.name
-                                                                  for x in e.options)]
-            mapping["properties"][o.name] = o.schema(owners)
+    for option_name, owners in activations.option_owners(losses.LOSSES).items():
+        mapping["properties"][option_name] = _option(losses.LOSSES, option_name).schema(owners)
     return schema
 
 

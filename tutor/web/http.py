@@ -7,7 +7,10 @@ for JSON), an HTML page elsewhere.
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
+from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -42,7 +45,6 @@ class ApiError(Exception):
 async def read_body(request: Request) -> str:
     """The request body as text: 413 beyond MAX_BODY bytes, 400 when it is not UTF-8, 408
     when it takes longer than BODY_SECONDS to arrive."""
-    import asyncio
     try:
         return await asyncio.wait_for(_read_body(request), BODY_SECONDS)
     except asyncio.TimeoutError:
@@ -198,7 +200,6 @@ class PerClient:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             return await self.app(scope, receive, send)
-        import time
         client = (scope.get("client") or ("?", 0))[0]
         refusal = None
         if self.active.get(client, 0) >= PER_CLIENT_REQUESTS:
@@ -244,7 +245,6 @@ class AllowedHosts:
 
 
 def _cross_site(headers: dict[str, str]) -> bool:
-    from urllib.parse import urlsplit
     if headers.get("sec-fetch-site") == "cross-site":
         return True
     host = headers.get("host", "").lower()

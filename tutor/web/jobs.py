@@ -232,11 +232,9 @@ def parse(text: str, file: str):
     """The problem, validated exactly as the command line validates a file (so that an
     uploaded text is never parsed in the server's own process), and small enough for the web
     tutor: at most MAX_UPLOAD_PARAMS parameters (a page shows a box for each)."""
-    import math
-
     from ..errors import ProblemError
     problem = _problem(text, file)
-    count = sum(math.prod(s) for s in problem.network.shapes().values())
+    count = problem.network.n_params
     if count > MAX_UPLOAD_PARAMS:
         raise ProblemError(f"{count:,} parameters; the web tutor takes networks of at most "
                            f"{MAX_UPLOAD_PARAMS:,} (tutor derive and tutor train on the command "

@@ -8,10 +8,10 @@ part of a URL is ever joined to a path.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from ..errors import ProblemError, TutorError
@@ -19,6 +19,7 @@ from ..problem import Problem, parse_problem, read_text_file
 
 MAX_UPLOADS = 100          # the oldest upload is forgotten beyond this
 UPLOAD_BYTES = 64 * 1024 * 1024   # or beyond this much memory held by uploads
+MAX_LISTED = 1000          # parameter names in a summary (param_count says how many)
 UPLOAD = "upload"          # the file name in an uploaded problem's errors
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -45,14 +46,18 @@ class Entry:
             "samples": p.n_samples,
             # The names of the first MAX_LISTED parameters only: a network of millions would
             # make megabytes of names (``param_count`` says how many there are).
-            "params": _first_names(p, MAX_LISTED),
-            "param_count": sum(math.prod(s) for s in p.network.shapes().values()),
+            "params": [r.name for r in islice(p.network.iter_param_refs(), MAX_LISTED)],
+            "param_count": p.network.n_params,
             "uploaded": self.uploaded,
             "url": f"/problems/{self.id}",
         }
 
 
-MAX_LISTED = 1000
+def _footprint(entry: Entry) -> int:
+    """The bytes an upload holds: its text, its arrays (parameters, data)."""
+    p = entry.problem
+    return (len(entry.text) + p.inputs.nbytes + p.targets.nbytes
+            + sum(a.nbytes for a in p.params.values()))
 
 
 def _footprint(entry: Entry) -> int:

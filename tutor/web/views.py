@@ -4,7 +4,6 @@ downloads, and the page's own stylesheet and script."""
 from __future__ import annotations
 
 import io
-import math
 import shutil
 import zipfile
 from importlib import resources
@@ -104,7 +103,7 @@ async def train(request: Request) -> Response:
     # Judged by the work it implies before it runs: a problem's own epochs may be millions.
     p = entry.problem
     planned = p.training.epochs if epochs is None else epochs
-    work = planned * p.n_samples * sum(math.prod(s) for s in p.network.shapes().values())
+    work = planned * p.n_samples * p.network.n_params
     if planned > pages.MAX_WEB_EPOCHS or work > pages.MAX_WEB_WORK:
         error = (f"{planned:,} epochs of this network on {p.n_samples} samples are more than "
                  f"the web tutor trains (at most {pages.MAX_WEB_EPOCHS:,} epochs and "
