@@ -18,6 +18,7 @@ from tutor.checking import check
 from tutor.cli import main
 from tutor.formula import FormulaError, Vocabulary, parse
 from tutor.mistakes import formula_mistakes
+from tutor.printing.checkreport import step_text
 from tutor.printing.exprs import ascii, text
 from tutor.symbolic import Model
 
@@ -61,7 +62,7 @@ def test_equivalent_forms_are_right(xor, formula):
 
 def test_simple_forms_are_proved_exactly(xor):
     r = one(xor, {"formulas": {"W2[1,3]": "(ŷ - y)·a1[3]"}})
-    assert r.ok and r.how == "exactly"
+    assert r.ok and str(r.how) == "exactly"
 
 
 def test_two_path_hidden_weight_of_the_textbook_network(textbook):
@@ -106,7 +107,7 @@ def test_every_generated_mistake_is_named(path, name):
         r = one(problem, {"formulas": {name: ascii(m.expr)}})
         if r.ok:  # the slip changes nothing here (e.g. a factor that equals 1)
             continue
-        assert r.diagnosis != "this matches none of the usual mistakes", m.message
+        assert str(r.diagnosis) != "this matches none of the usual mistakes", m.message
         assert r.step
 
 
@@ -119,12 +120,12 @@ def test_every_generated_mistake_is_named(path, name):
 ])
 def test_named_mistakes_on_xor(xor, formula, words):
     r = one(xor, {"formulas": {"W1[2,1]": formula}})
-    assert not r.ok and words in r.diagnosis
+    assert not r.ok and words in str(r.diagnosis)
 
 
 def test_z_where_a_belongs(xor):
     r = one(xor, {"formulas": {"W2[1,3]": "(yhat - y)*z1[3]"}})
-    assert not r.ok and "z⁽¹⁾₃ is used where a⁽¹⁾₃ belongs" in r.diagnosis
+    assert not r.ok and "z⁽¹⁾₃ is used where a⁽¹⁾₃ belongs" in str(r.diagnosis)
 
 
 @pytest.mark.parametrize("formula, words", [
@@ -136,13 +137,13 @@ def test_z_where_a_belongs(xor):
 ])
 def test_named_mistakes_on_the_two_path_network(textbook, formula, words):
     r = one(textbook, {"formulas": {"W1[1,1]": formula}})
-    assert not r.ok and words in r.diagnosis
+    assert not r.ok and words in str(r.diagnosis)
 
 
 def test_transposed_parameter(textbook):
     d = derive(textbook, ["W2[2,1]"])
     r = one(textbook, {"formulas": {"W2[1,2]": ascii(d.gradients[0].expression)}})
-    assert not r.ok and "that is ∂ℓ/∂w⁽²⁾₂₁" in r.diagnosis
+    assert not r.ok and "that is ∂ℓ/∂w⁽²⁾₂₁" in str(r.diagnosis)
 
 
 @pytest.mark.parametrize("slip, words", [
@@ -154,7 +155,7 @@ def test_transposed_parameter(textbook):
 def test_named_number_mistakes(xor, slip, words):
     g = derive(xor, ["W2[1,1]"]).gradients[0]
     r = one(xor, {"gradients": {"W2[1,1]": float(slip(g, 4))}})
-    assert not r.ok and words in r.diagnosis
+    assert not r.ok and words in str(r.diagnosis)
 
 
 def test_updated_weights_mistake(xor):
@@ -164,7 +165,7 @@ def test_updated_weights_mistake(xor):
     moved = {k: v - xor.training.lr * bw.grads[k] for k, v in xor.params.items()}
     _, _, bw2 = engine.loss_and_gradients(xor, moved)
     r = one(xor, {"gradients": {"W2[1,1]": float(bw2.grads["W2"][0, 0])}})
-    assert not r.ok and "after one update" in r.diagnosis
+    assert not r.ok and "after one update" in str(r.diagnosis)
     assert np.all(np.isfinite(bw2.grads["W2"]))
 
 
@@ -183,7 +184,7 @@ def test_values_first_wrong_and_follow_through(xor):
     by = {r.answer.name: r for r in report.results}
     assert [r.answer.name for r in report.results] == ["z1[2]", "a1[2]", "yhat", "delta1[2]"]
     assert by["z1[2]"].ok and by["yhat"].ok
-    assert not by["a1[2]"].ok and "activation was not applied" in by["a1[2]"].diagnosis
+    assert not by["a1[2]"].ok and "activation was not applied" in str(by["a1[2]"].diagnosis)
     assert not by["delta1[2]"].ok and by["delta1[2]"].follow_through
 
 
@@ -192,13 +193,13 @@ def test_delta_without_the_derivative(xor):
     true = sample_values(xor, 0)
     back = true["delta2[1]"] * xor.params["W2"][0, 1]
     r = one(xor, {"values": {"delta1[2]": round(float(back), 5)}})
-    assert not r.ok and "did you multiply by f′(z⁽¹⁾₂) = a⁽¹⁾₂(1 − a⁽¹⁾₂)?" in r.diagnosis.lower()
+    assert not r.ok and "did you multiply by f′(z⁽¹⁾₂) = a⁽¹⁾₂(1 − a⁽¹⁾₂)?" in str(r.diagnosis).lower()
 
 
 def test_unknown_mistake_shows_the_derivation(xor):
     r = one(xor, {"formulas": {"W1[2,1]": "x1 + x2 + 17"}})
-    assert not r.ok and "none of the usual mistakes" in r.diagnosis
-    assert "∂ℓ/∂w⁽¹⁾₂₁ = (ŷ − y)·w⁽²⁾₁₂·a⁽¹⁾₂(1 − a⁽¹⁾₂)·x₁" in r.step
+    assert not r.ok and "none of the usual mistakes" in str(r.diagnosis)
+    assert "∂ℓ/∂w⁽¹⁾₂₁ = (ŷ − y)·w⁽²⁾₁₂·a⁽¹⁾₂(1 − a⁽¹⁾₂)·x₁" in step_text(r)
 
 
 # ------------------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def test_injection_corpus_is_rejected_quickly_and_cleanly(vocab, bad):
 
 def test_an_injection_in_an_answers_file_is_a_wrong_answer(xor):
     r = one(xor, {"formulas": {"W1[2,1]": "__import__('os').system('touch /tmp/pwned')"}})
-    assert not r.ok and r.diagnosis.startswith("cannot read the formula: ")
+    assert not r.ok and str(r.diagnosis).startswith("cannot read the formula: ")
     assert r.caret.endswith("^")
 
 
@@ -418,9 +419,9 @@ def test_too_few_digits_is_told_not_called_a_mistake(xor):
         (r,) = grade(xor, parse_answers(f"gradients:\n  W2[1,2]: {written}\n", xor)).results
         assert r.ok is right, written
         if written == "0.052":
-            assert "too few to tell: give at least 3 (0.0522)" in r.diagnosis
+            assert "too few to tell: give at least 3 (0.0522)" in str(r.diagnosis)
         if written == "0":
-            assert "significant" not in (r.diagnosis or "")
+            assert "significant" not in (str(r.diagnosis or ""))
 
 
 def test_results_are_data_with_mistake_ids_and_formulas(tmp_path):
@@ -451,6 +452,12 @@ def test_results_are_data_with_mistake_ids_and_formulas(tmp_path):
 
 def test_a_diagnosis_that_begins_with_a_formula_keeps_its_letters():
     from tutor.printing.checkreport import sentence
+    from tutor.words import Words
+    z, a = sp.Symbol("z1[3]"), sp.Symbol("a1[3]")
+    said = Words("{z} is used where {a} belongs", z=z, a=a).capitalised()
+    assert str(said) == "z⁽¹⁾₃ is used where a⁽¹⁾₃ belongs"
+    assert str(Words("the sign is wrong").capitalised()) == "The sign is wrong"
+    assert str(Words("z⁽{l}⁾ was used", l="¹").capitalised()) == "z⁽¹⁾ was used"
     assert sentence("a⁽¹⁾₂ itself stands where f′ belongs") == "a⁽¹⁾₂ itself stands where f′ belongs"
     assert sentence("z⁽¹⁾₃ is used where a⁽¹⁾₃ belongs").startswith("z⁽¹⁾₃")
     assert sentence("the sign is wrong") == "The sign is wrong"
@@ -475,3 +482,25 @@ def test_every_formula_rule_names_its_mistake_somewhere():
             for rule in FORMULA_RULES:
                 found[rule.__name__] |= {m.id for m in rule(slips)}
     assert all(found.values()), found
+
+
+def test_words_render_their_mathematics_in_each_form_and_escape_their_text():
+    """A result's words are data: the slots print as the form's mathematics, the text is
+    escaped for the form (a student's formula in an error cannot inject HTML or TeX)."""
+    from tutor.printing import words as render
+    from tutor.words import Words, eq
+    a, z = sp.Symbol("a1[2]"), sp.Symbol("z1[2]")
+    w = Words("the derivative {d} of {who:.3g} & <b>{said}</b> is missing",
+              d=eq(sp.Derivative(a, z), a * (1 - a)), who=0.12345, said="x_1 {y}")
+    assert render.text(w) == ("the derivative ∂a⁽¹⁾₂/∂z⁽¹⁾₂ = a⁽¹⁾₂(1 − a⁽¹⁾₂) of 0.123 & "
+                              "<b>x_1 {y}</b> is missing")
+    assert "a1[2]" in render.ascii(w)
+    html = render.html(w)
+    assert "&amp; &lt;b&gt;x_1 {y}&lt;/b&gt;" in html and html.count("<math>") == 1
+    assert "<mfrac>" in html and "<mo>=</mo>" in html
+    tex = render.latex(w)
+    assert r"\(\frac{\partial a^{(1)}_{2}}{\partial z^{(1)}_{2}} = " in tex
+    assert r"\&" in tex and r"x\_1 \{y\}" in tex
+    with pytest.raises(TypeError):
+        Words("{a} and {b}", a=1)           # a slot left empty is a bug, found at once
+    assert str(Words.plain("braces {are} text")) == "braces {are} text"

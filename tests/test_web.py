@@ -335,7 +335,12 @@ def test_answer_box_grades_numbers_and_formulas(client, xor_d):
                     headers={"accept": "application/json"})
     res = r.json()["result"]
     assert not res["right"] and res["kind"] == "formula"
-    assert "stands where its derivative" in r.json()["html"]
+    html = r.json()["html"]
+    assert "stands where its derivative" in html
+    # the mistake's mathematics is MathML, its words text: a⁽¹⁾₂ as <msubsup>, not "a⁽¹⁾₂"
+    mistake = re.search(r'<span class="mistake">(.*?)</span></p>', html).group(1)
+    assert "<math><msubsup><mi>a</mi>" in mistake and "a⁽¹⁾₂" not in mistake
+    assert '<p class="step-text"><math>' in html
 
     # Without a script the form posts and the page comes back with the verdict.
     r = client.post("/problems/xor/check", data={"param": "W2[1,3]", "answer": value})

@@ -27,11 +27,10 @@ from .errors import ProblemError
 from .formula import FormulaError, Vocabulary, parse
 from .limits import TimeLimit, time_limit
 from .names import Name
-from .mistakes import Mistake, formula_mistakes
-from .printing.exprs import text
-from .printing.names import text_name
+from .mistakes import ELL, Mistake, derivation_lines, formula_mistakes, gradient_step
 from .problem import Problem
 from .symbolic import Model, lambdify
+from .words import Words, eq
 
 # An answer rounded to its own last digit is right with this many significant digits, and
 # matches a mistake with MISTAKE_DIGITS: 0.0081 is 4·0.0020329 rounded.
@@ -45,36 +44,33 @@ EXACT_MAX_TERMS = 400   # whose expansion has at most this many terms
 # it the answer is reported as too complicated to evaluate (never as wrong mathematics).
 FORMULA_SECONDS = 1.0
 
+NO_MATCH = Words("this matches none of the usual mistakes")
+LOSS = sp.Symbol("L")
+
 
 @dataclass(frozen=True)
 class Result:
-    """The grade of one answer.
+    """The grade of one answer, as data (the printers in ``printing.checkreport`` say it).
 
-    ok: right. expected: the right value or formula, as text. diagnosis: the named mistake,
-    or why nothing could be read. step: the correct step to show. follow_through: wrong, but
-    right given the student's own earlier values (method credit)."""
+    ok: right. expected: the right value (a float) or formula (a SymPy expression).
+    diagnosis: the named mistake, or why nothing could be read, as ``Words``; ``mistake`` is
+    its stable id (None when right or when no known slip matches). step: the correct step to
+    show, lines of ``Words``. follow_through: wrong, but right given the student's own
+    earlier values (method credit). how: for right formulas, how they were found equal."""
 
     answer: Answer
     ok: bool
-    expected: str
-    diagnosis: str | None = None
-    step: str | None = None
+    expected: float | sp.Expr
+    diagnosis: Words | None = None
+    step: tuple[Words, ...] | None = None
     follow_through: bool = False
-    how: str | None = None  # for right formulas: 'exactly' or 'at 32 random points'
+    how: Words | None = None
     caret: str | None = None
-    # For programs: the mistake's stable id (None when right or no known slip matches) and,
-    # for formulas, the expected expression itself (every printer can write it).
     mistake: str | None = None
-    expected_expr: sp.Expr | None = None
 
     @property
-    def label(self) -> str:
-        a = self.answer
-        if a.kind == "gradient":
-            return f"∂L/∂{text_name(a.name)}"
-        if a.kind in ("sample_gradient", "formula"):
-            return f"∂ℓ/∂{text_name(a.name)}"
-        return text(sp.Symbol(a.name))
+    def expected_expr(self) -> sp.Expr | None:
+        return self.expected if isinstance(self.expected, sp.Basic) else None
 
 
 @dataclass(frozen=True)
@@ -93,10 +89,6 @@ class Report:
     def return_code(self) -> int:
         """0 when every answer is right, 1 otherwise."""
         return 0 if self.right == len(self.results) else 1
-
-
-def fmt(x: float) -> str:
-    return f"{x:.6g}" if x != 0 else "0"
 
 
 class _Grader:
@@ -166,7 +158,8 @@ class _Grader:
             out = f([values[s] for s in symbols])
         return [np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in out]
 
-    def number_mistakes(self, name: str, batch: bool) -> list[tuple[str, str, str, float]]:
+    def number_mistakes(self, name: str, batch: bool
+                        ) -> list[tuple[str, Words, tuple[Words, ...] | None, float]]:
         """(id, message, step, value) of the usual mistakes for a number."""
         g = self.grad(name)
         k = self.sample - 1
@@ -177,22 +170,27 @@ class _Grader:
         correct = g.numbers.gradient if batch else g.numbers.per_sample[k]
         for m, v in zip(ms, values):
             out.append((m.id, m.message, m.step, float(v.mean() if batch else v[k])))
+        dL, dl = sp.Derivative(LOSS, g.symbol), sp.Derivative(ELL, g.symbol)
         if batch:
-            mean = f"∂L/∂{text_name(name)} = (1/N) Σₙ ∂ℓₙ/∂{text_name(name)}"
-            out += [("missing_mean", f"the 1/N of the mean is missing: that is the sum over "
-                     f"the {n} samples, not their mean", mean, correct * n),
-                    ("mean_twice", "the 1/N of the mean is applied twice", mean, correct / n)]
-            out += [("one_sample_for_mean", f"that is sample {m + 1}'s ∂ℓ/∂{text_name(name)} "
-                     f"alone; ∂L/∂p is the mean over all {n} samples", mean, v)
+            mean = (Words("{d} = (1/N) Σₙ ∂ℓₙ/∂{p}", d=dL, p=g.symbol),)
+            out += [("missing_mean",
+                     Words("the 1/N of the mean is missing: that is the sum over the {n} "
+                           "samples, not their mean", n=n), mean, correct * n),
+                    ("mean_twice", Words("the 1/N of the mean is applied twice"), mean,
+                     correct / n)]
+            out += [("one_sample_for_mean",
+                     Words("that is sample {k}'s {dl} alone; {dL} is the mean over all {n} "
+                           "samples", k=m + 1, dl=dl, dL=dL, n=n), mean, v)
                     for m, v in enumerate(g.numbers.per_sample)]
         else:
-            out.append(("mean_for_sample", f"that is the batch mean ∂L/∂{text_name(name)}, "
-                        f"not sample {self.sample}'s ∂ℓ/∂{text_name(name)}", "",
-                        g.numbers.gradient))
+            out.append(("mean_for_sample",
+                        Words("that is the batch mean {dL}, not sample {k}'s {dl}", dL=dL,
+                              k=self.sample, dl=dl), None, g.numbers.gradient))
         out.append(("updated_weights",) + self._updated_weights(name, batch))
         return out
 
-    def _updated_weights(self, name: str, batch: bool) -> tuple[str, str, float]:
+    def _updated_weights(self, name: str, batch: bool
+                         ) -> tuple[Words, tuple[Words, ...], float]:
         lr = self.p.training.lr
         _, _, bw = engine.loss_and_gradients(self.p)
         moved = {k: v - lr * bw.grads[k] for k, v in self.p.params.items()}
@@ -205,39 +203,32 @@ class _Grader:
             delta = bw2.deltas[ref.layer - 1][k]
             a_prev = fw.activations[ref.layer - 1][k]
             v = float(delta[ref.row - 1] * (a_prev[ref.col - 1] if ref.kind == "W" else 1.0))
-        return (f"the weights after one update (η = {lr:g}) were used, not the current ones",
-                "every gradient of one step is computed at the same, current weights", v)
+        return (Words("the weights after one update (η = {lr:g}) were used, not the current "
+                      "ones", lr=lr),
+                (Words("every gradient of one step is computed at the same, current "
+                       "weights"),), v)
 
     def grade_number(self, a: Answer) -> Result:
         g = self.grad(a.name)
         batch = a.kind == "gradient"
         want = g.numbers.gradient if batch else g.numbers.sample_gradient
-        expected = fmt(want)
         if self.close(a.number, want, a.text):
-            return Result(a, True, expected)
+            return Result(a, True, want)
         precision = written_precision(a.text)
         if (precision is not None and precision[0] >= 1
                 and abs(a.number - want) <= precision[1] * (1 + 1e-9)):
             # Right as far as it goes, but too short to tell from nearby wrong values.
-            return Result(a, False, expected,
-                          f"this agrees with {expected} to the {precision[0]} significant "
-                          f"digit{'s' if precision[0] != 1 else ''} given, which is too few "
-                          f"to tell: give at least {ROUNDED_DIGITS} "
-                          f"({want:.{ROUNDED_DIGITS}g})", mistake="too_few_digits")
+            return Result(a, False, want,
+                          Words("this agrees with {want:.6g} to the {n} significant "
+                                "digit{s} given, which is too few to tell: give at least "
+                                "{digits} ({rounded})", want=want, n=precision[0],
+                                s="s" if precision[0] != 1 else "", digits=ROUNDED_DIGITS,
+                                rounded=f"{want:.{ROUNDED_DIGITS}g}"),
+                          mistake="too_few_digits")
         for mistake, message, step, v in self.number_mistakes(a.name, batch):
             if self.close(a.number, v, a.text, MISTAKE_DIGITS) and not self.close(v, want, None):
-                return Result(a, False, expected, message, step or None, mistake=mistake)
-        return Result(a, False, expected, "this matches none of the usual mistakes",
-                      self.derivation_text(a.name))
-
-    def derivation_text(self, name: str) -> str:
-        g = self.grad(name)
-        lines = [f"∂ℓ/∂{text_name(name)} = {text(g.expression)}"]
-        for p in g.paths:
-            lines.append(" → ".join(text(n) for n in p.nodes) + ":  "
-                         + " · ".join(f"∂{text(f.partial.of)}/∂{text(f.partial.wrt)}"
-                                      for f in p.factors))
-        return "\n".join(lines)
+                return Result(a, False, want, message, step or None, mistake=mistake)
+        return Result(a, False, want, NO_MATCH, derivation_lines(g))
 
     # -- formulas --
 
@@ -273,27 +264,24 @@ class _Grader:
 
     def grade_formula(self, a: Answer) -> Result:
         g = self.grad(a.name)
-        expected = text(g.expression)
+        expected = g.expression
         try:
             given = parse(a.text, self.vocab)
         except FormulaError as e:
-            return Result(a, False, expected, f"cannot read the formula: {e.message}",
-                          caret=e.caret() or None, mistake="unreadable",
-                          expected_expr=g.expression)
+            return Result(a, False, expected,
+                          Words("cannot read the formula: {why}", why=e.message),
+                          caret=e.caret() or None, mistake="unreadable")
         ms = self.mistakes(a.name)
         values = self.evaluate([given, g.expression] + [m.expr for m in ms])
         mine, want = values[0], values[1]
         if self.same(mine, want):
-            return Result(a, True, expected, how=self._how(given, g.expression),
-                          expected_expr=g.expression)
+            return Result(a, True, expected, how=self._how(given, g.expression))
         for m, v in zip(ms, values[2:]):
             if self.same(mine, v) and not self.same(v, want):
-                return Result(a, False, expected, m.message, m.step, mistake=m.id,
-                              expected_expr=g.expression)
-        return Result(a, False, expected, "this matches none of the usual mistakes",
-                      self.derivation_text(a.name), expected_expr=g.expression)
+                return Result(a, False, expected, m.message, m.step, mistake=m.id)
+        return Result(a, False, expected, NO_MATCH, derivation_lines(g))
 
-    def _how(self, given: sp.Expr, want: sp.Expr) -> str:
+    def _how(self, given: sp.Expr, want: sp.Expr) -> Words:
         """'exactly' when SymPy proves the two equal after writing every activation a as
         f(z); else the numeric evidence. Only tried on small expressions, so it stays fast."""
         if (sp.count_ops(given) <= EXACT_MAX_OPS and sp.count_ops(want) <= EXACT_MAX_OPS
@@ -306,10 +294,10 @@ class _Grader:
                         subs[a] = act.symbolic(z)
             try:
                 if sp.expand((given - want).xreplace(subs)) == 0:
-                    return "exactly"
+                    return Words("exactly")
             except (RecursionError, MemoryError, TypeError):
                 pass
-        return f"at {POINTS} random points"
+        return Words("at {n} random points", n=POINTS)
 
     # -- forward and backward values --
 
@@ -326,7 +314,7 @@ class _Grader:
         results = []
         for a in items:
             want = true[a.name]
-            expected = fmt(want)
+            expected = want
             if self.close(a.number, want, a.text):
                 results.append(Result(a, True, expected))
                 continue
@@ -334,8 +322,9 @@ class _Grader:
             if f is not None and self.close(a.number, f, a.text, MISTAKE_DIGITS) and \
                     not self.close(f, want, None):
                 results.append(Result(a, False, expected,
-                                      "right given your own earlier values (follow-through): "
-                                      "the method is right; the slip is earlier",
+                                      Words("right given your own earlier values "
+                                            "(follow-through): the method is right; the slip "
+                                            "is earlier"),
                                       follow_through=True, mistake="follow_through"))
                 continue
             for mistake, message, v in hints.get(a.name, []):
@@ -344,8 +333,7 @@ class _Grader:
                     results.append(Result(a, False, expected, message, mistake=mistake))
                     break
             else:
-                results.append(Result(a, False, expected,
-                                      "this matches none of the usual mistakes"))
+                results.append(Result(a, False, expected, NO_MATCH))
         return results
 
     def run(self) -> tuple[Result, ...]:
@@ -360,10 +348,11 @@ class _Grader:
                         out.append(self.grade_formula(a))
                 except TimeLimit:
                     g = self.grad(a.name)
-                    out.append(Result(a, False, text(g.expression),
-                                      f"cannot read the formula: evaluating it took more "
-                                      f"than {FORMULA_SECONDS:g} s; write it more simply",
-                                      mistake="too_slow", expected_expr=g.expression))
+                    out.append(Result(a, False, g.expression,
+                                      Words("cannot read the formula: evaluating it took more "
+                                            "than {s:g} s; write it more simply",
+                                            s=FORMULA_SECONDS),
+                                      mistake="too_slow"))
         if values:
             out += self.grade_values(values)
         return tuple(out)
@@ -487,7 +476,7 @@ def _follow_through(p: Problem, k: int, true: dict[str, float], student: dict[st
 
 
 def _value_mistakes(p: Problem, k: int, true: dict[str, float]
-                    ) -> dict[str, list[tuple[str, str, float]]]:
+                    ) -> dict[str, list[tuple[str, Words, float]]]:
     """The usual slips in each forward and backward value of sample k: (id, message,
     value)."""
     net = p.network
@@ -499,31 +488,36 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
         a_prev = x if l == 1 else _vector(p, "a", l - 1, true)
         zs = _layer_names(p, "z", l)
         for j, zname in enumerate(zs):
-            b_name = text(sp.Symbol(f"b{l}[{j + 1}]"))
-            hints = [("missing_bias", f"the bias {b_name} is missing", float(W[j] @ a_prev))]
+            hints = [("missing_bias", Words("the bias {b} is missing",
+                                            b=sp.Symbol(f"b{l}[{j + 1}]")),
+                      float(W[j] @ a_prev))]
             if l > 1:
                 z_prev = _vector(p, "z", l - 1, true)
-                hints.append(("z_for_a", f"z⁽{_sup(l - 1)}⁾ was used where a⁽{_sup(l - 1)}⁾ = "
-                              "f(z) belongs", float(W[j] @ z_prev + b[j])))
+                hints.append(("z_for_a", Words("z⁽{l}⁾ was used where a⁽{l}⁾ = f(z) belongs",
+                                               l=_sup(l - 1)),
+                              float(W[j] @ z_prev + b[j])))
             if W.shape[0] == W.shape[1]:
-                hints.append(("transposed_weights", "the weight matrix is transposed (w⁽ˡ⁾ⱼᵢ "
-                              "is the weight into neuron j from input i)",
+                hints.append(("transposed_weights",
+                              Words("the weight matrix is transposed (w⁽ˡ⁾ⱼᵢ is the weight "
+                                    "into neuron j from input i)"),
                               float(W[:, j] @ a_prev + b[j])))
             out[zname] = hints
         act = net.layers[l - 1].act
         for j, aname in enumerate(_layer_names(p, "a", l)):
             z = true[zs[j]]
             hints = [("activation_not_applied",
-                      f"the activation was not applied: that is {text(sp.Symbol(zs[j]))}", z)]
-            hints += [(mistake, message, float(slip(z, true[aname])))
+                      Words("the activation was not applied: that is {z}",
+                            z=sp.Symbol(zs[j])), z)]
+            hints += [(mistake, Words.plain(message), float(slip(z, true[aname])))
                       for mistake, message, slip in act.forward_slips]
             out[aname] = hints
     ell = true["ell"]
-    out["ell"] = [("log10", "log base 10 was used; the loss uses the natural log ln",
+    out["ell"] = [("log10", Words("log base 10 was used; the loss uses the natural log ln"),
                    ell / math.log(10)),
-                  ("wrong_sign", "the sign is wrong: the loss is −[…]", -ell),
-                  ("factor_two", "a factor 2 is off (the ½, or the mean over outputs?)", 2 * ell),
-                  ("factor_half", "a factor ½ is off (the ½, or the mean over outputs?)",
+                  ("wrong_sign", Words("the sign is wrong: the loss is −[…]"), -ell),
+                  ("factor_two", Words("a factor 2 is off (the ½, or the mean over outputs?)"),
+                   2 * ell),
+                  ("factor_half", Words("a factor ½ is off (the ½, or the mean over outputs?)"),
                    ell / 2)]
     for l in range(L, 0, -1):
         names = _layer_names(p, "delta", l)
@@ -533,43 +527,52 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
             a_name = _layer_names(p, "a", l)[j]
             a = true[a_name]
             if l == L:
-                hints = [("wrong_sign", "the sign is wrong: δ = ∂ℓ/∂z = ŷ − y", -d)]
+                hints = [("wrong_sign", Words("the sign is wrong: δ = ∂ℓ/∂z = ŷ − y"), -d)]
                 loss = p.loss_fn
+                z_sym = sp.Symbol("z")
                 if loss.fused_with == act.name and act.grad is not None:
                     z_out = np.array(true[_layer_names(p, "z", l)[j]])
-                    f_prime = text(act.derivative(sp.Symbol("z"), sp.Symbol("yhat")))
+                    f_prime = eq(_f_prime(z_sym), act.derivative(z_sym, sp.Symbol("yhat")))
                     hints.append(("cancelled_derivative_multiplied",
-                                  f"f′(z) = {f_prime} is multiplied in although "
-                                  f"{loss.fused_title} already cancels it: δ⁽ᴸ⁾ = ŷ − y",
+                                  Words("{f} is multiplied in although {fusion} already "
+                                        "cancels it: δ⁽ᴸ⁾ = ŷ − y", f=f_prime,
+                                        fusion=loss.fused_title),
                                   d * float(act.grad(z_out, np.array(a)))))
                 elif act.grad is not None:
                     g = float(act.grad(np.array(true[_layer_names(p, "z", l)[j]]),
                                        np.array(a)))
                     if g not in (0.0, 1.0):
                         hints.append(("missing_activation_derivative",
-                                      f"the activation's derivative f′(z) = {g:.4g} is "
-                                      "missing", d / g))
+                                      Words("the activation's derivative {f} = {g:.4g} is "
+                                            "missing", f=_f_prime(z_sym), g=g), d / g))
             else:
                 d_next = _vector(p, "delta", l + 1, true)
                 back = float(d_next @ p.params[f"W{l + 1}"][:, j])
-                a_sym, z_sym = text(sp.Symbol(a_name)), text(sp.Symbol(f"z{l}[{j + 1}]"))
-                deriv = text(act.derivative(sp.Symbol(f"z{l}[{j + 1}]"), sp.Symbol(a_name))) \
-                    if act.derivative is not None else "f′(z)"
+                a_sym, z_sym = sp.Symbol(a_name), sp.Symbol(f"z{l}[{j + 1}]")
+                deriv = (eq(_f_prime(z_sym), act.derivative(z_sym, a_sym))
+                         if act.derivative is not None else _f_prime(z_sym))
                 hints = [("missing_activation_derivative",
-                          f"did you multiply by f′({z_sym}) = {deriv}? Without it: "
-                          f"Σₘ w⁽{_sup(l + 1)}⁾ₘⱼ δ⁽{_sup(l + 1)}⁾ₘ", back),
+                          Words("did you multiply by {f}? Without it: Σₘ w⁽{l}⁾ₘⱼ δ⁽{l}⁾ₘ",
+                                f=deriv, l=_sup(l + 1)), back),
                          ("activation_for_derivative",
-                          f"{a_sym} itself stands where f′({z_sym}) = {deriv} belongs",
+                          Words("{a} itself stands where {f} belongs", a=a_sym, f=deriv),
                           back * a),
-                         ("wrong_sign", "the sign is wrong", -d)]
+                         ("wrong_sign", Words("the sign is wrong"), -d)]
                 if len(d_next) > 1:
                     for m in range(len(d_next)):
                         rest = back - d_next[m] * p.params[f"W{l + 1}"][m, j]
                         g = d / back if back else 0.0
-                        hints.append(("missing_path", f"the path through neuron {m + 1} of "
-                                      f"layer {l + 1} is missing from the sum Σₘ", rest * g))
+                        hints.append(("missing_path",
+                                      Words("the path through neuron {m} of layer {l} is "
+                                            "missing from the sum Σₘ", m=m + 1, l=l + 1),
+                                      rest * g))
             out[dname] = hints
     return out
+
+
+def _f_prime(z: sp.Symbol) -> sp.Derivative:
+    """f′(z), as a name."""
+    return sp.Derivative(sp.Function("f")(z), z)
 
 
 def _sup(n: int) -> str:

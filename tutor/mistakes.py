@@ -15,29 +15,44 @@ from typing import Callable
 import sympy as sp
 
 from .names import Name
-from .printing.exprs import text
-from .printing.names import text_name
 from .steps import GradientDerivation, LocalDerivative
+from .words import Words, chain, eq, route
+
+ELL = sp.Symbol("ell")
 
 
 @dataclass(frozen=True)
 class Mistake:
     """One slip: ``id`` names it for programs (stable: ``missing_activation_derivative``,
     ``swapped_indices``, …), ``message`` for people; ``step`` shows the correct step it gets
-    wrong; ``expr`` is the per-sample ∂ℓ/∂p it produces (None for mistakes about numbers)."""
+    wrong (lines of words); ``expr`` is the per-sample ∂ℓ/∂p it produces (None for mistakes
+    about numbers)."""
 
     id: str
-    message: str
-    step: str
+    message: Words
+    step: tuple[Words, ...]
     expr: sp.Expr | None = None
 
 
-def partial_text(ld: LocalDerivative) -> str:
-    return f"∂{text(ld.partial.of)}/∂{text(ld.partial.wrt)}"
+def partial(ld: LocalDerivative) -> sp.Derivative:
+    """∂of/∂wrt, as a name (unevaluated)."""
+    return sp.Derivative(ld.partial.of, ld.partial.wrt)
 
 
-def local_step(ld: LocalDerivative) -> str:
-    return f"{partial_text(ld)} = {text(ld.result)}   ({ld.rule.name})"
+def local_step(ld: LocalDerivative) -> tuple[Words, ...]:
+    return (Words("{step}   ({rule})", step=eq(partial(ld), ld.result), rule=ld.rule.name),)
+
+
+def gradient_step(g: GradientDerivation) -> tuple[Words, ...]:
+    """∂ℓ/∂p = its formula."""
+    return (Words("{step}", step=eq(sp.Derivative(ELL, g.symbol), g.expression)),)
+
+
+def derivation_lines(g: GradientDerivation) -> tuple[Words, ...]:
+    """The formula and each path with its factors: the whole derivation in a few lines."""
+    return gradient_step(g) + tuple(
+        Words("{route}:  {factors}", route=route(p.nodes),
+              factors=chain(partial(f) for f in p.factors)) for p in g.paths)
 
 
 def _kind(ld: LocalDerivative) -> str:
@@ -68,7 +83,6 @@ class Slips:
 
     def __post_init__(self):
         self.paths = [list(p.factors) for p in self.g.paths]
-        self.name = text_name(self.g.param.name)
         seen: set[int] = set()
         self.locals = [f for fs in self.paths for f in fs
                        if not (id(f) in seen or seen.add(id(f)))]
@@ -86,13 +100,14 @@ def dropped_derivative(s: Slips):
     """∂a/∂z left out, or a written where ∂a/∂z = f′(z) belongs."""
     for F in s.of_kind("activation"):
         of = F.partial.of
+        d = eq(partial(F), F.result)
         yield Mistake("missing_activation_derivative",
-                      f"the activation's derivative {partial_text(F)} = {text(F.result)} is "
-                      "missing", local_step(F), s.variant(lambda f: None if f is F else f.result))
+                      Words("the activation's derivative {d} is missing", d=d),
+                      local_step(F), s.variant(lambda f: None if f is F else f.result))
         if F.result != of:
             yield Mistake("activation_for_derivative",
-                          f"{text(of)}, the activation itself, stands where its derivative "
-                          f"{partial_text(F)} = {text(F.result)} belongs", local_step(F),
+                          Words("{a}, the activation itself, stands where its derivative {d} "
+                                "belongs", a=of, d=d), local_step(F),
                           s.variant(lambda f: of if f is F else f.result))
 
 
@@ -105,10 +120,15 @@ def cancelled_derivative(s: Slips):
     for F in s.of_kind("activation"):
         if F.partial.of in model.yhat:
             yield Mistake("cancelled_derivative_multiplied",
-                          f"the output's f′, {text(F.result)}, is multiplied in although "
-                          f"{fusion.title} already cancels it: ∂ℓ/∂{text(F.partial.wrt)} = "
-                          f"{text(fusion.result)}",
-                          f"∂ℓ/∂z = ∂ℓ/∂ŷ · ∂ŷ/∂z = {text(fusion.result)}   ({fusion.title})",
+                          Words("the output's f′, {f}, is multiplied in although {fusion} "
+                                "already cancels it: {d}", f=F.result, fusion=fusion.title,
+                                d=eq(sp.Derivative(ELL, F.partial.wrt), fusion.result)),
+                          (Words("{d}   ({fusion})", fusion=fusion.title,
+                                 d=eq(sp.Derivative(ELL, sp.Symbol("z")),
+                                      chain([sp.Derivative(ELL, sp.Symbol("yhat")),
+                                             sp.Derivative(sp.Symbol("yhat"),
+                                                           sp.Symbol("z"))]),
+                                      fusion.result)),),
                           s.variant(lambda f: f.result ** 2 if f is F else f.result))
 
 
@@ -119,8 +139,9 @@ def swapped_indices(s: Slips):
         swapped = _swapped(w, s.model)
         if swapped is not None:
             yield Mistake("swapped_indices",
-                          f"the weight's indices are swapped: {text(swapped)} where {text(w)} "
-                          "belongs (w⁽ˡ⁾ⱼᵢ is the weight into neuron j from input i)",
+                          Words("the weight's indices are swapped: {swapped} where {w} "
+                                "belongs (w⁽ˡ⁾ⱼᵢ is the weight into neuron j from input i)",
+                                swapped=swapped, w=w),
                           local_step(F), s.variant(lambda f: swapped if f is F else f.result))
 
 
@@ -133,14 +154,15 @@ def wrong_input(s: Slips):
         for other in _layer_of(a, s.model):
             if other != a:
                 yield Mistake("other_neuron_input",
-                              f"the input of another neuron: {text(other)} where {text(a)} "
-                              "belongs (∂z⁽ˡ⁾ⱼ/∂w⁽ˡ⁾ⱼᵢ is the input i of the weight)",
-                              local_step(F),
+                              Words("the input of another neuron: {other} where {a} belongs "
+                                    "(∂z⁽ˡ⁾ⱼ/∂w⁽ˡ⁾ⱼᵢ is the input i of the weight)",
+                                    other=other, a=a), local_step(F),
                               s.variant(lambda f, o=other: o if f is F else f.result))
         z = _z_of(a, s.model)
         if z is not None:
-            yield Mistake("z_for_a", f"{text(z)} is used where {text(a)} belongs: the weight "
-                          "multiplies the activation a = f(z), not z", local_step(F),
+            yield Mistake("z_for_a",
+                          Words("{z} is used where {a} belongs: the weight multiplies the "
+                                "activation a = f(z), not z", z=z, a=a), local_step(F),
                           s.variant(lambda f: z if f is F else f.result))
 
 
@@ -150,7 +172,7 @@ def z_in_derivative(s: Slips):
         a, z = F.partial.of, F.partial.wrt
         if a in F.result.free_symbols:
             yield Mistake("z_for_a_in_derivative",
-                          f"{text(z)} is used where {text(a)} belongs in {text(F.result)}",
+                          Words("{z} is used where {a} belongs in {f}", z=z, a=a, f=F.result),
                           local_step(F), s.variant(lambda f: f.result.xreplace({a: z})
                                                    if f is F else f.result))
 
@@ -160,18 +182,18 @@ def missing_path(s: Slips):
     if len(s.paths) <= 1:
         return
     for k, p in enumerate(s.g.paths):
-        route = " → ".join(text(n) for n in p.nodes)
         rest = [[f.result for f in fs] for m, fs in enumerate(s.paths) if m != k]
         yield Mistake("missing_path",
-                      f"the path {route} is missing: ∂ℓ/∂{s.name} is the sum over all "
-                      f"{len(s.paths)} paths from the parameter to the loss",
-                      f"{len(s.paths)} paths, one term each", _total(rest))
+                      Words("the path {route} is missing: {d} is the sum over all {n} paths "
+                            "from the parameter to the loss", route=route(p.nodes),
+                            d=sp.Derivative(ELL, s.g.symbol), n=len(s.paths)),
+                      derivation_lines(s.g), _total(rest))
 
 
 def wrong_sign(s: Slips):
     """The whole gradient with the wrong sign."""
-    yield Mistake("wrong_sign", "the sign is wrong",
-                  f"∂ℓ/∂{s.name} = {text(s.g.expression)}", -s.g.expression)
+    yield Mistake("wrong_sign", Words("the sign is wrong"), gradient_step(s.g),
+                  -s.g.expression)
 
 
 def other_parameter(s: Slips):
@@ -179,8 +201,9 @@ def other_parameter(s: Slips):
     for other_name, why in _other_params(s.g):
         d = s.others(other_name)
         if d is not None:
-            yield Mistake("other_parameter", f"that is ∂ℓ/∂{text_name(other_name)}: {why}",
-                          f"∂ℓ/∂{s.name} = {text(s.g.expression)}", d.expression)
+            yield Mistake("other_parameter",
+                          Words("that is {d}: " + why, d=sp.Derivative(ELL, d.symbol)),
+                          gradient_step(s.g), d.expression)
 
 
 # The formula rules, in the order a wrong answer is compared with their mistakes.

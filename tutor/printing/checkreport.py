@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import textwrap
 
+import sympy as sp
+
 from ..checking import Report, Result
-from . import exprs
+from . import exprs, words
 from .mathml import mathml
+from .names import text_name
 
 WIDTH = 88
 
@@ -34,6 +37,28 @@ def _tolerance(report: Report) -> str:
     return t
 
 
+def label(r: Result) -> str:
+    """What was answered: ∂L/∂w⁽¹⁾₂₁, ∂ℓ/∂w⁽¹⁾₂₁, or a value's own name (z⁽¹⁾₂)."""
+    a = r.answer
+    if a.kind == "gradient":
+        return f"∂L/∂{text_name(a.name)}"
+    if a.kind in ("sample_gradient", "formula"):
+        return f"∂ℓ/∂{text_name(a.name)}"
+    return exprs.text(sp.Symbol(a.name))
+
+
+def expected(r: Result) -> str:
+    """The right value (6 significant digits) or formula, as text."""
+    if r.expected_expr is not None:
+        return exprs.text(r.expected_expr)
+    x = float(r.expected)
+    return f"{x:.6g}" if x != 0 else "0"
+
+
+def step_text(r: Result) -> str | None:
+    return "\n".join(words.text(w) for w in r.step) if r.step else None
+
+
 def _indent(s: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in s.splitlines())
 
@@ -41,22 +66,23 @@ def _indent(s: str, prefix: str = "    ") -> str:
 def _result(r: Result) -> str:
     a = r.answer
     mark = "✓" if r.ok else "✗"
-    what = r.label + (" (formula)" if a.kind == "formula" else "")
+    what = label(r) + (" (formula)" if a.kind == "formula" else "")
     given = a.text if a.kind == "formula" else a.text.strip()
     head = f"{mark} {what} = {given}"
     lines = [head]
     if r.ok:
         if a.kind == "formula":
-            lines.append(f"    equals {r.expected}" + (f" ({r.how})" if r.how else ""))
+            lines.append(f"    equals {expected(r)}"
+                         + (f" ({words.text(r.how)})" if r.how else ""))
         return "\n".join(lines)
-    lines.append(f"    expected {r.expected}")
+    lines.append(f"    expected {expected(r)}")
     if r.caret:
         lines.append(_indent(r.caret, "      "))
     if r.diagnosis:
-        lines.append(_fill(sentence(r.diagnosis) + "."))
+        lines.append(_fill(words.text(r.diagnosis.capitalised()) + "."))
     if r.step:
         lines.append("    The correct step:")
-        lines.append(_indent(r.step, "      "))
+        lines.append(_indent(step_text(r), "      "))
     return "\n".join(lines)
 
 
@@ -97,13 +123,17 @@ def as_dict(report: Report) -> dict:
             "name": r.answer.name,
             "given": r.answer.text,
             "right": r.ok,
-            "expected": r.expected,
-            "diagnosis": r.diagnosis,
+            "expected": expected(r),
+            "diagnosis": words.text(r.diagnosis) if r.diagnosis else None,
+            "diagnosis_html": words.html(r.diagnosis) if r.diagnosis else None,
             "mistake": r.mistake,
             "expected_formula": None if r.expected_expr is None else {
                 "ascii": exprs.ascii(r.expected_expr), "text": exprs.text(r.expected_expr),
                 "latex": exprs.tex(r.expected_expr), "mathml": mathml(r.expected_expr)},
-            "correct_step": r.step,
+            "correct_step": step_text(r),
+            "correct_step_html": ("<br>".join(words.html(w) for w in r.step)
+                                  if r.step else None),
+            "how": words.text(r.how) if r.how else None,
             "follow_through": r.follow_through,
             "line": r.answer.line,
         } for r in report.results],

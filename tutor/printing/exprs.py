@@ -75,6 +75,9 @@ class TextPrinter(StrPrinter):
     def _print_StrictGreaterThan(self, expr):
         return f"{self._print(expr.lhs)} > {self._print(expr.rhs)}"
 
+    def _print_Joined(self, j):
+        return f" {j.sep} ".join(self._print(p) for p in j.parts)
+
     def _print_Derivative(self, expr):
         inner, (var, _count) = expr.expr, expr.variable_count[0]
         if isinstance(inner, sp.Function):
@@ -176,6 +179,12 @@ def _split(args):
 
 
 class AsciiPrinter(StrPrinter):
+    _ascii_seps = {"→": "->", "·": "*"}
+
+    def _print_Joined(self, j):
+        sep = self._ascii_seps.get(j.sep, j.sep)
+        return f" {sep} ".join(self._print(p) for p in j.parts)
+
     """Plain ASCII with the names of files and commands: (yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])."""
 
     _default_settings = dict(StrPrinter._default_settings, order="none")
@@ -206,6 +215,12 @@ class AsciiPrinter(StrPrinter):
 
 
 class TexPrinter(LatexPrinter):
+    _tex_seps = {"→": r"\to", "·": r"\cdot"}
+
+    def _print_Joined(self, j):
+        sep = self._tex_seps.get(j.sep, j.sep)
+        return f" {sep} ".join(self._print(p) for p in j.parts)
+
     """LaTeX (amsmath) in tutor's notation: w^{(1)}_{21}, \\sigma(z), \\hat{y}."""
 
     _default_settings = dict(LatexPrinter._default_settings, order="none", mul_symbol=None)

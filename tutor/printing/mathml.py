@@ -14,6 +14,7 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from ..activations import FUNCTIONS
+from ..words import Joined
 from .exprs import _split, factors, short_float
 from .names import parts
 
@@ -130,6 +131,14 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return self.el("mfrac", self.row(self.mo("∂"), self._print(inner)),
                        self.row(self.mo("∂"), self._print(var)))
 
+    def _print_Joined(self, j):
+        items = []
+        for k, part in enumerate(j.parts):
+            if k:
+                items.append(self.mo(j.sep))
+            items.append(self._print(part))
+        return self.row(*items)
+
     def _print_KroneckerDelta(self, expr):
         return self.el("msub", self.el("mi", "δ"),
                        self.row(*[self._print(a) for a in expr.args]))
@@ -204,4 +213,4 @@ _printer = MathMLPrinter()
 
 def mathml(expr) -> str:
     """The MathML of one expression (an ``<mrow>`` or token element), in tutor's notation."""
-    return _printer._print(sp.sympify(expr)).toxml()
+    return _printer._print(expr if isinstance(expr, Joined) else sp.sympify(expr)).toxml()

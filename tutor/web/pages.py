@@ -100,12 +100,14 @@ def result_html(result: dict) -> str:
         extra = f' It equals {expected}.' if result["kind"] == "formula" else ""
         return (f'<p class="verdict right"><span class="ok">✓</span> Right: {given}.'
                 f'{extra}</p>')
-    diagnosis = result.get("diagnosis") or "this is not the value of the derivative"
+    # diagnosis_html is tutor's own HTML: its text escaped, its mathematics MathML
+    diagnosis = (result.get("diagnosis_html")
+                 or "this is not the value of the derivative")
     out = (f'<p class="verdict wrong"><span class="bad">✗</span> '
-           f'<span class="mistake">{escape(sentence(diagnosis))}.</span></p>')
+           f'<span class="mistake">{sentence(diagnosis)}.</span></p>')
     answer = f'<p>The answer: {expected}</p>'
-    if result.get("correct_step"):
-        answer += f'<pre class="step-text">{escape(result["correct_step"])}</pre>'
+    if result.get("correct_step_html"):
+        answer += f'<p class="step-text">{result["correct_step_html"]}</p>'
     return out + f'<details class="answer"><summary>Show the answer</summary>{answer}</details>'
 
 
