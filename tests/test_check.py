@@ -504,3 +504,32 @@ def test_words_render_their_mathematics_in_each_form_and_escape_their_text():
     with pytest.raises(TypeError):
         Words("{a} and {b}", a=1)           # a slot left empty is a bug, found at once
     assert str(Words.plain("braces {are} text")) == "braces {are} text"
+
+
+def test_every_value_and_number_rule_names_its_mistake_somewhere():
+    """Each rule of checking.VALUE_RULES and NUMBER_RULES, on its own, yields mistakes with
+    ids and words for the shipped problems (no rule is dead)."""
+    from conftest import PROBLEMS
+    from tutor.checking import (NUMBER_RULES, VALUE_RULES, SampleValues, _Grader,
+                                sample_values)
+    from tutor.words import Words
+    values_found = {rule.__name__: 0 for rule in VALUE_RULES}
+    numbers_found = {rule.__name__: 0 for rule in NUMBER_RULES}
+    for path in PROBLEMS:
+        problem = load_problem(path)
+        v = SampleValues(problem, 0, sample_values(problem, 0))
+        for rule in VALUE_RULES:
+            for slip in rule(v):
+                assert slip.id and isinstance(slip.message, Words) and str(slip.message)
+                assert slip.name in v.true
+                values_found[rule.__name__] += 1
+        name = problem.network.param_refs()[0].name
+        answers = parse_answers(f"gradients: {{'{name}': 1}}", problem, "a.yaml")
+        grader = _Grader(problem, answers, 1e-3, 1e-8)
+        for batch in (True, False):
+            for rule in NUMBER_RULES:
+                for slip in rule(grader, name, batch):
+                    assert slip.id and isinstance(slip.message, Words) and str(slip.message)
+                    numbers_found[rule.__name__] += 1
+    assert all(values_found.values()), values_found
+    assert all(numbers_found.values()), numbers_found

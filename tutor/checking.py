@@ -158,55 +158,9 @@ class _Grader:
             out = f([values[s] for s in symbols])
         return [np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in out]
 
-    def number_mistakes(self, name: str, batch: bool
-                        ) -> list[tuple[str, Words, tuple[Words, ...] | None, float]]:
-        """(id, message, step, value) of the usual mistakes for a number."""
-        g = self.grad(name)
-        k = self.sample - 1
-        n = self.p.n_samples
-        ms = self.mistakes(name)
-        values = self.per_sample_values([m.expr for m in ms])
-        out = []
-        correct = g.numbers.gradient if batch else g.numbers.per_sample[k]
-        for m, v in zip(ms, values):
-            out.append((m.id, m.message, m.step, float(v.mean() if batch else v[k])))
-        dL, dl = sp.Derivative(LOSS, g.symbol), sp.Derivative(ELL, g.symbol)
-        if batch:
-            mean = (Words("{d} = (1/N) Σₙ ∂ℓₙ/∂{p}", d=dL, p=g.symbol),)
-            out += [("missing_mean",
-                     Words("the 1/N of the mean is missing: that is the sum over the {n} "
-                           "samples, not their mean", n=n), mean, correct * n),
-                    ("mean_twice", Words("the 1/N of the mean is applied twice"), mean,
-                     correct / n)]
-            out += [("one_sample_for_mean",
-                     Words("that is sample {k}'s {dl} alone; {dL} is the mean over all {n} "
-                           "samples", k=m + 1, dl=dl, dL=dL, n=n), mean, v)
-                    for m, v in enumerate(g.numbers.per_sample)]
-        else:
-            out.append(("mean_for_sample",
-                        Words("that is the batch mean {dL}, not sample {k}'s {dl}", dL=dL,
-                              k=self.sample, dl=dl), None, g.numbers.gradient))
-        out.append(("updated_weights",) + self._updated_weights(name, batch))
-        return out
-
-    def _updated_weights(self, name: str, batch: bool
-                         ) -> tuple[Words, tuple[Words, ...], float]:
-        lr = self.p.training.lr
-        _, _, bw = engine.loss_and_gradients(self.p)
-        moved = {k: v - lr * bw.grads[k] for k, v in self.p.params.items()}
-        _, fw, bw2 = engine.loss_and_gradients(self.p, moved)
-        ref = self.grad(name).param
-        if batch:
-            v = float(bw2.grads[ref.array][ref.index])
-        else:
-            k = self.sample - 1
-            delta = bw2.deltas[ref.layer - 1][k]
-            a_prev = fw.activations[ref.layer - 1][k]
-            v = float(delta[ref.row - 1] * (a_prev[ref.col - 1] if ref.kind == "W" else 1.0))
-        return (Words("the weights after one update (η = {lr:g}) were used, not the current "
-                      "ones", lr=lr),
-                (Words("every gradient of one step is computed at the same, current "
-                       "weights"),), v)
+    def number_mistakes(self, name: str, batch: bool) -> list[NumberSlip]:
+        """The usual mistakes for a gradient's number, from every rule of NUMBER_RULES."""
+        return [slip for rule in NUMBER_RULES for slip in rule(self, name, batch)]
 
     def grade_number(self, a: Answer) -> Result:
         g = self.grad(a.name)
@@ -225,9 +179,10 @@ class _Grader:
                                 s="s" if precision[0] != 1 else "", digits=ROUNDED_DIGITS,
                                 rounded=f"{want:.{ROUNDED_DIGITS}g}"),
                           mistake="too_few_digits")
-        for mistake, message, step, v in self.number_mistakes(a.name, batch):
-            if self.close(a.number, v, a.text, MISTAKE_DIGITS) and not self.close(v, want, None):
-                return Result(a, False, want, message, step or None, mistake=mistake)
+        for slip in self.number_mistakes(a.name, batch):
+            if self.close(a.number, slip.value, a.text, MISTAKE_DIGITS) and \
+                    not self.close(slip.value, want, None):
+                return Result(a, False, want, slip.message, slip.step, mistake=slip.id)
         return Result(a, False, want, NO_MATCH, derivation_lines(g))
 
     # -- formulas --
@@ -327,10 +282,10 @@ class _Grader:
                                             "is earlier"),
                                       follow_through=True, mistake="follow_through"))
                 continue
-            for mistake, message, v in hints.get(a.name, []):
-                if self.close(a.number, v, a.text, MISTAKE_DIGITS) and \
-                        not self.close(v, want, None):
-                    results.append(Result(a, False, expected, message, mistake=mistake))
+            for slip in hints.get(a.name, []):
+                if self.close(a.number, slip.value, a.text, MISTAKE_DIGITS) and \
+                        not self.close(slip.value, want, None):
+                    results.append(Result(a, False, expected, slip.message, mistake=slip.id))
                     break
             else:
                 results.append(Result(a, False, expected, NO_MATCH))
@@ -380,6 +335,76 @@ def grade(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = 
         from .variants import variant_problem
         problem = variant_problem(problem, seed, variant)
     return check(problem, answers, rtol=rtol, atol=atol)
+
+
+@dataclass(frozen=True)
+class NumberSlip:
+    """A usual mistake in a gradient's number: its id, words, the correct step (lines), and
+    the number it gives."""
+
+    id: str
+    message: Words
+    step: tuple[Words, ...] | None
+    value: float
+
+
+def formula_slips(grader: "_Grader", name: str, batch: bool):
+    """Each formula mistake of ``mistakes.FORMULA_RULES``, evaluated at the problem's weights
+    (its mean over the samples, or its value for the sample)."""
+    ms = grader.mistakes(name)
+    k = grader.sample - 1
+    for m, v in zip(ms, grader.per_sample_values([m.expr for m in ms])):
+        yield NumberSlip(m.id, m.message, m.step, float(v.mean() if batch else v[k]))
+
+
+def mean_slips(grader: "_Grader", name: str, batch: bool):
+    """The batch mean: its 1/N missing or applied twice, one sample taken for it; or, for
+    one sample's gradient, the batch mean given instead."""
+    g = grader.grad(name)
+    n = grader.p.n_samples
+    dL, dl = sp.Derivative(LOSS, g.symbol), sp.Derivative(ELL, g.symbol)
+    if not batch:
+        yield NumberSlip("mean_for_sample",
+                         Words("that is the batch mean {dL}, not sample {k}'s {dl}", dL=dL,
+                               k=grader.sample, dl=dl), None, g.numbers.gradient)
+        return
+    mean = (Words("{d} = (1/N) Σₙ ∂ℓₙ/∂{p}", d=dL, p=g.symbol),)
+    correct = g.numbers.gradient
+    yield NumberSlip("missing_mean",
+                     Words("the 1/N of the mean is missing: that is the sum over the {n} "
+                           "samples, not their mean", n=n), mean, correct * n)
+    yield NumberSlip("mean_twice", Words("the 1/N of the mean is applied twice"), mean,
+                     correct / n)
+    for m, v in enumerate(g.numbers.per_sample):
+        yield NumberSlip("one_sample_for_mean",
+                         Words("that is sample {k}'s {dl} alone; {dL} is the mean over all "
+                               "{n} samples", k=m + 1, dl=dl, dL=dL, n=n), mean, v)
+
+
+def updated_weights(grader: "_Grader", name: str, batch: bool):
+    """The gradient computed at the weights after one update, not the current ones."""
+    p = grader.p
+    lr = p.training.lr
+    _, _, bw = engine.loss_and_gradients(p)
+    moved = {k: v - lr * bw.grads[k] for k, v in p.params.items()}
+    _, fw, bw2 = engine.loss_and_gradients(p, moved)
+    ref = grader.grad(name).param
+    if batch:
+        v = float(bw2.grads[ref.array][ref.index])
+    else:
+        k = grader.sample - 1
+        delta = bw2.deltas[ref.layer - 1][k]
+        a_prev = fw.activations[ref.layer - 1][k]
+        v = float(delta[ref.row - 1] * (a_prev[ref.col - 1] if ref.kind == "W" else 1.0))
+    yield NumberSlip("updated_weights",
+                     Words("the weights after one update (η = {lr:g}) were used, not the "
+                           "current ones", lr=lr),
+                     (Words("every gradient of one step is computed at the same, current "
+                            "weights"),), v)
+
+
+# The number rules, in the order a wrong gradient is compared with their mistakes.
+NUMBER_RULES = [formula_slips, mean_slips, updated_weights]
 
 
 def _expanded_terms(e: sp.Expr) -> int:
@@ -475,98 +500,160 @@ def _follow_through(p: Problem, k: int, true: dict[str, float], student: dict[st
     return out
 
 
-def _value_mistakes(p: Problem, k: int, true: dict[str, float]
-                    ) -> dict[str, list[tuple[str, Words, float]]]:
-    """The usual slips in each forward and backward value of sample k: (id, message,
-    value)."""
-    net = p.network
-    L = len(net.layers)
-    out: dict[str, list[tuple[str, float]]] = {}
-    x = p.inputs[k]
-    for l in range(1, L + 1):
-        W, b = p.params[f"W{l}"], p.params[f"b{l}"]
-        a_prev = x if l == 1 else _vector(p, "a", l - 1, true)
-        zs = _layer_names(p, "z", l)
-        for j, zname in enumerate(zs):
-            hints = [("missing_bias", Words("the bias {b} is missing",
-                                            b=sp.Symbol(f"b{l}[{j + 1}]")),
-                      float(W[j] @ a_prev))]
+@dataclass(frozen=True)
+class ValueSlip:
+    """A usual slip in one forward or backward value of a sample: the quantity it concerns
+    (``z1[2]``), its stable id, its words, and the value it gives."""
+
+    name: str
+    id: str
+    message: Words
+    value: float
+
+
+@dataclass(frozen=True)
+class SampleValues:
+    """What every value rule works on: the problem, the sample (0-based) and the true value
+    of every quantity of that sample by name."""
+
+    p: Problem
+    k: int
+    true: dict[str, float]
+
+    @property
+    def L(self) -> int:
+        return len(self.p.network.layers)
+
+    def names(self, prefix: str, l: int) -> list[str]:
+        return _layer_names(self.p, prefix, l)
+
+    def vector(self, prefix: str, l: int) -> np.ndarray:
+        return _vector(self.p, prefix, l, self.true)
+
+
+def weighted_sum_slips(v: SampleValues):
+    """z = Σᵢ wⱼᵢ aᵢ + bⱼ: the bias left out, z of the layer before used for its a, or the
+    weight matrix transposed."""
+    x = v.p.inputs[v.k]
+    for l in range(1, v.L + 1):
+        W, b = v.p.params[f"W{l}"], v.p.params[f"b{l}"]
+        a_prev = x if l == 1 else v.vector("a", l - 1)
+        for j, zname in enumerate(v.names("z", l)):
+            yield ValueSlip(zname, "missing_bias",
+                            Words("the bias {b} is missing", b=sp.Symbol(f"b{l}[{j + 1}]")),
+                            float(W[j] @ a_prev))
             if l > 1:
-                z_prev = _vector(p, "z", l - 1, true)
-                hints.append(("z_for_a", Words("z⁽{l}⁾ was used where a⁽{l}⁾ = f(z) belongs",
-                                               l=_sup(l - 1)),
-                              float(W[j] @ z_prev + b[j])))
+                yield ValueSlip(zname, "z_for_a",
+                                Words("z⁽{l}⁾ was used where a⁽{l}⁾ = f(z) belongs",
+                                      l=_sup(l - 1)),
+                                float(W[j] @ v.vector("z", l - 1) + b[j]))
             if W.shape[0] == W.shape[1]:
-                hints.append(("transposed_weights",
-                              Words("the weight matrix is transposed (w⁽ˡ⁾ⱼᵢ is the weight "
-                                    "into neuron j from input i)"),
-                              float(W[:, j] @ a_prev + b[j])))
-            out[zname] = hints
-        act = net.layers[l - 1].act
-        for j, aname in enumerate(_layer_names(p, "a", l)):
-            z = true[zs[j]]
-            hints = [("activation_not_applied",
-                      Words("the activation was not applied: that is {z}",
-                            z=sp.Symbol(zs[j])), z)]
-            hints += [(mistake, Words.plain(message), float(slip(z, true[aname])))
-                      for mistake, message, slip in act.forward_slips]
-            out[aname] = hints
-    ell = true["ell"]
-    out["ell"] = [("log10", Words("log base 10 was used; the loss uses the natural log ln"),
-                   ell / math.log(10)),
-                  ("wrong_sign", Words("the sign is wrong: the loss is −[…]"), -ell),
-                  ("factor_two", Words("a factor 2 is off (the ½, or the mean over outputs?)"),
-                   2 * ell),
-                  ("factor_half", Words("a factor ½ is off (the ½, or the mean over outputs?)"),
-                   ell / 2)]
-    for l in range(L, 0, -1):
-        names = _layer_names(p, "delta", l)
-        act = net.layers[l - 1].act
-        for j, dname in enumerate(names):
-            d = true[dname]
-            a_name = _layer_names(p, "a", l)[j]
-            a = true[a_name]
-            if l == L:
-                hints = [("wrong_sign", Words("the sign is wrong: δ = ∂ℓ/∂z = ŷ − y"), -d)]
-                loss = p.loss_fn
-                z_sym = sp.Symbol("z")
-                if loss.fused_with == act.name and act.grad is not None:
-                    z_out = np.array(true[_layer_names(p, "z", l)[j]])
-                    f_prime = eq(_f_prime(z_sym), act.derivative(z_sym, sp.Symbol("yhat")))
-                    hints.append(("cancelled_derivative_multiplied",
-                                  Words("{f} is multiplied in although {fusion} already "
-                                        "cancels it: δ⁽ᴸ⁾ = ŷ − y", f=f_prime,
-                                        fusion=loss.fused_title),
-                                  d * float(act.grad(z_out, np.array(a)))))
-                elif act.grad is not None:
-                    g = float(act.grad(np.array(true[_layer_names(p, "z", l)[j]]),
-                                       np.array(a)))
-                    if g not in (0.0, 1.0):
-                        hints.append(("missing_activation_derivative",
-                                      Words("the activation's derivative {f} = {g:.4g} is "
-                                            "missing", f=_f_prime(z_sym), g=g), d / g))
-            else:
-                d_next = _vector(p, "delta", l + 1, true)
-                back = float(d_next @ p.params[f"W{l + 1}"][:, j])
-                a_sym, z_sym = sp.Symbol(a_name), sp.Symbol(f"z{l}[{j + 1}]")
-                deriv = (eq(_f_prime(z_sym), act.derivative(z_sym, a_sym))
-                         if act.derivative is not None else _f_prime(z_sym))
-                hints = [("missing_activation_derivative",
-                          Words("did you multiply by {f}? Without it: Σₘ w⁽{l}⁾ₘⱼ δ⁽{l}⁾ₘ",
-                                f=deriv, l=_sup(l + 1)), back),
-                         ("activation_for_derivative",
-                          Words("{a} itself stands where {f} belongs", a=a_sym, f=deriv),
-                          back * a),
-                         ("wrong_sign", Words("the sign is wrong"), -d)]
-                if len(d_next) > 1:
-                    for m in range(len(d_next)):
-                        rest = back - d_next[m] * p.params[f"W{l + 1}"][m, j]
-                        g = d / back if back else 0.0
-                        hints.append(("missing_path",
-                                      Words("the path through neuron {m} of layer {l} is "
-                                            "missing from the sum Σₘ", m=m + 1, l=l + 1),
-                                      rest * g))
-            out[dname] = hints
+                yield ValueSlip(zname, "transposed_weights",
+                                Words("the weight matrix is transposed (w⁽ˡ⁾ⱼᵢ is the weight "
+                                      "into neuron j from input i)"),
+                                float(W[:, j] @ a_prev + b[j]))
+
+
+def activation_slips(v: SampleValues):
+    """a = f(z): f not applied, or the activation's own usual slips (its ``forward_slips``)."""
+    for l in range(1, v.L + 1):
+        act = v.p.network.layers[l - 1].act
+        zs = v.names("z", l)
+        for j, aname in enumerate(v.names("a", l)):
+            z = v.true[zs[j]]
+            yield ValueSlip(aname, "activation_not_applied",
+                            Words("the activation was not applied: that is {z}",
+                                  z=sp.Symbol(zs[j])), z)
+            for mistake, message, slip in act.forward_slips:
+                yield ValueSlip(aname, mistake, Words.plain(message),
+                                float(slip(z, v.true[aname])))
+
+
+def loss_slips(v: SampleValues):
+    """ℓ: log base 10, the sign, a factor 2 or ½."""
+    ell = v.true["ell"]
+    yield ValueSlip("ell", "log10",
+                    Words("log base 10 was used; the loss uses the natural log ln"),
+                    ell / math.log(10))
+    yield ValueSlip("ell", "wrong_sign", Words("the sign is wrong: the loss is −[…]"), -ell)
+    yield ValueSlip("ell", "factor_two",
+                    Words("a factor 2 is off (the ½, or the mean over outputs?)"), 2 * ell)
+    yield ValueSlip("ell", "factor_half",
+                    Words("a factor ½ is off (the ½, or the mean over outputs?)"), ell / 2)
+
+
+def output_delta_slips(v: SampleValues):
+    """δ⁽ᴸ⁾ = ∂ℓ/∂z⁽ᴸ⁾: the sign; f′ multiplied in where the loss cancels it, or left out
+    where it does not."""
+    l, p = v.L, v.p
+    act, loss = p.network.layers[l - 1].act, p.loss_fn
+    z_sym = sp.Symbol("z")
+    for j, dname in enumerate(v.names("delta", l)):
+        d = v.true[dname]
+        z = np.array(v.true[v.names("z", l)[j]])
+        a = np.array(v.true[v.names("a", l)[j]])
+        yield ValueSlip(dname, "wrong_sign", Words("the sign is wrong: δ = ∂ℓ/∂z = ŷ − y"), -d)
+        if act.grad is None:
+            continue
+        if loss.fused_with == act.name:
+            f_prime = eq(_f_prime(z_sym), act.derivative(z_sym, sp.Symbol("yhat")))
+            yield ValueSlip(dname, "cancelled_derivative_multiplied",
+                            Words("{f} is multiplied in although {fusion} already cancels "
+                                  "it: δ⁽ᴸ⁾ = ŷ − y", f=f_prime, fusion=loss.fused_title),
+                            d * float(act.grad(z, a)))
+            continue
+        g = float(act.grad(z, a))
+        if g not in (0.0, 1.0):
+            yield ValueSlip(dname, "missing_activation_derivative",
+                            Words("the activation's derivative {f} = {g:.4g} is missing",
+                                  f=_f_prime(z_sym), g=g), d / g)
+
+
+def hidden_delta_slips(v: SampleValues):
+    """δ⁽ˡ⁾ⱼ = f′(z⁽ˡ⁾ⱼ) Σₘ w⁽ˡ⁺¹⁾ₘⱼ δ⁽ˡ⁺¹⁾ₘ: f′ left out or replaced by a, the sign, one
+    term of the sum left out."""
+    p = v.p
+    for l in range(v.L - 1, 0, -1):
+        act = p.network.layers[l - 1].act
+        d_next = v.vector("delta", l + 1)
+        W_next = p.params[f"W{l + 1}"]
+        for j, dname in enumerate(v.names("delta", l)):
+            d = v.true[dname]
+            a_name = v.names("a", l)[j]
+            back = float(d_next @ W_next[:, j])
+            a_sym, z_sym = sp.Symbol(a_name), sp.Symbol(f"z{l}[{j + 1}]")
+            deriv = (eq(_f_prime(z_sym), act.derivative(z_sym, a_sym))
+                     if act.derivative is not None else _f_prime(z_sym))
+            yield ValueSlip(dname, "missing_activation_derivative",
+                            Words("did you multiply by {f}? Without it: Σₘ w⁽{l}⁾ₘⱼ δ⁽{l}⁾ₘ",
+                                  f=deriv, l=_sup(l + 1)), back)
+            yield ValueSlip(dname, "activation_for_derivative",
+                            Words("{a} itself stands where {f} belongs", a=a_sym, f=deriv),
+                            back * v.true[a_name])
+            yield ValueSlip(dname, "wrong_sign", Words("the sign is wrong"), -d)
+            if len(d_next) > 1:
+                g = d / back if back else 0.0
+                for m in range(len(d_next)):
+                    rest = back - d_next[m] * W_next[m, j]
+                    yield ValueSlip(dname, "missing_path",
+                                    Words("the path through neuron {m} of layer {l} is "
+                                          "missing from the sum Σₘ", m=m + 1, l=l + 1),
+                                    rest * g)
+
+
+# The value rules; for each quantity, a wrong value is compared with its slips in this order.
+VALUE_RULES = [weighted_sum_slips, activation_slips, loss_slips, output_delta_slips,
+               hidden_delta_slips]
+
+
+def _value_mistakes(p: Problem, k: int, true: dict[str, float]
+                    ) -> dict[str, list[ValueSlip]]:
+    """The usual slips in each forward and backward value of sample k, by quantity."""
+    values = SampleValues(p, k, true)
+    out: dict[str, list[ValueSlip]] = {}
+    for rule in VALUE_RULES:
+        for slip in rule(values):
+            out.setdefault(slip.name, []).append(slip)
     return out
 
 
