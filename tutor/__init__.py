@@ -6,14 +6,16 @@ The public API, for scripts and notebooks::
     problem = tutor.load_problem("problems/xor.yaml")
     d = tutor.derive(problem, ["W1[2,1]"])
     d["W1[2,1]"]          # displays as rendered mathematics in Jupyter
+    later = tutor.at_epoch(problem, 5000)   # the same problem after 5000 epochs of training
+    tutor.derive(later, ["W1[2,1]"])
 
 Imports are lazy so that ``tutor --help`` stays fast.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["load_problem", "parse_problem", "derive", "train", "check", "load_answers",
-           "Problem", "Derivation", "ProblemError"]
+__all__ = ["load_problem", "parse_problem", "derive", "train", "at_epoch", "load_params",
+           "check", "load_answers", "Problem", "Derivation", "ProblemError"]
 
 
 def __getattr__(name):
@@ -24,9 +26,12 @@ def __getattr__(name):
         from .derivation import derive
         from .printing import jupyter  # noqa: F401  (derivations render in Jupyter)
         return derive
-    if name == "train":
-        from .training import train
-        return train
+    if name in ("train", "at_epoch"):
+        from . import training
+        return getattr(training, name)
+    if name == "load_params":
+        from .snapshots import load_params
+        return load_params
     if name == "check":
         from .checking import check
         return check

@@ -97,8 +97,23 @@ def main():
                    "with --format html: the <article> only, to put in your own page.")
 @click.option("--color/--no-color", default=None,
               help="Colour the text output. Default: when writing to a terminal.")
+@click.option("--epoch", type=click.IntRange(min=0, max=10_000_000), metavar="N",
+              help="Derive at the weights after N epochs of training: trains with the "
+                   "problem's settings (or --lr, --seed) first; with --params, the run's "
+                   "snapshot of epoch N.")
+@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE",
+              help="Derive at the weights in FILE: a run saved by `tutor train -f json` (its "
+                   "last epoch, or --epoch N's snapshot; of a sweep, the run of --seed S), or "
+                   "a YAML/JSON file of arrays W1, b1, ….")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True, max=1e6), metavar="X",
+              help="With --epoch: train with this learning rate η.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
+              help="With --epoch: train from this initialisation seed; with --params: the "
+                   "run of this seed in a saved sweep.")
 @_output_option
-def derive(problem, params, sample, fmt, fragment, color, output):
+def derive(problem, params, sample, fmt, fragment, color, epoch, params_file, lr, seed,
+           output):
     """Derive ∂L/∂p step by step for the parameters of PROBLEM.
 
     Shows the forward definitions, every chain-rule path from the parameter to the loss, each
@@ -111,13 +126,15 @@ def derive(problem, params, sample, fmt, fragment, color, output):
       tutor derive problems/xor.yaml -p 'W1[2,1]' --sample 2
       tutor derive problems/xor.yaml -f latex -o xor.tex
       tutor derive problems/xor.yaml -f html -o xor.html
+      tutor derive problems/xor.yaml --epoch 5000 -p W2
+      tutor derive problems/xor.yaml --params run.json --epoch 1000
     """
     from .derivation import derive as run_derive
     from .derivation import verified
     from .printing import render
     from .problem import load_problem
 
-    prob = load_problem(problem)
+    prob = at_point(load_problem(problem), epoch, params_file, lr, seed)
     d = verified(run_derive(prob, [p for p in params] or None, sample=sample))
     settings = {}
     if fmt == "text":
@@ -272,6 +289,36 @@ class Progress:
             self.shown = False
 
 
+def at_point(prob, epoch, params_file, lr, seed):
+    """The problem at the weights that --epoch, --params, --lr and --seed name."""
+    if params_file is not None:
+        if lr is not None:
+            raise click.UsageError("--lr trains with --epoch; a saved run (--params) has "
+                                   "its own")
+        from .snapshots import load_params
+        return load_params(params_file, prob, epoch=epoch, seed=seed)
+    if epoch is None:
+        if lr is not None or seed is not None:
+            raise click.UsageError("--lr and --seed say how to train: give --epoch N too")
+        return prob
+    from .training import at_epoch
+    return at_epoch(prob, epoch, lr=lr, seed=seed)
+
+
+def _epoch_list(ctx, param, values):
+    out = []
+    for v in values:
+        for part in v.split(","):
+            try:
+                n = int(part)
+            except ValueError:
+                raise click.BadParameter(f"expected whole numbers like 10,100; got {part!r}")
+            if n < 0:
+                raise click.BadParameter(f"expected epochs ≥ 0; got {n}")
+            out.append(n)
+    return tuple(sorted(set(out)))
+
+
 @main.command()
 @click.argument("problem", type=_problem_path())
 @click.option("--epochs", type=click.IntRange(min=0, max=10_000_000), metavar="N",
@@ -294,8 +341,11 @@ class Progress:
 @click.option("--boundary", type=click.Path(dir_okay=False, path_type=Path), metavar="PNG",
               help="Draw the decision boundary of a 2-input problem with its data points to "
                    "this PNG, 800×500 pixels. Needs the plot extra (matplotlib).")
+@click.option("--snapshot", "snapshots", multiple=True, callback=_epoch_list, metavar="N[,M…]",
+              help="Keep the weights after these epochs in the JSON output (`tutor derive "
+                   "--params run.json --epoch N` derives at them).")
 @_output_option
-def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
+def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshots, output):
     """Train PROBLEM's network by gradient descent with tutor's NumPy engine.
 
     By default one full-batch update per epoch on the mean loss, with the problem's
@@ -338,7 +388,7 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, output):
 
     try:
         result = run_train(prob, epochs=epochs, lr=lr, seed=seed, seeds=seeds,
-                           progress=progress)
+                           progress=progress, snapshots=snapshots)
     finally:
         bar.close()
     if plot is not None:

@@ -13,8 +13,8 @@ for bit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -56,6 +56,8 @@ class TrainResult:
     final_loss: np.ndarray
     params: dict[str, np.ndarray]
     outputs: np.ndarray
+    # epoch → the parameters after that many epochs (0: the initial ones), as asked for
+    snapshots: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def epochs(self) -> int:
@@ -106,13 +108,16 @@ def initial_params(problem: Problem, seeds: tuple[int | None, ...], sweep: bool
 
 def train(problem: Problem, *, epochs: int | None = None, lr: float | None = None,
           seed: int | None = None, seeds: int | None = None,
-          progress: Callable[[int, np.ndarray], None] | None = None) -> TrainResult:
+          progress: Callable[[int, np.ndarray], None] | None = None,
+          snapshots: Iterable[int] = ()) -> TrainResult:
     """Train ``problem``'s network by gradient descent.
 
     seed: initialise with ``default_rng(seed)`` instead of the problem's ``init``.
     seeds: train that many copies at once, from seeds S, S+1, …, S+N−1, where S is ``seed``,
     else the problem's ``init.seed``, else 0.
     progress(epochs_done, losses_of_those_epochs) is called after every chunk of epochs.
+    snapshots: epochs after which to keep a copy of the parameters (0: the initial ones; each
+    at most ``epochs``), in ``TrainResult.snapshots``.
     Raises TrainingDiverged (naming the epoch) when a single run's loss becomes non-finite;
     in a sweep the diverged copies are reported by their verdicts instead.
     """
@@ -120,6 +125,16 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
     seed_list = run_seeds(problem, seed, seeds)
     sweep = seeds is not None
     params = initial_params(problem, seed_list, sweep)
+    wanted = set(snapshots)
+    if any(not 0 <= e <= settings.epochs for e in wanted):
+        raise TutorError(f"a snapshot epoch is from 0 to the {settings.epochs} epochs trained")
+    kept: dict[int, dict[str, np.ndarray]] = {}
+
+    def keep(epoch: int) -> None:
+        if epoch in wanted:
+            kept[epoch] = {k: v.copy() for k, v in params.items()}
+
+    keep(0)
     # The shuffling stream of a copy depends on its seed alone (0 for explicit values).
     shufflers = [np.random.default_rng([1, s or 0]) for s in seed_list]
 
@@ -168,13 +183,15 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                     fw = engine.forward(net, params, X)
                     recorded[i] = fw.zs[-1]
                     update(engine.backward(net, problem.loss_fn, params, fw, Y, False).grads, n)
-                    continue
-                recorded[i] = engine.forward(net, params, X).zs[-1]
-                for s in range(0, n, B):
-                    idx = order[i, ..., s:s + B]
-                    fw = engine.forward(net, params, X[idx])
-                    update(engine.backward(net, problem.loss_fn, params, fw, Y[idx],
-                                           False).grads, idx.shape[-1])
+                else:
+                    recorded[i] = engine.forward(net, params, X).zs[-1]
+                    for s in range(0, n, B):
+                        idx = order[i, ..., s:s + B]
+                        fw = engine.forward(net, params, X[idx])
+                        update(engine.backward(net, problem.loss_fn, params, fw, Y[idx],
+                                               False).grads, idx.shape[-1])
+                if wanted:
+                    keep(done + i + 1)
             Z = recorded[:c]
             chunk_losses = loss.value(Z, out_act.value(Z), Y).mean(axis=-1)
             history[done:done + c] = chunk_losses
@@ -195,7 +212,29 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
             f"overshoot; try a smaller learning rate, e.g. --lr {lr_ / 10:g}")
     return TrainResult(problem=problem, settings=settings, seeds=seed_list, sweep=sweep,
                        losses=history, final_loss=np.asarray(final), params=params,
-                       outputs=fw.output)
+                       outputs=fw.output, snapshots=kept)
+
+
+def at_epoch(problem: Problem, epoch: int, *, lr: float | None = None,
+             seed: int | None = None) -> Problem:
+    """``problem`` at the parameters it has after ``epoch`` epochs of training with its own
+    settings (or ``lr``, ``seed``): the weights ``tutor train --epochs N`` reports, bit for
+    bit, ready to derive. Raises TrainingDiverged if the loss becomes non-finite first."""
+    result = train(problem, epochs=epoch, lr=lr, seed=seed)
+    return problem.with_params(result.params, origin=trained_origin(result, epoch))
+
+
+def trained_origin(result: TrainResult, epoch: int) -> str:
+    """'the parameters after 5000 epochs of training (η = 0.1, seed 0)', for headers."""
+    s = result.settings
+    start = result.seeds[0]
+    how = f"η = {s.lr:g}"
+    if s.momentum:
+        how += f", momentum {s.momentum:g}"
+    if s.batch_size:
+        how += f", batches of {s.batch_size}"
+    how += ", from the problem's initial values" if start is None else f", seed {start}"
+    return f"the parameters after {epoch} epoch{'s' if epoch != 1 else ''} of training ({how})"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -248,6 +248,9 @@ def as_json(result: TrainResult) -> str:
             "losses": _finite(result.losses[(slice(None),) + idx].tolist()),
             "final_loss": _finite(float(result.final_loss[idx])),
             "params": {k: _finite(a[idx].tolist()) for k, a in result.params.items()},
+            "snapshots": [{"epoch": e, "params": {k: _finite(a[idx].tolist())
+                                                  for k, a in kept.items()}}
+                          for e, kept in sorted(result.snapshots.items())],
             "predictions": preds,
             "verdict": {"status": v.status, "solved": v.solved, "misclassified": v.wrong,
                         "plateau_loss": v.baseline},

@@ -1,0 +1,126 @@
+"""Parameter values from elsewhere: a run saved by ``tutor train -f json``, or a file of arrays.
+
+    tutor train problems/xor.yaml --epochs 5000 --snapshot 1000 -f json -o run.json
+    tutor derive problems/xor.yaml --params run.json               # after the 5000 epochs
+    tutor derive problems/xor.yaml --params run.json --epoch 1000  # the kept snapshot
+
+A file of arrays is YAML or JSON with one entry per parameter array, shaped as in a problem's
+``init:`` section (``W1: [[…], …]``, ``b1: […]``, …). Every array is validated against the
+problem's network, and errors name the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import ProblemError, TutorError
+from .problem import Problem, _read_yaml, _Validator
+
+# A saved sweep of many seeds with its loss curves is large: read at most this much.
+MAX_RUN_BYTES = 64 * 2**20
+
+
+def load_params(path: str | Path, problem: Problem, *, epoch: int | None = None,
+                seed: int | None = None) -> Problem:
+    """``problem`` at the parameters stored in ``path``: a file of arrays, or a run of
+    ``tutor train -f json`` (its final parameters, or with ``epoch`` its snapshot of that
+    epoch; of a sweep, the run of ``seed``)."""
+    from .files import FileTooLarge, read_bytes
+    file = str(path)
+    try:
+        data = read_bytes(path, MAX_RUN_BYTES)
+    except FileTooLarge:
+        raise ProblemError(f"a parameters file is at most {MAX_RUN_BYTES // 2**20} MiB; this one "
+                           "is larger", file=file) from None
+    except TutorError as e:
+        raise ProblemError(str(e), file=file) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProblemError(f"not UTF-8 text (byte {e.start})", file=file) from None
+    return parse_params(text, problem, file, epoch=epoch, seed=seed)
+
+
+def parse_params(text: str, problem: Problem, file: str = "<params>", *,
+                 epoch: int | None = None, seed: int | None = None) -> Problem:
+    if text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as e:
+            line = getattr(e, "lineno", None)
+            why = getattr(e, "msg", None) or str(e)
+            raise ProblemError(f"not valid JSON: {why}", file=file, line=line) from None
+        lines: dict[str, int] = {}
+    else:
+        doc, lines = _read_yaml(text, file)
+    v = _Validator(file, lines)
+    if isinstance(doc, dict) and "format" in doc:
+        return _from_run(doc, problem, v, epoch, seed)
+    if epoch is not None:
+        raise v.error("", f"--epoch picks a snapshot of a run saved by `tutor train -f json`; "
+                          "this is a file of arrays (derive at it without --epoch)")
+    return problem.with_params(_arrays(doc, problem, v, ""), f"the parameters of {file}")
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number here")
+
+
+def _arrays(doc: Any, problem: Problem, v: _Validator, field: str) -> dict:
+    shapes = problem.network.shapes()
+    doc = v.mapping(doc, field, tuple(shapes), ())
+    return {name: v.array(doc[name], f"{field}.{name}" if field else name, shape,
+                          "weights" if name[0] == "W" else "biases")
+            for name, shape in shapes.items()}
+
+
+def _from_run(doc: dict, problem: Problem, v: _Validator, epoch: int | None,
+              seed: int | None) -> Problem:
+    if doc.get("format") != 1 or "params" not in doc and "runs" not in doc:
+        raise v.error("format", "expected the JSON of `tutor train -f json` (format 1)")
+    network = problem.network.describe()
+    if doc.get("network") != network:
+        raise v.error("network", f"this run trained a {doc.get('network')} network; the "
+                                 f"problem's is {network}")
+    field = ""
+    run = doc
+    if "runs" in doc:
+        runs = doc["runs"] if isinstance(doc["runs"], list) else []
+        seeds = [r.get("seed") for r in runs if isinstance(r, dict)]
+        if seed is None:
+            raise v.error("runs", f"this sweep holds {len(runs)} runs (seeds "
+                                  f"{seeds[0]}–{seeds[-1]}); give --seed S to pick one"
+                          if seeds else "this sweep holds no runs")
+        if seed not in seeds:
+            raise v.error("runs", f"no run with seed {seed} in this sweep (seeds "
+                                  f"{seeds[0]}–{seeds[-1]})")
+        k = seeds.index(seed)
+        run, field = runs[k], f"runs[{k}]"
+    elif seed is not None and run.get("seed") != seed:
+        raise v.error("seed", f"this run has seed {run.get('seed')}, not {seed}")
+    epochs = run.get("epochs", doc.get("epochs"))
+    if epoch is None or epoch == epochs:
+        params = _arrays(run.get("params"), problem, v, f"{field}.params".lstrip("."))
+        at = epochs
+    else:
+        snaps = run.get("snapshots") or []
+        found = [k for k, s in enumerate(snaps) if isinstance(s, dict) and s.get("epoch") == epoch]
+        if not found:
+            kept = [s.get("epoch") for s in snaps if isinstance(s, dict)]
+            raise v.error(f"{field}.snapshots".lstrip("."),
+                          f"no snapshot of epoch {epoch}; this run kept "
+                          + (", ".join(map(str, kept)) + f" and its last, {epochs}" if kept
+                             else f"only its last epoch, {epochs}")
+                          + " (train with --snapshot N to keep others)")
+        k = found[0]
+        params = _arrays(snaps[k].get("params"), problem, v,
+                         f"{field}.snapshots[{k}].params".lstrip("."))
+        at = epoch
+    s = doc.get("settings") or {}
+    how = f"η = {s.get('lr')}" + (f", seed {run.get('seed')}" if run.get("seed") is not None
+                                  else "")
+    return problem.with_params(params, f"the parameters after {at} epoch"
+                                       f"{'s' if at != 1 else ''} of training ({how}, "
+                                       f"read from {v.file})")
