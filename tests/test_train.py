@@ -7,6 +7,7 @@ import json
 import math
 import struct
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -242,6 +243,81 @@ def test_a_sweep_reports_diverged_copies_instead_of_stopping():
     problem = load_problem(ROOT / "problems" / "tanh-regression.yaml")
     r = train(problem, lr=1e5, seeds=3, epochs=200)
     assert {v.status for v in r.verdicts()} == {"diverged"}
+
+
+def _independent_measures(problem, params):
+    """The verdict's measurements computed another way: each sample's gradient from a pass
+    over that sample alone, flattened and compared as vectors; f′ of σ written out."""
+    X, Y = problem.inputs, problem.targets
+    flat = []
+    for n in range(X.shape[0]):
+        one = problem.with_params(params)
+        one = type(one)(**{**one.__dict__, "inputs": X[n:n + 1], "targets": Y[n:n + 1]})
+        _, _, bw = engine.loss_and_gradients(one, params)
+        flat.append(np.concatenate([bw.grads[k].ravel() for k in sorted(bw.grads)]))
+    flat = np.array(flat)
+    mean = flat.mean(axis=0)
+    per = np.linalg.norm(flat, axis=1).mean()
+    a = _sigmoid(X @ params["W1"].T + params["b1"])
+    saturated = float((a * (1 - a) < 0.05 * 0.25).mean())
+    return np.linalg.norm(mean), per, saturated
+
+
+@pytest.mark.parametrize("how, status, cause", [
+    ({"seed": 8}, "plateau", "cancelling"),                       # on the ln 2 plateau
+    ({"epochs": 20000, "lr": 1.0}, "solved", None),
+    ({}, "learning", "slow"),                                    # the problem's own run
+])
+def test_the_verdict_measures_what_it_says(xor, how, status, cause):
+    r = train(xor, **how)
+    v = r.verdicts()[0]
+    assert v.status == status
+    gn, per, sat = _independent_measures(xor, r.params)
+    m = v.measured
+    assert m.grad_norm == pytest.approx(gn, rel=1e-9)
+    assert m.sample_norm == pytest.approx(per, rel=1e-9)
+    assert m.cancellation == pytest.approx(gn / per, rel=1e-9)
+    assert m.saturated == pytest.approx(sat)
+    assert (cause in v.causes) if cause else v.causes == ()
+    if status == "plateau":
+        # the numbers of the issue: sizable per-sample gradients, a tiny mean
+        assert per > 0.1 and gn < 1e-3 * per * 10
+        assert "symmetric" not in v.causes          # the units are not alike: not claimed
+
+
+def test_a_saturated_network_is_measured_as_saturated():
+    problem = _big_weights_problem(30.0)
+    r = train(problem, epochs=50, lr=0.01)
+    v = r.verdicts()[0]
+    _, _, sat = _independent_measures(problem, r.params)
+    assert v.measured.saturated == pytest.approx(sat) == 1.0
+    assert "saturated" in v.causes or v.status == "solved"
+    from tutor.training import measure
+    assert measure(problem, r.params)[0].saturated == 1.0
+
+
+def test_symmetric_units_are_measured_and_named():
+    doc = yaml.safe_load(Path(XOR).read_text())
+    doc["init"] = {"W1": [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], "b1": [0.1, 0.1, 0.1],
+                   "W2": [[0.3, 0.3, 0.3]], "b2": [0.0]}
+    problem = parse_problem(yaml.safe_dump(doc))
+    r = train(problem, epochs=2000, lr=0.5)
+    v = r.verdicts()[0]
+    assert not v.solved and v.measured.spread == pytest.approx(0.0, abs=1e-12)
+    assert "symmetric" in v.causes
+
+
+def test_diverged_copies_have_no_measures():
+    problem = load_problem(ROOT / "problems" / "tanh-regression.yaml")
+    r = train(problem, lr=1e5, seeds=2, epochs=50)
+    assert all(v.measured is None and v.causes == () for v in r.verdicts())
+
+
+def test_the_plateau_text_shows_the_cancellation_not_a_canned_cause(xor):
+    from tutor.printing.trainreport import summary
+    text = summary(train(xor, seed=8))
+    assert "symmetry" not in text
+    assert "Measured at the final weights:" in text and "gradients cancel" in text
 
 
 # ------------------------------------------------------------------------------------------

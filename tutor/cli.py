@@ -88,8 +88,9 @@ def main():
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME",
               help="Parameter to derive, e.g. W1[2,1], b2[1], or W1 for a whole array; "
                    "repeat or separate with commas. Default: all.")
-@click.option("-s", "--sample", type=click.IntRange(min=1), default=1, show_default=True,
-              help="The sample (1-based) whose numbers are shown step by step.")
+@click.option("-s", "--sample", type=click.IntRange(min=1),
+              help="The sample (1-based) whose numbers are shown step by step. Default: the "
+                   "first with the most non-zero inputs (no input weight's ∂z/∂w is 0).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format.")
 @click.option("--fragment", is_flag=True,

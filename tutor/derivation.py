@@ -331,10 +331,12 @@ def forward_definitions(problem: Problem) -> list[Definition]:
 
 
 def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
-           sample: int = 1) -> Derivation:
+           sample: int | None = None) -> Derivation:
     """The step-by-step derivation of ∂L/∂p for each parameter p in ``params`` (names or
-    ParamRefs; default all), with numbers for sample ``sample`` (1-based) and the batch, every
-    value checked three ways."""
+    ParamRefs; default all), with numbers for sample ``sample`` (1-based; default the first
+    with the most non-zero inputs) and the batch, every value checked three ways."""
+    if sample is None:
+        sample = problem.exercise_sample
     refs = resolve_params(problem, params)
     check_size(problem, refs)
     if not 1 <= sample <= problem.n_samples:

@@ -244,6 +244,12 @@ class Problem:
     def n_samples(self) -> int:
         return self.inputs.shape[0]
 
+    @property
+    def exercise_sample(self) -> int:
+        """The sample (1-based) shown step by step by default: the first with the most
+        non-zero inputs, so that no input weight's gradient is trivially 0."""
+        return int(np.argmax(np.count_nonzero(self.inputs, axis=1))) + 1
+
     def value(self, ref: ParamRef) -> float:
         return float(self.params[ref.array][ref.index])
 

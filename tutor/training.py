@@ -30,6 +30,14 @@ PLATEAU_RTOL = 0.01
 # Regression counts as solved when the loss is below this fraction of the constant predictor's
 # (the network explains 99 % of the targets' variance).
 REGRESSION_SOLVED = 0.01
+# A hidden unit is saturated for a sample when its f′(z) is below this fraction of the largest
+# value f′ takes (σ: |z| > 4.4; tanh: |z| > 2.2; relu: z ≤ 0, a dead unit).
+SATURATED = 0.05
+# The samples' gradients cancel when the mean's norm is below this fraction of the mean norm.
+CANCELLED = 0.2
+# Hidden units are (nearly) symmetric when every pair's incoming weights differ by less than
+# this fraction of the largest unit's.
+SYMMETRIC = 0.05
 
 
 class TrainingDiverged(TutorError):
@@ -64,11 +72,12 @@ class TrainResult:
         return self.losses.shape[0]
 
     def verdicts(self) -> list["Verdict"]:
-        """One verdict per copy (one for a single run)."""
+        """One verdict per copy (one for a single run), with what was measured at the end."""
         losses = self.losses.reshape(self.epochs, self.final_loss.size)
         finals = self.final_loss.reshape(-1)
         outputs = self.outputs.reshape((-1,) + self.outputs.shape[-2:])
-        return [judge(self.problem, outputs[c], finals[c], losses[:, c])
+        measured = measure(self.problem, self.params)
+        return [judge(self.problem, outputs[c], finals[c], losses[:, c], measured[c])
                 for c in range(finals.shape[0])]
 
 
@@ -238,6 +247,100 @@ def trained_origin(result: TrainResult, epoch: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Measurements at the end of a run
+
+
+@dataclass(frozen=True)
+class Measures:
+    """What the end of a run looks like, measured at its final weights θ.
+
+    grad_norm: ‖∂L/∂θ‖, over every parameter. sample_norm: the mean over the samples of
+    ‖∂ℓₙ/∂θ‖. cancellation: grad_norm / sample_norm, 1 when every sample pulls the same way,
+    near 0 when their pulls cancel in the mean. saturated, units: of the (sample, hidden unit)
+    pairs, the share whose f′(z) is below SATURATED × f′'s largest value, and how many hidden
+    units there are. spread: the smallest distance between two units of the first hidden
+    layer (incoming weights and bias) relative to the largest unit's norm: near 0 when two of
+    them compute the same thing (None without two hidden units)."""
+
+    grad_norm: float
+    sample_norm: float
+    cancellation: float
+    saturated: float
+    units: int
+    spread: float | None
+
+
+_PEAK: dict[str, float] = {}
+
+
+def _peak_slope(act) -> float:
+    """The largest value of f′ (σ: ¼, tanh: 1), measured on a grid, once per activation."""
+    key = f"{act.name}{act.options}"
+    if key not in _PEAK:
+        z = np.linspace(-20.0, 20.0, 4001)
+        _PEAK[key] = float(np.max(act.grad(z, act.value(z)))) if act.elementwise else 1.0
+    return _PEAK[key]
+
+
+def measure(problem: Problem, params: Mapping[str, np.ndarray]) -> list[Measures | None]:
+    """The measures of each copy of ``params`` (arrays with leading copy dimensions, or
+    none); None for a copy where they cannot be computed (a non-finite pass)."""
+    net = problem.network
+    with np.errstate(all="ignore"):
+        fw = engine.forward(net, params, problem.inputs)
+        bw = engine.backward(net, problem.loss_fn, params, fw, problem.targets)
+        # ‖∂ℓₙ/∂θ‖² = Σₗ ‖δ⁽ˡ⁾ₙ‖² (‖a⁽ˡ⁻¹⁾ₙ‖² + 1): each layer's gradient is an outer product
+        per_sample = sum((bw.deltas[l] ** 2).sum(-1) * ((fw.activations[l] ** 2).sum(-1) + 1)
+                         for l in range(len(net.layers)))          # (*copies, n)
+        sample_norm = np.sqrt(per_sample).mean(-1)
+        grad_norm = np.sqrt(sum((g ** 2).reshape(g.shape[:g.ndim - _param_ndim(k)] + (-1,))
+                                .sum(-1) for k, g in bw.grads.items()))
+        sat, units = [], 0
+        for l, layer in enumerate(net.layers[:-1]):
+            act = layer.act
+            if not act.elementwise:
+                continue
+            slope = act.grad(fw.zs[l], fw.activations[l + 1])
+            sat.append((slope < SATURATED * _peak_slope(act)).reshape(slope.shape[:-2] + (-1,)))
+            units += layer.units
+        saturated = (np.concatenate(sat, axis=-1).mean(-1) if sat
+                     else np.zeros(np.shape(grad_norm)))
+        spread = _spread(params["W1"], params["b1"]) if len(net.layers) > 1 else None
+    copies = np.shape(grad_norm)
+    flat = lambda a: np.broadcast_to(np.asarray(a, dtype=float), copies).reshape(-1)
+    gn, sn, sa = flat(grad_norm), flat(sample_norm), flat(saturated)
+    sp_ = flat(spread) if spread is not None else [None] * gn.size
+    out: list[Measures | None] = []
+    for c in range(gn.size):
+        if not (math.isfinite(gn[c]) and math.isfinite(sn[c])):
+            out.append(None)          # a diverged copy: nothing to measure
+            continue
+        out.append(Measures(grad_norm=float(gn[c]), sample_norm=float(sn[c]),
+                            cancellation=float(gn[c] / sn[c]) if sn[c] > 0 else 1.0,
+                            saturated=float(sa[c]), units=units,
+                            spread=None if sp_[c] is None else float(sp_[c])))
+    return out
+
+
+def _param_ndim(name: str) -> int:
+    return 2 if name.startswith("W") else 1
+
+
+def _spread(W: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """The smallest pairwise distance of the units' (weights, bias) rows over the largest
+    row norm: (*copies,)."""
+    units = np.concatenate([W, b[..., None]], axis=-1)            # (*copies, m, fan_in + 1)
+    m = units.shape[-2]
+    if m < 2:
+        return None
+    diff = units[..., :, None, :] - units[..., None, :, :]
+    dist = np.sqrt((diff ** 2).sum(-1))
+    dist = np.where(np.eye(m, dtype=bool), np.inf, dist)           # a unit is not its own pair
+    top = np.sqrt((units ** 2).sum(-1)).max(-1)
+    return dist.min(axis=(-2, -1)) / np.where(top > 0, top, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
 # Verdicts
 
 
@@ -262,6 +365,32 @@ class Verdict:
     baseline: float
     reference: float
     recent_drop: float
+    measured: Measures | None = None
+    rose: bool = False    # the loss went up from one epoch to the next (by > 0.1 %)
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        """What the measurements support as the reason a run is not solved, each only when
+        its numbers show it: 'cancelling' (the samples' gradients cancel in the mean),
+        'symmetric' (two hidden units compute nearly the same), 'saturated' (most hidden
+        units' f′ nearly 0), 'slow' (the loss still falls: too few epochs or too small a
+        learning rate), 'minimum' (stopped below the plateau with a vanishing gradient),
+        'overshoot' (the loss went up between epochs: the steps are too large)."""
+        m = self.measured
+        if self.status in ("solved", "diverged", "initial") or m is None:
+            return ()
+        out = ["overshoot"] if self.rose else []
+        if m.cancellation < CANCELLED:
+            out.append("cancelling")
+        if m.spread is not None and m.spread < SYMMETRIC:
+            out.append("symmetric")
+        if m.saturated >= 0.5:
+            out.append("saturated")
+        if self.recent_drop > 0.01:
+            out.append("slow")
+        elif self.status == "stuck" and m.cancellation < CANCELLED:
+            out.append("minimum")
+        return tuple(out)
 
     @property
     def solved(self) -> bool:
@@ -284,9 +413,10 @@ def baseline_loss(problem: Problem) -> float:
     return problem.loss_fn.baseline(problem.targets)
 
 
-def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.ndarray
-          ) -> Verdict:
-    """The verdict on one run from its final outputs (n, K) and loss history (epochs,)."""
+def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.ndarray,
+          measured: Measures | None = None) -> Verdict:
+    """The verdict on one run from its final outputs (n, K) and loss history (epochs,), and
+    what was measured at its final weights."""
     base = baseline_loss(problem)
     final = float(final_loss)
     # With one sample (or constant targets) a constant fits exactly: judge regression against
@@ -319,5 +449,8 @@ def judge(problem: Problem, outputs: np.ndarray, final_loss: float, history: np.
         status = "learning"
     else:
         status = "stuck"
+    with np.errstate(invalid="ignore"):   # a diverged history holds inf − inf
+        steps = np.diff(history) if history.shape[0] >= 2 else np.zeros(0)
+        rose = bool(np.any(steps > 1e-3 * np.abs(history[:-1]))) if steps.size else False
     return Verdict(status=status, wrong=wrong, samples=n, final_loss=final, baseline=base,
-                   reference=reference, recent_drop=drop)
+                   reference=reference, recent_drop=drop, measured=measured, rose=rose)

@@ -68,6 +68,11 @@ class DocPrinter(Printer):
         """Words standing where an equation's left-hand side goes."""
         return words
 
+    def table(self, header: list[str], rows: list[list[str]], names: int = 1) -> str:
+        """A table of formatted cells (``inline`` mathematics, ``words``, ``mark``): the first
+        ``names`` columns name the row (aligned left), the others are numbers (right)."""
+        raise NotImplementedError
+
     def document(self, title: str, body: list[str]) -> str:
         raise NotImplementedError
 
@@ -120,8 +125,39 @@ class DocPrinter(Printer):
                        f"{p.n_samples} sample{'s' if p.n_samples != 1 else ''}; at "
                        f"{p.origin} the batch loss is ")
             + self.inline(self.op("L") + " = " + self.num(d.loss)) + self.words(".")))
+        if len(d.gradients) > 1:
+            intro.append(self._summary(d))
         body = intro + [self._print(g) for g in d.gradients]
         return self.document(p.name, body)
+
+    def _summary(self, d: Derivation) -> str:
+        """Every ∂L/∂p at a glance: its value, each sample's contribution (for a few
+        samples), and the three-way check."""
+        N = d.problem.n_samples
+        p, L, ell = sp.Symbol("p"), sp.Symbol("L"), sp.Symbol("ell")
+        listed = N <= MAX_LISTED_SAMPLES
+        header = [self.words("parameter"), self.words("in files"),
+                  self.inline(self.partial(Partial(L, p), inline=True))]
+        if listed:
+            header += [self.inline(self.partial(Partial(ell, p), sample=n, inline=True))
+                       for n in range(1, N + 1)]
+        header.append(self.words("check"))
+        rows = []
+        for g in d.gradients:
+            row = [self.inline(self.expr(g.symbol)), self.words(g.param.name),
+                   self.inline(self.num(g.numbers.gradient))]
+            if listed:
+                row += [self.inline(self.num(v)) for v in g.numbers.per_sample]
+            row.append(self.mark(g.check.ok))
+            rows.append(row)
+        what = ("∂ℓₙ/∂p is sample n's contribution; ∂L/∂p is their mean." if listed else
+                f"The contributions of the {N} samples are in each parameter's section.")
+        return "\n".join([
+            self.heading(2, self.words(f"Summary: the {len(d.gradients)} gradients")),
+            self.table(header, rows, names=2),
+            self.para(self.words(what + " ✓: the symbolic, NumPy and finite-difference "
+                                 "values agree.")),
+            self.para(self.words("The derivation of each parameter follows, in this order."))])
 
     def _print_GradientDerivation(self, g: GradientDerivation) -> str:
         ref = g.param

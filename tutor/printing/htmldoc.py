@@ -175,6 +175,13 @@ class HtmlDocPrinter(DocPrinter):
     def words(self, s: str) -> str:
         return html.escape(s, quote=False)
 
+    def table(self, header, rows, names: int = 1) -> str:
+        head = "".join(f'<th scope="col">{c}</th>' for c in header)
+        body = "".join("<tr>" + f'<th scope="row">{r[0]}</th>'
+                       + "".join(f"<td>{c}</td>" for c in r[1:]) + "</tr>" for r in rows)
+        return (f'<table class="summary"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>")
+
     def inline(self, math_: str) -> str:
         return f"<math>{_math(math_)}</math>"
 

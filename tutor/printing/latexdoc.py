@@ -168,6 +168,15 @@ class LatexDocPrinter(DocPrinter):
     def words(self, s: str) -> str:
         return escape(s)
 
+    def mark(self, ok: bool | None) -> str:
+        return tex_note((("mark", ok),))
+
+    def table(self, header, rows, names: int = 1) -> str:
+        spec = "l" * names + "r" * (len(header) - names)
+        lines = [" & ".join(header) + r" \\ \hline"] + [" & ".join(r) + r" \\" for r in rows]
+        return ("\\begin{center}\n\\begin{tabular}{" + spec + "}\n" + "\n".join(lines)
+                + "\n\\end{tabular}\n\\end{center}")
+
     def inline(self, math_: str) -> str:
         return f"${math_}$"
 

@@ -44,6 +44,11 @@ class MarkdownDocPrinter(LatexDocPrinter):
     def words(self, s: str) -> str:
         return _MD_SPECIAL.sub(r"\\\1", s.replace("\n", " "))
 
+    def table(self, header, rows, names: int = 1) -> str:
+        line = lambda r: "| " + " | ".join(c.replace("|", "\\|") for c in r) + " |"
+        rule = "|" + "|".join([" --- "] * names + [" ---: "] * (len(header) - names)) + "|"
+        return "\n".join([line(header), rule] + [line(r) for r in rows]) + "\n"
+
     def inline(self, math_: str) -> str:
         return f"${math_}$"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from ..steps import DeltaForm, Partial
@@ -16,6 +18,14 @@ _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 LINE_WIDTH = 100
 # The widest equation whose note is lined up with the others.
 NOTE_COLUMN = 40
+
+
+def _visible(s: str) -> int:
+    """The width of ``s`` on a terminal, without its colour escapes."""
+    return len(_ESCAPE.sub("", s))
+
+
+_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def fill(pieces: list[str], width: int) -> list[str]:
@@ -127,6 +137,17 @@ class TextDocPrinter(DocPrinter):
     def note(self, segments) -> str:
         return "".join(self.style(s, _DIM) if kind != "mark" else self.mark(s)
                        for kind, s in segments)
+
+    def table(self, header, rows, names: int = 1) -> str:
+        cells = [header] + rows
+        widths = [max(_visible(r[c]) for r in cells) for c in range(len(header))]
+
+        def line(r):
+            pad = [" " * (w - _visible(c)) for c, w in zip(r, widths)]
+            return "  " + "  ".join(c + p if k < names else p + c
+                                    for k, (c, p) in enumerate(zip(r, pad)))
+        rule = "  " + "  ".join("─" * w for w in widths)
+        return "\n".join([line(header), rule] + [line(r) for r in rows])
 
     def mark(self, ok: bool | None) -> str:
         if ok is None:

@@ -14,7 +14,8 @@ import textwrap
 
 import numpy as np
 
-from ..training import TrainResult, Verdict, is_classification, predicted_classes
+from ..training import (CANCELLED, SATURATED, TrainResult, Verdict, is_classification,
+                        predicted_classes)
 
 WIDTH = 88
 # Seeds listed by name in a sweep's summary, at most.
@@ -140,15 +141,18 @@ def verdict_text(v: Verdict, result: TrainResult) -> str:
     if v.status == "diverged":
         return "Diverged: the loss became non-finite; try a smaller learning rate.\n"
     if v.status == "unstable":
+        why = (f"the steps overshoot. Try a smaller learning rate (--lr {_num(s.lr / 10)})"
+               if "overshoot" in v.causes else
+               "it is confidently wrong. See what was measured below")
         return (f"Not solved: {wrong}the loss {v.final_loss:.4g} is worse than the "
-                f"{_loss(v.baseline)} of predicting the mean target for every sample: the "
-                f"steps overshoot. Try a smaller learning rate (--lr {_num(s.lr / 10)}).\n")
+                f"{_loss(v.baseline)} of predicting the mean target for every sample: "
+                f"{why}.\n")
     if v.status == "plateau":
         return (f"Not solved: {wrong}the loss {_loss(v.final_loss)} is on "
-                f"{plateau_words(v, p)}. The hidden neurons have not broken their symmetry "
-                f"yet. What usually helps: more epochs (--epochs {s.epochs * 4}), a larger "
-                f"learning rate (--lr {_num(s.lr * 10)}), or another seed (--seed {other}); "
-                "--seeds 100 shows how often this happens.\n")
+                f"{plateau_words(v, p)}: the network predicts nearly the same for every "
+                f"sample. What usually helps: a larger learning rate "
+                f"(--lr {_num(s.lr * 10)}), more epochs (--epochs {s.epochs * 4}), or another "
+                f"seed (--seed {other}); --seeds 100 shows how often this happens.\n")
     if v.status == "learning":
         return (f"Not solved yet: {wrong}the loss {_loss(v.final_loss)} is still falling "
                 f"({100 * v.recent_drop:.1f} % over the last tenth of the run). Train longer "
@@ -157,6 +161,68 @@ def verdict_text(v: Verdict, result: TrainResult) -> str:
     return (f"Not solved: {wrong}the loss {_loss(v.final_loss)} has stopped falling: a local "
             f"minimum. Try another seed (--seed {other}) or a larger learning rate "
             f"(--lr {_num(s.lr * 10)}).\n")
+
+
+def _pct(x: float) -> str:
+    """A share as a percentage with two significant digits (0.0064 %, 9.0 %, 37 %)."""
+    v = 100 * x
+    return (f"{v:.2g} %" if abs(v) < 10 else f"{v:.0f} %").replace("-", "−")
+
+
+# The reasons a run is not solved, each in one line with its evidence (Verdict.causes).
+CAUSES = {
+    "cancelling": lambda v, m: (
+        f"the samples' gradients cancel: each ‖∂ℓₙ/∂θ‖ is {m.sample_norm:.2g} on average, "
+        f"their mean ‖∂L/∂θ‖ only {m.grad_norm:.2g} ({_pct(m.cancellation)} of it), so the "
+        "updates are small although every sample's own gradient is not"),
+    "symmetric": lambda v, m: (
+        f"two hidden units compute nearly the same (their weights differ by "
+        f"{_pct(m.spread)} of the largest unit's): they get alike updates and stay alike; "
+        "another seed starts them apart"),
+    "saturated": lambda v, m: (
+        f"{_pct(m.saturated)} of the hidden units' values are saturated (f′(z) below "
+        f"{_pct(SATURATED)} of its largest value): the gradient through them nearly vanishes; "
+        "smaller initial weights or a smaller learning rate keep z small"),
+    "slow": lambda v, m: (
+        f"the loss is still falling ({_pct(v.recent_drop)} over the last tenth of the run): "
+        "more epochs or a larger learning rate"),
+    "overshoot": lambda v, m: (
+        "the loss went up from one epoch to the next: the steps overshoot; a smaller "
+        "learning rate"),
+    "minimum": lambda v, m: (
+        f"the loss has stopped at {_loss(v.final_loss)}, below the {_loss(v.baseline)} of a "
+        f"constant prediction, with a vanishing mean gradient ({m.grad_norm:.2g}): a local "
+        "minimum; another seed starts elsewhere"),
+}
+
+
+def measured_text(v: Verdict) -> str:
+    """What was measured at the end of a run, and the causes it supports, one line each."""
+    m = v.measured
+    if m is None or v.status in ("solved", "diverged"):
+        return ""
+    gap = (v.final_loss - v.baseline) / v.baseline if v.baseline > 0 else None
+    rows = [("gradient ‖∂L/∂θ‖", f"{m.grad_norm:.3g}"),
+            ("each sample's ‖∂ℓₙ/∂θ‖, on average",
+             f"{m.sample_norm:.3g}  (the mean gradient is {_pct(m.cancellation)} of it)"),
+            ("saturated hidden units", f"{_pct(m.saturated)} of {m.units} units × "
+                                       f"{v.samples} samples" if m.units else "no hidden units"),
+            ("loss against a constant prediction",
+             f"{_pct(gap)} ({_loss(v.final_loss)} vs {_loss(v.baseline)})" if gap is not None
+             else "–"),
+            ("change over the last tenth", f"−{_pct(v.recent_drop)}" if v.recent_drop > 0
+             else f"+{_pct(-v.recent_drop)}")]
+    if m.spread is not None:
+        rows.insert(3, ("closest two hidden units", f"{_pct(m.spread)} apart"))
+    width = max(len(k) for k, _ in rows)
+    out = ["Measured at the final weights:"]
+    out += [f"  {k.ljust(width)}  {val}" for k, val in rows]
+    causes = v.causes
+    if causes:
+        out.append("What the numbers show:")
+        out += [textwrap.fill(CAUSES[c](v, m), WIDTH, initial_indent="  • ",
+                              subsequent_indent="    ") for c in causes]
+    return "\n".join(out) + "\n"
 
 
 def _seed_list(seeds) -> str:
@@ -170,8 +236,11 @@ def summary(result: TrainResult) -> str:
     if not result.sweep:
         out.append(f"{_loss(float(result.final_loss))}\n\n")
         out.append(predictions_table(result))
-        out.append("\n" + textwrap.fill(verdict_text(result.verdicts()[0], result), WIDTH)
-                   + "\n")
+        v = result.verdicts()[0]
+        out.append("\n" + textwrap.fill(verdict_text(v, result), WIDTH) + "\n")
+        measured = measured_text(v)
+        if measured:
+            out.append("\n" + measured)
         return "".join(out)
     verdicts = result.verdicts()
     finals = result.final_loss
@@ -195,12 +264,23 @@ def summary(result: TrainResult) -> str:
     rows = [(count["plateau"], f"on {plateau_words(v0, result.problem)}"),
             (count["learning"], "still falling at the end: more epochs would help"),
             (count["stuck"], "stopped in a local minimum"),
-            (count["unstable"], "worse than a constant prediction: the steps overshoot"),
+            (count["unstable"], "worse than a constant prediction"),
             (count["diverged"], "diverged (the loss became non-finite)"),
             (count["initial"], "not trained (0 epochs)")]
     if N - count["solved"]:
         out.append(f"Not solved: {N - count['solved']}\n")
         out += [f"  {k:>{width}} {words}\n" for k, words in rows if k]
+    shown = {"overshoot": "the loss went up between epochs: the steps overshoot",
+             "cancelling": "the samples' gradients cancel in the mean (under "
+                           f"{_pct(CANCELLED)} of each one's size)",
+             "symmetric": "two hidden units nearly identical",
+             "saturated": "most hidden units saturated",
+             "slow": "the loss still falling at the end",
+             "minimum": "stopped below the plateau with a vanishing gradient"}
+    seen = {c: sum(c in v.causes for v in verdicts) for c in shown}
+    if any(seen.values()):
+        out.append("Measured in the unsolved runs:\n")
+        out += [f"  {k:>{width}} {shown[c]}\n" for c, k in seen.items() if k]
     solved = [s for s, v in zip(result.seeds, verdicts) if v.solved]
     if solved:
         out.append(f"Seeds that solve it: {_seed_list(solved)}\n")
@@ -253,7 +333,15 @@ def as_json(result: TrainResult) -> str:
                           for e, kept in sorted(result.snapshots.items())],
             "predictions": preds,
             "verdict": {"status": v.status, "solved": v.solved, "misclassified": v.wrong,
-                        "plateau_loss": v.baseline},
+                        "plateau_loss": v.baseline, "recent_drop": _finite(v.recent_drop),
+                        "measured": None if v.measured is None else {
+                            "grad_norm": v.measured.grad_norm,
+                            "sample_grad_norm": v.measured.sample_norm,
+                            "cancellation": v.measured.cancellation,
+                            "saturated": v.measured.saturated,
+                            "hidden_units": v.measured.units,
+                            "closest_units": v.measured.spread},
+                        "causes": list(v.causes)},
         }
 
     verdicts = result.verdicts()

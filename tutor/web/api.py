@@ -76,8 +76,8 @@ async def derivation(request: Request) -> Response:
         schema: {type: array, items: {type: string}}
         style: form
         explode: true
-      - {name: sample, in: query, description: "The sample of the numbers (1-based)",
-         schema: {type: integer, minimum: 1, default: 1}}
+      - {name: sample, in: query, description: "The sample of the numbers (1-based); default
+         the first with the most non-zero inputs", schema: {type: integer, minimum: 1}}
     responses:
       200: {description: "The derivation (format 1, in the README)"}
       404: {description: "{error, field}: no such problem"}
@@ -86,7 +86,9 @@ async def derivation(request: Request) -> Response:
     t = tutor(request)
     entry = t.entry(request.path_params["id"])
     params = request.query_params.getlist("param") or None
-    sample = whole_number(request.query_params.get("sample", "1"), "sample", 1, 10**9)
+    given = request.query_params.get("sample")
+    sample = (entry.problem.exercise_sample if given is None
+              else whole_number(given, "sample", 1, 10**9))
     # The same request however it is written: param=W2&param=W2 and param=W2 share an entry.
     key = ("json", entry.id, tuple(sorted({"".join(p.split()) for p in params or ()})), sample)
     text = await t.computed(key, jobs.derivation_json, entry.text, entry.file, params, sample)

@@ -49,7 +49,8 @@ async def upload(request: Request) -> Response:
 
 
 def _sample(entry: Entry, text: str | None) -> int:
-    return 1 if not text else whole_number(text, "sample", 1, entry.problem.n_samples)
+    return (entry.problem.exercise_sample if not text
+            else whole_number(text, "sample", 1, entry.problem.n_samples))
 
 
 async def _page(request: Request, entry: Entry, ref: ParamRef, sample: int,
