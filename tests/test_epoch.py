@@ -6,6 +6,7 @@ bit for bit."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -126,3 +127,61 @@ def test_training_options_need_an_epoch(args, words):
 def test_snapshot_past_the_run_is_refused():
     r = run("train", XOR, "--epochs", 10, "--snapshot", 11, "-f", "json")
     assert r.exit_code == 2 and "snapshot" in r.output
+
+
+def test_traced_updates_are_the_derivation_at_each_epoch():
+    """Each traced ∂L/∂p is what derive gives at that epoch, bit for bit, and each update
+    lands on the weights of the next epoch."""
+    problem = load_problem(XOR)
+    r = train(problem, epochs=4, trace=3)
+    assert [u.epoch for u in r.trace] == [0, 1, 2] and len(r.trace[0].steps) == 13
+    for u in r.trace:
+        at = at_epoch(problem, u.epoch)
+        nxt = at_epoch(problem, u.epoch + 1)
+        d = derive(at)
+        for st in u.steps:
+            # bit for bit the engine's value that derive checks against; the printed
+            # (symbolic) value agrees to rounding
+            assert st.gradient == d[st.name].check.numpy
+            assert st.gradient == pytest.approx(d[st.name].numbers.gradient, rel=1e-12)
+            assert st.before == d[st.name].value
+            ref = d[st.name].param
+            assert st.after == float(nxt.params[ref.array][ref.index])
+            assert st.after == st.before - 0.1 * st.gradient
+
+
+def test_traced_momentum_and_mini_batches_follow_the_trajectory(tmp_path):
+    doc = yaml.safe_load(XOR.read_text())
+    doc["training"] = {"lr": 0.5, "epochs": 10, "batch_size": 3, "momentum": 0.9}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    problem = load_problem(path)
+    r = train(problem, epochs=3, trace=5, trace_params=["W2[1,2]", "b1"])
+    assert [len(u.batch) for u in r.trace] == [3, 1, 3, 1, 3]
+    assert [st.name for st in r.trace[0].steps] == ["W2[1,2]", "b1[1]", "b1[2]", "b1[3]"]
+    for a, b in zip(r.trace, r.trace[1:]):
+        for sa, sb in zip(a.steps, b.steps):
+            assert sb.before == sa.after and sb.velocity_before == sa.velocity
+            assert sb.velocity == pytest.approx(0.9 * sa.velocity + sb.gradient, rel=1e-15)
+    assert r.trace[0].steps[0].velocity_before is None
+    # the batch's gradient: derive at the weights before, on that batch's samples alone
+    u = r.trace[2]
+    before = {**{k: v.copy() for k, v in at_epoch(problem, 1).params.items()}}
+    idx = [k - 1 for k in u.batch]
+    sub = dataclasses.replace(problem, inputs=problem.inputs[idx],
+                              targets=problem.targets[idx])
+    d = derive(sub.with_params(before), ["W2[1,2]"])
+    assert u.steps[0].gradient == pytest.approx(d["W2[1,2]"].numbers.gradient, rel=1e-12)
+
+
+def test_trace_on_the_command_line():
+    r = run("train", XOR, "--epochs", 2, "--trace", 1, "-p", "b2")
+    assert r.exit_code == 0, r.output
+    assert "b⁽²⁾₁ ← 0.412695 − 0.1 · 0.11333 = 0.401362" in r.output
+    j = run("train", XOR, "--epochs", 2, "--trace", 2, "-f", "json")
+    doc = json.loads(j.output)
+    assert len(doc["trace"]) == 2 and doc["trace"][1]["params"]["b2[1]"]["before"] == \
+        doc["trace"][0]["params"]["b2[1]"]["after"]
+    assert run("train", XOR, "-p", "b2").exit_code == 2
+    assert run("train", XOR, "--trace", 1, "--seeds", 2).exit_code == 2
+    assert run("train", XOR, "--trace", 1, "-p", "W9").exit_code == 2

@@ -3,6 +3,7 @@ verdicts, the JSON, the pictures and the command line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import struct
@@ -251,8 +252,8 @@ def _independent_measures(problem, params):
     X, Y = problem.inputs, problem.targets
     flat = []
     for n in range(X.shape[0]):
-        one = problem.with_params(params)
-        one = type(one)(**{**one.__dict__, "inputs": X[n:n + 1], "targets": Y[n:n + 1]})
+        one = dataclasses.replace(problem.with_params(params), inputs=X[n:n + 1],
+                                  targets=Y[n:n + 1])
         _, _, bw = engine.loss_and_gradients(one, params)
         flat.append(np.concatenate([bw.grads[k].ravel() for k in sorted(bw.grads)]))
     flat = np.array(flat)

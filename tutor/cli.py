@@ -345,8 +345,16 @@ def _epoch_list(ctx, param, values):
 @click.option("--snapshot", "snapshots", multiple=True, callback=_epoch_list, metavar="N[,M…]",
               help="Keep the weights after these epochs in the JSON output (`tutor derive "
                    "--params run.json --epoch N` derives at them).")
+@click.option("--trace", type=click.IntRange(min=1, max=1000), metavar="K",
+              help="Show the first K updates one by one: p ← p − η·∂L/∂p for each parameter "
+                   "(with momentum, the velocity too), each value what `tutor derive` gives "
+                   "at that epoch.")
+@click.option("-p", "--param", "trace_params", multiple=True, metavar="NAME",
+              help="With --trace: only these parameters (W1[2,1], b2, or W1 for a whole "
+                   "array; repeat or separate with commas). Default: all.")
 @_output_option
-def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshots, output):
+def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshots, trace,
+          trace_params, output):
     """Train PROBLEM's network by gradient descent with tutor's NumPy engine.
 
     By default one full-batch update per epoch on the mean loss, with the problem's
@@ -366,6 +374,10 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshot
     from .training import resolve_settings, run_seeds, train as run_train
 
     prob = load_problem(problem)
+    if trace_params and not trace:
+        raise click.UsageError("-p chooses the parameters of --trace K: give --trace too")
+    if trace and seeds is not None:
+        raise click.UsageError("--trace follows one run: give --seed S, not --seeds N")
     if boundary is not None and prob.network.inputs != 2:
         raise click.UsageError(f"--boundary needs a problem with 2 inputs; {problem} has "
                                f"{prob.network.inputs}")
@@ -389,7 +401,8 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshot
 
     try:
         result = run_train(prob, epochs=epochs, lr=lr, seed=seed, seeds=seeds,
-                           progress=progress, snapshots=snapshots)
+                           progress=progress, snapshots=snapshots, trace=trace or 0,
+                           trace_params=trace_params or None)
     finally:
         bar.close()
     if plot is not None:
@@ -399,7 +412,7 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshot
         from .plots import decision_boundary
         decision_boundary(result, boundary)
     if stream:
-        click.echo(trainreport.summary(result), nl=False)
+        click.echo(trainreport.summary(result) + trainreport.trace_text(result), nl=False)
     elif fmt == "json":
         write_output(trainreport.as_json(result), output)
     else:

@@ -66,6 +66,8 @@ class TrainResult:
     outputs: np.ndarray
     # epoch → the parameters after that many epochs (0: the initial ones), as asked for
     snapshots: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    # the first updates, one by one, as asked for (``trace``)
+    trace: tuple["Update", ...] = ()
 
     @property
     def epochs(self) -> int:
@@ -79,6 +81,32 @@ class TrainResult:
         measured = measure(self.problem, self.params)
         return [judge(self.problem, outputs[c], finals[c], losses[:, c], measured[c])
                 for c in range(finals.shape[0])]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One parameter in one update: p ← p − η·v, with v = ∂L/∂p of the batch (plain gradient
+    descent) or v ← μ·v + ∂L/∂p (momentum; ``velocity_before`` is the v it starts from, None
+    at the first update)."""
+
+    name: str
+    before: float
+    gradient: float
+    velocity_before: float | None
+    velocity: float | None
+    after: float
+
+
+@dataclass(frozen=True)
+class Update:
+    """One update of training: in ``epoch`` (0-based), on the samples ``batch`` (1-based),
+    whose mean loss before it was ``loss``."""
+
+    number: int
+    epoch: int
+    batch: tuple[int, ...]
+    loss: float
+    steps: tuple[Step, ...]
 
 
 def resolve_settings(problem: Problem, epochs: int | None = None, lr: float | None = None
@@ -118,7 +146,8 @@ def initial_params(problem: Problem, seeds: tuple[int | None, ...], sweep: bool
 def train(problem: Problem, *, epochs: int | None = None, lr: float | None = None,
           seed: int | None = None, seeds: int | None = None,
           progress: Callable[[int, np.ndarray], None] | None = None,
-          snapshots: Iterable[int] = ()) -> TrainResult:
+          snapshots: Iterable[int] = (), trace: int = 0,
+          trace_params: Iterable[str] | None = None) -> TrainResult:
     """Train ``problem``'s network by gradient descent.
 
     seed: initialise with ``default_rng(seed)`` instead of the problem's ``init``.
@@ -127,6 +156,8 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
     progress(epochs_done, losses_of_those_epochs) is called after every chunk of epochs.
     snapshots: epochs after which to keep a copy of the parameters (0: the initial ones; each
     at most ``epochs``), in ``TrainResult.snapshots``.
+    trace: record the first ``trace`` updates of ``trace_params`` (names; default all), each
+    value as ``derive`` gives it at that point, in ``TrainResult.trace`` (single runs only).
     Raises TrainingDiverged (naming the epoch) when a single run's loss becomes non-finite;
     in a sweep the diverged copies are reported by their verdicts instead.
     """
@@ -144,6 +175,11 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
             kept[epoch] = {k: v.copy() for k, v in params.items()}
 
     keep(0)
+    if trace and sweep:
+        raise TutorError("a trace follows one run; give --seed S instead of --seeds N")
+    traced = _trace_refs(problem, trace_params) if trace else []
+    updates: list[Update] = []
+    where = {"epoch": 0, "batch": None}
     # The shuffling stream of a copy depends on its seed alone (0 for explicit values).
     shufflers = [np.random.default_rng([1, s or 0]) for s in seed_list]
 
@@ -163,6 +199,12 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
         # p ← p − (η/size)·g. With it, the velocity is kept in units of the batch mean, as in
         # torch.optim.SGD (v ← μv + g/size, p ← p − ηv), so that a smaller last batch adds a
         # mean gradient like every other batch.
+        recording = len(updates) < trace
+        if recording:
+            before = {r.name: (float(params[r.array][r.index]),
+                               None if velocity is None or velocity[r.array] is None
+                               else float(velocity[r.array][r.index])) for r in traced}
+            gradient = {r.name: float(grads[r.array][r.index] / size) for r in traced}
         for name, g in grads.items():
             if velocity is None:
                 g *= lr_ / size
@@ -176,6 +218,9 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                 v *= mu
                 v += g
             params[name] -= lr_ * v
+        if recording:
+            updates.append(_update(len(updates) + 1, where, traced, before, gradient, params,
+                                   velocity))
 
     done = 0
     # Overflow on the way to a diverging loss is detected below, by the loss itself.
@@ -188,15 +233,21 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                 if not sweep:
                     order = order[:, 0]
             for i in range(c):
+                where["epoch"] = done + i
                 if full_batch:
                     fw = engine.forward(net, params, X)
                     recorded[i] = fw.zs[-1]
+                    if len(updates) < trace:
+                        where["batch"], where["loss"] = range(n), _batch_loss(problem, fw, Y)
                     update(engine.backward(net, problem.loss_fn, params, fw, Y, False).grads, n)
                 else:
                     recorded[i] = engine.forward(net, params, X).zs[-1]
                     for s in range(0, n, B):
                         idx = order[i, ..., s:s + B]
                         fw = engine.forward(net, params, X[idx])
+                        if len(updates) < trace:
+                            where["batch"] = idx.tolist()
+                            where["loss"] = _batch_loss(problem, fw, Y[idx])
                         update(engine.backward(net, problem.loss_fn, params, fw, Y[idx],
                                                False).grads, idx.shape[-1])
                 if wanted:
@@ -221,7 +272,31 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
             f"overshoot; try a smaller learning rate, e.g. --lr {lr_ / 10:g}")
     return TrainResult(problem=problem, settings=settings, seeds=seed_list, sweep=sweep,
                        losses=history, final_loss=np.asarray(final), params=params,
-                       outputs=fw.output, snapshots=kept)
+                       outputs=fw.output, snapshots=kept, trace=tuple(updates))
+
+
+def _trace_refs(problem: Problem, names: Iterable[str] | None):
+    from .problem import parse_param_refs
+    if not names:
+        return problem.network.param_refs()
+    refs = []
+    for n in names:
+        refs += [r for r in parse_param_refs(n, problem.network) if r not in refs]
+    return refs
+
+
+def _batch_loss(problem: Problem, fw, Y) -> float:
+    return float(engine.sample_losses(problem.network, problem.loss_fn, fw, Y).mean())
+
+
+def _update(number, where, refs, before, gradient, params, velocity) -> Update:
+    steps = []
+    for r in refs:
+        p0, v0 = before[r.name]
+        v = None if velocity is None else float(velocity[r.array][r.index])
+        steps.append(Step(r.name, p0, gradient[r.name], v0, v, float(params[r.array][r.index])))
+    return Update(number, where["epoch"], tuple(k + 1 for k in where["batch"]), where["loss"],
+                  tuple(steps))
 
 
 def at_epoch(problem: Problem, epoch: int, *, lr: float | None = None,

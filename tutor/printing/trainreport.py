@@ -225,6 +225,41 @@ def measured_text(v: Verdict) -> str:
     return "\n".join(out) + "\n"
 
 
+def trace_text(result: TrainResult) -> str:
+    """The traced updates, one parameter a line: p ← p − η·∂L/∂p = p′ (with momentum, the
+    velocity's update first)."""
+    if not result.trace:
+        return ""
+    from .names import text_name
+    s = result.settings
+    eta, mu = _num(s.lr), _num(s.momentum)
+    n = result.problem.n_samples
+    out = [f"\nThe first {len(result.trace)} update{'s' if len(result.trace) != 1 else ''}, "
+           "one parameter a line: "
+           + ("p ← p − η·v with v ← μ·v + ∂L/∂p (η = " + eta + ", μ = " + mu + ")"
+              if s.momentum else f"p ← p − η·∂L/∂p (η = {eta})") + "\n"]
+    g = lambda x: f"{x:.6g}".replace("-", "−")
+    paren = lambda x: f"({g(x)})" if x < 0 else g(x)
+    for u in result.trace:
+        batch = ("all samples" if len(u.batch) == n else
+                 f"sample{'s' if len(u.batch) != 1 else ''} {', '.join(map(str, u.batch))}")
+        out.append(f"Update {u.number} (epoch {u.epoch}, {batch}), batch loss "
+                   f"{_loss(u.loss)}:\n")
+        width = max(len(text_name(st.name)) for st in u.steps)
+        for st in u.steps:
+            p = text_name(st.name).ljust(width)
+            dp = f"∂L/∂{text_name(st.name)}"
+            if st.velocity is None:
+                out.append(f"  {p} ← {g(st.before)} − {eta} · {paren(st.gradient)} = "
+                           f"{g(st.after)}\n")
+            else:
+                v0 = "" if st.velocity_before is None else f"{mu} · {paren(st.velocity_before)} + "
+                out.append(f"  {p} ← {g(st.before)} − {eta} · {paren(st.velocity)} = "
+                           f"{g(st.after)}    (v ← {v0}{paren(st.gradient)} = "
+                           f"{g(st.velocity)}, {dp} = {g(st.gradient)})\n")
+    return "".join(out)
+
+
 def _seed_list(seeds) -> str:
     shown = ", ".join(map(str, seeds[:LIST_SEEDS]))
     return shown + (f", … ({len(seeds) - LIST_SEEDS} more)" if len(seeds) > LIST_SEEDS else "")
@@ -290,7 +325,7 @@ def summary(result: TrainResult) -> str:
 def text(result: TrainResult, every: int | None = None) -> str:
     every = every or default_every(result.epochs)
     return (header(result.problem, result.settings, result.seeds, result.sweep)
-            + epoch_lines(result.losses, 0, every) + summary(result))
+            + epoch_lines(result.losses, 0, every) + summary(result) + trace_text(result))
 
 
 def _finite(x):
@@ -347,6 +382,13 @@ def as_json(result: TrainResult) -> str:
     verdicts = result.verdicts()
     if not result.sweep:
         doc.update(run(0, verdicts[0]))
+        if result.trace:
+            doc["trace"] = [{
+                "update": u.number, "epoch": u.epoch, "batch": list(u.batch),
+                "loss": _finite(u.loss),
+                "params": {st.name: {"before": st.before, "gradient": st.gradient,
+                                     "velocity": st.velocity, "after": st.after}
+                           for st in u.steps}} for u in result.trace]
     else:
         finals = result.final_loss[np.isfinite(result.final_loss)]
         q = np.percentile(finals, [25, 50, 75]).tolist() if finals.size else [None] * 3
