@@ -558,10 +558,10 @@ def test_a_disagreement_is_never_shown_on_the_web(monkeypatch):
     # What a worker answers (run here, in-process, where the bug is planted).
     for fn, args in ((jobs.derivation_html, ("W1[2,1]",)), (jobs.derivation_json, (None, 1)),
                      (jobs.check, ('{"gradients": {"W1[2,1]": 0.002}}', "answers"))):
-        jobs._problem.cache_clear()
+        jobs._parsed.cache_clear()
         status, message = jobs._run(30, fn, text, "xor.yaml", *args)
         assert status == "bug" and "internal error" in message, fn
-    jobs._problem.cache_clear()
+    jobs._parsed.cache_clear()
 
     # And what the server makes of it: a 500 that says so, with nothing of the derivation.
     async def page(request):
@@ -600,3 +600,29 @@ def test_training_page_is_tutor_train(client):
 def test_training_page_bad_query(client, query, field):
     r = client.get(f"/problems/xor/train?{query}", headers={"accept": "application/json"})
     assert error_of(r, 422)["field"] == field
+
+
+def test_the_problem_page_at_an_epoch_and_one_step_further(client):
+    """?epoch=N shows the weights, loss and derivation after N epochs of the problem's own
+    training (those of `tutor derive --epoch N`); Step links to N + 1; answers are graded at
+    the shown weights."""
+    from tutor.training import at_epoch
+    p = load_problem(XOR)
+    r = client.get("/problems/xor", params={"param": "W2[1,1]", "epoch": "3"})
+    assert r.status_code == 200, r.text
+    at = at_epoch(p, 3)
+    value = float(at.params["W2"][0, 0])
+    assert f"w⁽²⁾₁₁ = {value:.6g}" in r.text
+    assert "after 3 epochs of training" in r.text
+    assert 'href="/problems/xor?param=W2%5B1%2C1%5D&amp;sample=4&amp;epoch=4#network"' in r.text \
+        or "epoch=4#network" in r.text
+    want = derive(at, ["W2[1,1]"])["W2[1,1]"].numbers.gradient
+    r = client.post("/problems/xor/check", data={"param": "W2[1,1]", "answer": f"{want:.6g}",
+                                                 "epoch": "3"},
+                    headers={"accept": "application/json"})
+    assert r.json()["result"]["right"]
+    r = client.post("/problems/xor/check", data={"param": "W2[1,1]", "answer": f"{want:.6g}"},
+                    headers={"accept": "application/json"})
+    assert not r.json()["result"]["right"]      # not the gradient at the initial weights
+    r = client.get("/problems/xor", params={"epoch": "999999999"})
+    assert r.status_code == 422

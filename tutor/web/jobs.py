@@ -220,9 +220,27 @@ def _run(seconds: float, fn, *args):
 
 
 @lru_cache(maxsize=64)
-def _problem(text: str, file: str):
+def _parsed(text: str, file: str):
     from ..problem import parse_problem
     return parse_problem(text, file)
+
+
+def _problem(text: str, file: str, at: dict | None = None):
+    """The problem of ``text``; with ``at`` (what ``trained`` returned), at those weights."""
+    p = _parsed(text, file)
+    if at is not None:
+        import numpy as np
+        p = p.with_params({k: np.array(v) for k, v in at["params"].items()}, at["origin"])
+    return p
+
+
+def trained(text: str, file: str, epoch: int) -> dict:
+    """The weights after ``epoch`` epochs of the problem's own training, as `tutor derive
+    --epoch` takes them: {params: {W1: nested lists}, origin, epoch}."""
+    from ..training import at_epoch
+    p = at_epoch(_problem(text, file), epoch)
+    return {"params": {k: v.tolist() for k, v in p.params.items()}, "origin": p.origin,
+            "epoch": epoch}
 
 
 MAX_UPLOAD_PARAMS = 100_000   # the web tutor's networks; larger ones on the command line
@@ -242,14 +260,14 @@ def parse(text: str, file: str):
     return problem
 
 
-def overview(text: str, file: str) -> dict:
+def overview(text: str, file: str, at: dict | None = None) -> dict:
     """What a problem page shows before any derivation: the forward pass (HTML) and the batch
-    loss at the problem's parameters."""
+    loss at the problem's parameters (or at ``at``'s)."""
     from .. import engine
     from ..derivation import forward_definitions
     from ..printing.htmldoc import HtmlDocPrinter
     import numpy as np
-    p = _problem(text, file)
+    p = _problem(text, file, at)
     printer = HtmlDocPrinter()
     with np.errstate(all="ignore"):   # an overflowing problem says so in its derivation
         loss = engine.batch_loss(p.network, p.loss_fn, p.params, p.inputs, p.targets)
@@ -257,11 +275,13 @@ def overview(text: str, file: str) -> dict:
             "loss": float(loss)}
 
 
-def derivation_html(text: str, file: str, param: str, sample: int = 1) -> str:
-    """One parameter's verified derivation as HTML steps, with the numbers of ``sample``."""
+def derivation_html(text: str, file: str, param: str, sample: int | None = None,
+                    at: dict | None = None) -> str:
+    """One parameter's verified derivation as HTML steps, with the numbers of ``sample``, at
+    the problem's weights or ``at``'s."""
     from ..derivation import derive, verified
     from ..printing.htmldoc import html_derivation
-    d = verified(derive(_problem(text, file), [param], sample=sample))
+    d = verified(derive(_problem(text, file, at), [param], sample=sample))
     return html_derivation(d.gradients[0])
 
 
@@ -273,12 +293,13 @@ def derivation_json(text: str, file: str, params: list[str] | None, sample: int)
 
 
 def check(text: str, file: str, answers_text: str, answers_file: str,
-          rtol: float | None = None, atol: float | None = None) -> dict:
-    """``tutor check --format json``, as data."""
+          rtol: float | None = None, atol: float | None = None, at: dict | None = None
+          ) -> dict:
+    """``tutor check --format json``, as data (at ``at``'s weights when given)."""
     from ..answers import parse_answers
     from ..checking import ATOL, RTOL, grade
     from ..printing.checkreport import as_dict
-    p = _problem(text, file)
+    p = _problem(text, file, at)
     return as_dict(grade(p, parse_answers(answers_text, p, answers_file),
                          rtol=RTOL if rtol is None else rtol,
                          atol=ATOL if atol is None else atol))

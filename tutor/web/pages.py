@@ -11,6 +11,8 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
+import numpy as np
+
 from ..printing.checkreport import sentence
 from ..printing.names import text_name
 from ..problem import ParamRef
@@ -111,12 +113,11 @@ def result_html(result: dict) -> str:
     return out + f'<details class="answer"><summary>Show the answer</summary>{answer}</details>'
 
 
-def _param_row(entry: Entry, ref: ParamRef, selected: bool, sample: int, result: dict | None,
-               given: str) -> str:
-    p = entry.problem
+def _param_row(entry: Entry, p, ref: ParamRef, selected: bool, sample: int,
+               result: dict | None, given: str, epoch: int) -> str:
     name = ref.name
     symbol = text_name(name)
-    link = f"/problems/{_q(entry.id)}?param={_q(name)}&sample={sample}#derivation"
+    link = f"/problems/{_q(entry.id)}?param={_q(name)}&sample={sample}{_epoch_q(epoch)}#derivation"
     cls = "param selected" if selected else "param"
     shown = result_html(result) if result else ""
     return f"""<li class="{cls}" data-param="{escape(name)}">
@@ -126,6 +127,7 @@ def _param_row(entry: Entry, ref: ParamRef, selected: bool, sample: int, result:
  id="p-{escape(name)}">
 <input type="hidden" name="param" value="{escape(name)}">
 <input type="hidden" name="sample" value="{sample}">
+<input type="hidden" name="epoch" value="{epoch}">
 <input type="text" name="answer" value="{escape(given)}" autocomplete="off" spellcheck="false"
  aria-label="your ∂L/∂{escape(symbol)}" placeholder="a number or a formula">
 <button type="submit">Check</button>
@@ -134,7 +136,33 @@ def _param_row(entry: Entry, ref: ParamRef, selected: bool, sample: int, result:
 </li>"""
 
 
-def _sample_picker(entry: Entry, ref: ParamRef, sample: int) -> str:
+def _epoch_q(epoch: int) -> str:
+    return f"&epoch={epoch}" if epoch else ""
+
+
+def _epoch_bar(entry: Entry, ref: ParamRef, sample: int, at: dict | None) -> str:
+    """Which weights the page shows: the problem's own, or those after N epochs of its own
+    training; "Step" is one more update. A form and links, so that it works without a
+    script."""
+    epoch = at["epoch"] if at else 0
+    t = entry.problem.training
+    base = escape(f"/problems/{_q(entry.id)}?param={_q(ref.name)}&sample={sample}")
+    back = (f'<a class="button" href="{base}{escape(_epoch_q(epoch - 1))}#network">← one update '
+            "back</a>" if epoch else "")
+    where = (escape(at["origin"]) if at else "the problem's own initial weights")
+    return f"""<form method="get" action="/problems/{_q(entry.id)}#network" class="epoch">
+<input type="hidden" name="param" value="{escape(ref.name)}">
+<input type="hidden" name="sample" value="{sample}">
+<label>Weights after <input type="number" name="epoch" value="{epoch}" min="0"
+ max="{MAX_WEB_EPOCHS}"> epochs of training</label> <button type="submit">Show</button>
+{back}
+<a class="button" href="{base}&amp;epoch={epoch + 1}#network">Step: one update →</a>
+</form>
+<p class="hint">Showing {where}. Training is the problem's own: η = {t.lr:g}, every epoch
+one update on the mean loss{", in mini-batches" if t.batch_size else ""}.</p>"""
+
+
+def _sample_picker(entry: Entry, ref: ParamRef, sample: int, epoch: int = 0) -> str:
     """Which sample's numbers the derivation shows: a form, so that it works without a
     script; a menu for a few samples, a number for many."""
     n = entry.problem.n_samples
@@ -151,21 +179,25 @@ def _sample_picker(entry: Entry, ref: ParamRef, sample: int) -> str:
         choice = f'<input type="number" name="sample" value="{sample}" min="1" max="{n}">'
     return (f'<form method="get" action="/problems/{_q(entry.id)}#derivation" class="samples">'
             f'<input type="hidden" name="param" value="{escape(ref.name)}">'
-            f'<label>Numbers for sample {choice}</label> <button type="submit">Show</button>'
+            + (f'<input type="hidden" name="epoch" value="{epoch}">' if epoch else "")
+            + f'<label>Numbers for sample {choice}</label> <button type="submit">Show</button>'
             f"</form>")
 
 
 def problem_page(entry: Entry, overview: dict, ref: ParamRef, sample: int, derivation: str,
                  results: dict[str, dict] | None = None, given: dict[str, str] | None = None,
-                 has_tex: bool = False) -> str:
+                 has_tex: bool = False, at: dict | None = None) -> str:
     p = entry.problem
+    epoch = at["epoch"] if at else 0
+    if at:   # the same problem after ``epoch`` epochs of training
+        p = p.with_params({k: np.array(v) for k, v in at["params"].items()}, at["origin"])
     results, given = results or {}, given or {}
     desc = f"<p>{escape(p.description)}</p>" if p.description else ""
     if entry.uploaded:
         desc += ('<p class="hint">Your own problem: it is listed nowhere, and this page\'s '
                  "address is the way back to it while the server runs.</p>")
-    rows = "".join(_param_row(entry, r, r == ref, sample, results.get(r.name),
-                              given.get(r.name, "")) for r in p.network.param_refs())
+    rows = "".join(_param_row(entry, p, r, r == ref, sample, results.get(r.name),
+                              given.get(r.name, ""), epoch) for r in p.network.param_refs())
     pdf_buttons = (
         '<button name="file" value="worksheet.pdf">Worksheet (PDF)</button>'
         '<button name="file" value="solutions.pdf">Solutions (PDF)</button>' if has_tex else
@@ -177,6 +209,7 @@ def problem_page(entry: Entry, overview: dict, ref: ParamRef, sample: int, deriv
 <div class="columns">
 <section id="network">
 <h2>The network</h2>
+{_epoch_bar(entry, ref, sample, at)}
 {network_svg(p, ref)}
 <p class="hint">Line width: |w|; blue positive, red negative. Hover a line or a neuron for
 its weight or bias.</p>
@@ -194,7 +227,7 @@ its weight or bias.</p>
 <ul class="params">{rows}</ul>
 </section>
 <section id="derivation" aria-live="polite">
-{_sample_picker(entry, ref, sample)}
+{_sample_picker(entry, ref, sample, epoch)}
 {derivation}
 <div class="step-controls">
 <button type="button" id="next-step" hidden>Next step</button>

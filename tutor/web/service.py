@@ -112,11 +112,12 @@ class Tutor:
         return value
 
     async def grade(self, entry: Entry, answers: str, file: str, rtol: float | None = None,
-                    atol: float | None = None) -> dict:
-        """``tutor check --format json`` of an answers text, as data."""
+                    atol: float | None = None, at: dict | None = None) -> dict:
+        """``tutor check --format json`` of an answers text, as data (at the weights of
+        ``at``, a ``jobs.trained`` result, when given)."""
         try:
             return await self.workers.run(jobs.CHECK_SECONDS, jobs.check, entry.text,
-                                          entry.file, answers, file, rtol, atol)
+                                          entry.file, answers, file, rtol, atol, at)
         except JobTimeout:
             raise ApiError(422, f"the check took more than {jobs.CHECK_SECONDS:g} s and was "
                                 "stopped: write the answer more simply", "answers") from None

@@ -53,14 +53,47 @@ def _sample(entry: Entry, text: str | None) -> int:
             else whole_number(text, "sample", 1, entry.problem.n_samples))
 
 
+def _too_much(entry: Entry, epochs: int) -> str | None:
+    """Why the web tutor does not train this many epochs of this problem, or None: judged by
+    the work it implies before it runs (a problem's own epochs may be millions)."""
+    p = entry.problem
+    work = epochs * p.n_samples * p.network.n_params
+    if epochs > pages.MAX_WEB_EPOCHS or work > pages.MAX_WEB_WORK:
+        return (f"{epochs:,} epochs of this network on {p.n_samples} samples are more than "
+                f"the web tutor trains (at most {pages.MAX_WEB_EPOCHS:,} epochs and "
+                f"{pages.MAX_WEB_WORK:,.0f} parameter-sample updates); choose fewer epochs, "
+                "or run tutor train")
+    return None
+
+
+async def _at_epoch(request: Request, entry: Entry, text: str | None) -> dict | None:
+    """The weights after the asked-for epoch of training (``jobs.trained``), or None for
+    the problem's own."""
+    if not text:
+        return None
+    epoch = whole_number(text, "epoch", 0, pages.MAX_WEB_EPOCHS)
+    if epoch == 0:
+        return None
+    too_much = _too_much(entry, epoch)
+    if too_much:
+        raise ApiError(422, too_much, "epoch")
+    return await tutor(request).computed(("epoch", entry.id, epoch), jobs.trained,
+                                         entry.text, entry.file, epoch)
+
+
 async def _page(request: Request, entry: Entry, ref: ParamRef, sample: int,
-                results: dict | None = None, given: dict | None = None) -> Response:
+                results: dict | None = None, given: dict | None = None,
+                at: dict | None = None) -> Response:
     t = tutor(request)
-    overview = await t.computed(("overview", entry.id), jobs.overview, entry.text, entry.file)
-    derivation = await t.computed(("html", entry.id, ref.name, sample), jobs.derivation_html,
-                                 entry.text, entry.file, ref.name, sample)
+    epoch = at["epoch"] if at else 0
+    overview = await t.computed(("overview", entry.id, epoch), jobs.overview, entry.text,
+                                entry.file, at)
+    derivation = await t.computed(("html", entry.id, ref.name, sample, epoch),
+                                  jobs.derivation_html, entry.text, entry.file, ref.name,
+                                  sample, at)
     return HTMLResponse(pages.problem_page(entry, overview, ref, sample, derivation, results,
-                                           given, has_tex=shutil.which("pdflatex") is not None))
+                                           given, has_tex=shutil.which("pdflatex") is not None,
+                                           at=at))
 
 
 async def problem(request: Request) -> Response:
@@ -68,7 +101,8 @@ async def problem(request: Request) -> Response:
     q = request.query_params
     ref = one_param(entry, q["param"]) if q.get("param") else \
         entry.problem.network.param_refs()[0]
-    return await _page(request, entry, ref, _sample(entry, q.get("sample")))
+    at = await _at_epoch(request, entry, q.get("epoch"))
+    return await _page(request, entry, ref, _sample(entry, q.get("sample")), at=at)
 
 
 async def check(request: Request) -> Response:
@@ -78,16 +112,18 @@ async def check(request: Request) -> Response:
     form = parse_qs(await read_body(request), keep_blank_values=True)
     ref = one_param(entry, form.get("param", [""])[0])
     sample = _sample(entry, form.get("sample", [""])[0])
+    at = await _at_epoch(request, entry, form.get("epoch", [""])[0])
     answer = form.get("answer", [""])[0]
     if not answer.strip():
         raise ApiError(422, "type a number or a formula first", "answer")
     if len(answer) > MAX_ANSWER:
         raise ApiError(422, f"an answer is at most {MAX_ANSWER} characters", "answer")
-    report = await t.grade(entry, answers_document(ref, answer), "answer")
+    report = await t.grade(entry, answers_document(ref, answer), "answer", at=at)
     result = report["results"][0]
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"result": result, "html": pages.result_html(result)})
-    return await _page(request, entry, ref, sample, {ref.name: result}, {ref.name: answer})
+    return await _page(request, entry, ref, sample, {ref.name: result}, {ref.name: answer},
+                       at=at)
 
 
 async def train(request: Request) -> Response:
@@ -101,15 +137,8 @@ async def train(request: Request) -> Response:
     lr = number(given["lr"], "lr", 1e-12, 1e6) if given["lr"] else None
     seed = whole_number(given["seed"], "seed", 0, 2**63 - 1) if given["seed"] else None
     run, error = None, None
-    # Judged by the work it implies before it runs: a problem's own epochs may be millions.
-    p = entry.problem
-    planned = p.training.epochs if epochs is None else epochs
-    work = planned * p.n_samples * p.network.n_params
-    if planned > pages.MAX_WEB_EPOCHS or work > pages.MAX_WEB_WORK:
-        error = (f"{planned:,} epochs of this network on {p.n_samples} samples are more than "
-                 f"the web tutor trains (at most {pages.MAX_WEB_EPOCHS:,} epochs and "
-                 f"{pages.MAX_WEB_WORK:,.0f} parameter-sample updates); choose fewer epochs, "
-                 "or run tutor train")
+    error = _too_much(entry, entry.problem.training.epochs if epochs is None else epochs)
+    if error:
         return HTMLResponse(pages.training_page(entry, None, error, **given), status_code=422)
     try:
         run = await t.computed(("train", entry.id, epochs, lr, seed), jobs.training,
