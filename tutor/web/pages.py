@@ -146,17 +146,19 @@ def _epoch_bar(entry: Entry, ref: ParamRef, sample: int, at: dict | None) -> str
     script."""
     epoch = at["epoch"] if at else 0
     t = entry.problem.training
-    base = escape(f"/problems/{_q(entry.id)}?param={_q(ref.name)}&sample={sample}")
-    back = (f'<a class="button" href="{base}{escape(_epoch_q(epoch - 1))}#network">← one update '
-            "back</a>" if epoch else "")
     where = (escape(at["origin"]) if at else "the problem's own initial weights")
+    step = "one epoch" if t.batch_size else "one update"
+    base = escape(f"/problems/{_q(entry.id)}?param={_q(ref.name)}&sample={sample}")
+    back = (f'<a class="button" href="{base}{escape(_epoch_q(epoch - 1))}#network">← {step} '
+            "back</a>" if epoch else "")
+
     return f"""<form method="get" action="/problems/{_q(entry.id)}#network" class="epoch">
 <input type="hidden" name="param" value="{escape(ref.name)}">
 <input type="hidden" name="sample" value="{sample}">
 <label>Weights after <input type="number" name="epoch" value="{epoch}" min="0"
  max="{MAX_WEB_EPOCHS}"> epochs of training</label> <button type="submit">Show</button>
 {back}
-<a class="button" href="{base}&amp;epoch={epoch + 1}#network">Step: one update →</a>
+<a class="button" href="{base}&amp;epoch={epoch + 1}#network">Step: {step} →</a>
 </form>
 <p class="hint">Showing {where}. Training is the problem's own: η = {t.lr:g}, every epoch
 one update on the mean loss{", in mini-batches" if t.batch_size else ""}.</p>"""
