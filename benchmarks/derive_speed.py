@@ -8,7 +8,9 @@ Prints, with the targets:
 2. all 105 parameters of a 2-8-8-1 sigmoid/BCE network, checks included, against
    differentiating the fully expanded loss with sympy.diff (target: at least 20x faster);
 3. 2-16-16-1 (337 parameters) against 2-8-8-1 (target: at most 4x the time);
-4. whether `tutor --help` imports SymPy or NumPy (target: neither).
+4. whether `tutor --help` imports SymPy or NumPy (target: neither);
+5. `tutor derive problems/xor.yaml --epoch 5000` against `tutor train --epochs 5000` plus
+   `tutor derive`, whole processes (target: at most their sum).
 Machines here are shared and noisy: each figure is the median of several runs.
 """
 
@@ -108,6 +110,15 @@ def main() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip().splitlines()[-1]
     print(f"4. tutor --help imports: {out} (target: neither: {'ok' if out == 'neither' else 'MISSED'})")
+
+    xor = str(ROOT / "problems" / "xor.yaml")
+    run = lambda *a: subprocess.run(tutor_exe + list(a), check=True, capture_output=True)
+    at = median_time(lambda: run("derive", xor, "--epoch", "5000"), args.repeat)
+    train = median_time(lambda: run("train", xor, "--epochs", "5000"), args.repeat)
+    both = train + process
+    print(f"5. tutor derive --epoch 5000: {at:.2f} s; train --epochs 5000 {train:.2f} s + "
+          f"derive {process:.2f} s = {both:.2f} s; ratio {at / both:.2f} "
+          f"(target <= 1: {'ok' if at <= both else 'MISSED'})")
 
 
 if __name__ == "__main__":
