@@ -8,6 +8,8 @@
       W1[2,1]: 0
     formulas:            # ∂ℓ/∂p of one sample, in tutor's symbols
       W2[1,3]: (ŷ - y)·a1[3]
+    updates:             # p − η·∂ℓ/∂p of the chosen sample: one gradient-descent step
+      W2[1,3]: -0.5826
     values:              # forward and backward values of the chosen sample
       z1[2]: 0.3246
       a1[2]: 0.5804
@@ -16,7 +18,9 @@
       delta2[1]: 0.6453
 
 Numbers are kept with the text they were written as, so that the number of decimals the
-student gave is known.
+student gave is known. An entry left blank (``W1[2,1]:``) is not answered: listed, not wrong.
+A worksheet's key and answer template also say ``variant``, ``seed`` and ``params`` (the
+sheet's parameters), so that grading uses the sheet's own rules.
 """
 
 from __future__ import annotations
@@ -31,15 +35,19 @@ from .names import Name
 from .problem import (Problem, _read_yaml, _Validator, parse_param_ref,
                       read_text_file)
 
-SECTIONS = ("gradients", "sample_gradients", "formulas", "values")
+SECTIONS = ("gradients", "sample_gradients", "formulas", "values", "updates")
+KINDS = {"gradients": "gradient", "sample_gradients": "sample_gradient", "formulas": "formula",
+         "values": "value", "updates": "update"}
 MAX_ANSWERS = 500
+MAX_VARIANT = 10**9   # roster variants are drawn from 1 … 10⁹
 
 
 @dataclass(frozen=True)
 class Answer:
-    """One answer. kind: 'gradient' (batch), 'sample_gradient', 'formula' or 'value';
-    name: a parameter (``W1[2,1]``) or, for values, a quantity (``a1[2]``, ``yhat``, ``ell``,
-    ``delta1[2]``); number: the value given (None for formulas); text: as written."""
+    """One answer. kind: 'gradient' (batch), 'sample_gradient', 'formula', 'value' or
+    'update' (a parameter after one step); name: a parameter (``W1[2,1]``) or, for values, a
+    quantity (``a1[2]``, ``yhat``, ``ell``, ``delta1[2]``); number: the value given (None for
+    formulas and blanks); text: as written ("" for a blank)."""
 
     kind: str
     name: str
@@ -47,15 +55,23 @@ class Answer:
     number: float | None
     line: int | None
 
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
 
 @dataclass(frozen=True)
 class Answers:
+    """sample: the one stated (None: the grader's default, the sheet's or the problem's
+    exercise sample)."""
+
     file: str
-    sample: int
+    sample: int | None
     decimals: int | None
     answers: tuple[Answer, ...]
     variant: int | None = None   # a worksheet variant, graded at its weights
     seed: int | None = None
+    params: tuple[str, ...] | None = None   # a sheet's parameters (keys and templates)
 
 
 def quantities(problem: Problem) -> list[str]:
@@ -107,9 +123,10 @@ def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answe
         raise ProblemError("the file is empty; expected gradients, sample_gradients, formulas "
                            "or values", file=file)
     v = _Validator(file, lines)
-    v.mapping(doc, "", (), ("sample", "decimals", "problem", "variant", "seed") + SECTIONS)
+    v.mapping(doc, "", (), ("sample", "decimals", "problem", "variant", "seed", "params",
+                            "student") + SECTIONS)
     n = problem.n_samples
-    sample = v.integer(doc.get("sample", 1), "sample", 1, n)
+    sample = v.integer(doc["sample"], "sample", 1, n) if doc.get("sample") is not None else None
     decimals = None
     if "decimals" in doc:
         decimals = v.integer(doc["decimals"], "decimals", 0, 15)
@@ -134,25 +151,37 @@ def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answe
                     name = parse_param_ref(str(key), problem.network).name
                 except ProblemError as e:
                     raise v.error(field, e.message) from None
-            if section == "formulas":
+            if value is None or value == "":      # left blank: not answered
+                answers.append(Answer(KINDS[section], name, "", None, line))
+            elif section == "formulas":
                 if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                     raise v.error(field, "expected a formula, like (yhat - y)*a1[3]")
                 answers.append(Answer("formula", name, str(value), None, line))
             else:
                 number = v.number(value, field)
                 raw = scalars.get(field, str(value))
-                kind = {"gradients": "gradient", "sample_gradients": "sample_gradient",
-                        "values": "value"}[section]
-                answers.append(Answer(kind, name, raw, number, line))
+                answers.append(Answer(KINDS[section], name, raw, number, line))
             if len(answers) > MAX_ANSWERS:
                 raise v.error(section, f"too many answers (at most {MAX_ANSWERS})")
     if not answers:
         raise ProblemError("no answers: expected gradients, sample_gradients, formulas or "
                            "values", file=file)
-    variant = v.integer(doc["variant"], "variant", 1, 10**6) if "variant" in doc else None
-    seed = v.integer(doc["seed"], "seed", 0, 2**63 - 1) if "seed" in doc else None
+    variant = v.integer(doc["variant"], "variant", 1, MAX_VARIANT) \
+        if doc.get("variant") is not None else None
+    seed = v.integer(doc["seed"], "seed", 0, 2**63 - 1) if doc.get("seed") is not None else None
+    params = None
+    if doc.get("params") is not None:
+        if not isinstance(doc["params"], list) or not doc["params"]:
+            raise v.error("params", "expected a list of parameters, like [W2[1,1], b1[1]]")
+        params = []
+        for k, item in enumerate(doc["params"]):
+            try:
+                params.append(parse_param_ref(str(item), problem.network).name)
+            except ProblemError as e:
+                raise v.error(f"params[{k}]", e.message) from None
+        params = tuple(params)
     return Answers(file=file, sample=sample, decimals=decimals, answers=tuple(answers),
-                   variant=variant, seed=seed)
+                   variant=variant, seed=seed, params=params)
 
 
 def written_precision(text: str) -> tuple[int, float] | None:

@@ -15,6 +15,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -32,6 +33,9 @@ from .problem import Problem
 from .symbolic import Model, lambdify
 from .words import Words, eq
 
+if TYPE_CHECKING:
+    from .sheet import Sheet
+
 # An answer rounded to its own last digit is right with this many significant digits, and
 # matches a mistake with MISTAKE_DIGITS: 0.0081 is 4·0.0020329 rounded.
 ROUNDED_DIGITS = 3
@@ -45,6 +49,8 @@ EXACT_MAX_TERMS = 400   # whose expansion has at most this many terms
 FORMULA_SECONDS = 1.0
 
 NO_MATCH = Words("this matches none of the usual mistakes")
+FOLLOW_THROUGH = Words("right given your own earlier values (follow-through): the method is "
+                       "right; the slip is earlier")
 LOSS = sp.Symbol("L")
 
 
@@ -67,6 +73,12 @@ class Result:
     how: Words | None = None
     caret: str | None = None
     mistake: str | None = None
+    # a follow-through from an earlier value that makes this one trivial (δ = 0 gives 0)
+    trivial: bool = False
+
+    @property
+    def blank(self) -> bool:
+        return self.answer.blank
 
     @property
     def expected_expr(self) -> sp.Expr | None:
@@ -75,26 +87,49 @@ class Result:
 
 @dataclass(frozen=True)
 class Report:
+    """The grades of an answers file. ``sample``, ``decimals``: the rules applied (the
+    answers' own, else the sheet's); ``sheet``: the worksheet's exercises and points when a
+    variant (or a key) was graded."""
+
     problem: Problem
     answers: Answers
     rtol: float
     atol: float
     results: tuple[Result, ...] = field(default=())
+    sample: int = 1
+    decimals: int | None = None
+    sheet: "Sheet | None" = None
 
     @property
     def right(self) -> int:
         return sum(r.ok for r in self.results)
 
     @property
+    def answered(self) -> int:
+        return sum(not r.blank for r in self.results)
+
+    @property
     def return_code(self) -> int:
         """0 when every answer is right, 1 otherwise."""
         return 0 if self.right == len(self.results) else 1
 
+    @cached_property
+    def scores(self):
+        """Points per exercise and part (``sheet.Score``), or None without a sheet."""
+        if self.sheet is None:
+            return None
+        from .sheet import score
+        return score(self.sheet, self.results)
+
 
 class _Grader:
-    def __init__(self, problem: Problem, answers: Answers, rtol: float, atol: float):
+    def __init__(self, problem: Problem, answers: Answers, rtol: float, atol: float,
+                 sample: int | None = None, decimals: int | None = None):
         self.p, self.answers, self.rtol, self.atol = problem, answers, rtol, atol
-        self.sample = answers.sample
+        self.sample = sample or answers.sample or problem.exercise_sample
+        self.decimals = answers.decimals if answers.decimals is not None else decimals
+        self.student = {a.name: a.number for a in answers.answers
+                        if a.kind == "value" and not a.blank}
         self.model = Model(problem)
         self.vocab = Vocabulary.of_model(self.model)
         wanted = {a.name for a in answers.answers if a.kind != "value"}
@@ -121,7 +156,7 @@ class _Grader:
         significant digits (0.0597 for 0.059717)."""
         if abs(given - want) <= self.atol + self.rtol * abs(want):
             return True
-        d = self.answers.decimals
+        d = self.decimals
         if d is not None and abs(given - want) <= 0.5 * 10.0 ** -d * (1 + 1e-9):
             return True
         precision = written_precision(raw) if raw is not None else None
@@ -179,6 +214,12 @@ class _Grader:
                                 s="s" if precision[0] != 1 else "", digits=ROUNDED_DIGITS,
                                 rounded=f"{want:.{ROUNDED_DIGITS}g}"),
                           mistake="too_few_digits")
+        own = None if batch else self.sample_gradient_follow(a.name)
+        if own is not None and self.close(a.number, own, a.text, MISTAKE_DIGITS) and \
+                not self.close(own, want, None):
+            return Result(a, False, want, FOLLOW_THROUGH, derivation_lines(g),
+                          follow_through=True, mistake="follow_through",
+                          trivial=own == 0 and want != 0)
         for slip in self.number_mistakes(a.name, batch):
             if self.close(a.number, slip.value, a.text, MISTAKE_DIGITS) and \
                     not self.close(slip.value, want, None):
@@ -276,11 +317,9 @@ class _Grader:
             f = follow.get(a.name)
             if f is not None and self.close(a.number, f, a.text, MISTAKE_DIGITS) and \
                     not self.close(f, want, None):
-                results.append(Result(a, False, expected,
-                                      Words("right given your own earlier values "
-                                            "(follow-through): the method is right; the slip "
-                                            "is earlier"),
-                                      follow_through=True, mistake="follow_through"))
+                results.append(Result(a, False, expected, FOLLOW_THROUGH,
+                                      follow_through=True, mistake="follow_through",
+                                      trivial=f == 0 and want != 0))
                 continue
             for slip in hints.get(a.name, []):
                 if self.close(a.number, slip.value, a.text, MISTAKE_DIGITS) and \
@@ -291,11 +330,76 @@ class _Grader:
                 results.append(Result(a, False, expected, NO_MATCH))
         return results
 
+    # -- one gradient-descent step --
+
+    def grade_update(self, a: Answer, given_gradient: float | None) -> Result:
+        """p − η·∂ℓ/∂p of the sample: against the true step, and the step with the student's
+        own ∂ℓ/∂p (follow-through)."""
+        g = self.grad(a.name)
+        lr = self.p.training.lr
+        grad = g.numbers.sample_gradient
+        want = g.value - lr * grad
+        if self.close(a.number, want, a.text):
+            return Result(a, True, want)
+        step = (Words("{p} ← {p0:.6g} − {lr:g} · ({g:.6g}) = {new:.6g}", p=g.symbol,
+                      p0=g.value, lr=lr, g=grad, new=want),)
+        if given_gradient is not None:
+            own = g.value - lr * given_gradient
+            if self.close(a.number, own, a.text, MISTAKE_DIGITS) and \
+                    not self.close(own, want, None):
+                return Result(a, False, want, FOLLOW_THROUGH, step, follow_through=True,
+                              mistake="follow_through", trivial=given_gradient == 0)
+        slips = [("wrong_sign", Words("the step goes uphill: p + η·∂ℓ/∂p, not p − η·∂ℓ/∂p"),
+                  g.value + lr * grad),
+                 ("missing_learning_rate", Words("the learning rate η = {lr:g} is missing: "
+                                                 "p − ∂ℓ/∂p", lr=lr), g.value - grad),
+                 ("batch_gradient", Words("that is the step with the batch mean ∂L/∂p; the "
+                                          "sheet's step uses sample {k}'s ∂ℓ/∂p",
+                                          k=self.sample), g.value - lr * g.numbers.gradient),
+                 ("gradient_for_update", Words("that is ∂ℓ/∂p itself, not the parameter after "
+                                               "the step"), grad)]
+        for mistake, message, v in slips:
+            if self.close(a.number, v, a.text, MISTAKE_DIGITS) and not self.close(v, want, None):
+                return Result(a, False, want, message, step, mistake=mistake)
+        return Result(a, False, want, NO_MATCH, step)
+
+    def sample_gradient_follow(self, name: str) -> float | None:
+        """∂ℓ/∂p from the student's own δ (and a): δⱼ·aᵢ for wⱼᵢ, δⱼ for bⱼ, when given."""
+        ref = self.grad(name).param
+        d = self.student.get(f"delta{ref.layer}[{ref.row}]")
+        if d is None:
+            return None
+        if ref.kind == "b":
+            return d
+        if ref.layer == 1:
+            return d * float(self.p.inputs[self.sample - 1][ref.col - 1])
+        a = self.student.get(_layer_names(self.p, "a", ref.layer - 1)[ref.col - 1])
+        return None if a is None else d * a
+
+    def blank(self, a: Answer) -> Result:
+        want = self.grad(a.name) if a.kind != "value" else None
+        if a.kind == "value":
+            expected = sample_values(self.p, self.sample - 1)[a.name]
+        elif a.kind == "formula":
+            expected = want.expression
+        elif a.kind == "update":
+            expected = want.value - self.p.training.lr * want.numbers.sample_gradient
+        else:
+            expected = want.numbers.gradient if a.kind == "gradient" else \
+                want.numbers.sample_gradient
+        return Result(a, False, expected, Words("not answered"), mistake="blank")
+
     def run(self) -> tuple[Result, ...]:
         out: list[Result] = []
-        values = [a for a in self.answers.answers if a.kind == "value"]
+        answered = [a for a in self.answers.answers if not a.blank]
+        values = [a for a in answered if a.kind == "value"]
+        given = {a.name: a.number for a in answered if a.kind == "sample_gradient"}
         for a in self.answers.answers:
-            if a.kind in ("gradient", "sample_gradient"):
+            if a.blank:
+                out.append(self.blank(a))
+            elif a.kind == "update":
+                out.append(self.grade_update(a, given.get(a.name)))
+            elif a.kind in ("gradient", "sample_gradient"):
                 out.append(self.grade_number(a))
             elif a.kind == "formula":
                 try:
@@ -313,28 +417,41 @@ class _Grader:
         return tuple(out)
 
 
-def check(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = ATOL
-          ) -> Report:
-    """Grade ``answers`` against ``problem`` at its weights."""
-    grader = _Grader(problem, answers, rtol, atol)
-    return Report(problem, answers, rtol, atol, grader.run())
+def check(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = ATOL,
+          sheet: "Sheet | None" = None) -> Report:
+    """Grade ``answers`` against ``problem`` at its weights; with ``sheet``, by the sheet's
+    rules (its sample and rounding, unless the answers state their own) and points."""
+    grader = _Grader(problem, answers, rtol, atol,
+                     sample=sheet.sample if sheet and answers.sample is None else None,
+                     decimals=sheet.decimals if sheet else None)
+    return Report(problem, answers, rtol, atol, grader.run(), sample=grader.sample,
+                  decimals=grader.decimals, sheet=sheet)
 
 
 def grade(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = ATOL,
-          variant: int | None = None, seed: int | None = None) -> Report:
-    """``check``, at the weights of worksheet variant ``variant`` of ``seed`` when these are
-    given, or named by the answers (a key's ``variant:`` and ``seed:``); else at the problem's
-    own weights."""
-    variant = variant if variant is not None else answers.variant
-    seed = seed if seed is not None else answers.seed
+          variant: int | None = None, seed: int | None = None, key: Answers | None = None
+          ) -> Report:
+    """``check`` by a worksheet's rules: at the weights of variant ``variant`` of ``seed``
+    (given, or named by the ``key`` or by the answers), with the sheet's sample, rounding,
+    parameters and points (the key's, else the worksheet's defaults); without a variant, at
+    the problem's own weights."""
+    rules = key or answers
+    variant = variant if variant is not None else (rules.variant if rules.variant is not None
+                                                   else answers.variant)
+    seed = seed if seed is not None else (rules.seed if rules.seed is not None
+                                          else answers.seed)
     if (variant is None) != (seed is None):
         raise ProblemError("a variant and a seed go together (a variant is only defined with "
-                           "its worksheet's seed)", file=answers.file,
+                           "its worksheet's seed)", file=rules.file,
                            field="seed" if seed is None else "variant")
+    sheet = None
     if variant is not None:
+        from .sheet import sheet_for
         from .variants import variant_problem
         problem = variant_problem(problem, seed, variant)
-    return check(problem, answers, rtol=rtol, atol=atol)
+        sheet = sheet_for(problem, rules.params or answers.params, rules.decimals,
+                          variant, seed, rules.sample)
+    return check(problem, answers, rtol=rtol, atol=atol, sheet=sheet)
 
 
 @dataclass(frozen=True)

@@ -162,8 +162,11 @@ def derive(problem, params, sample, fmt, fragment, color, epoch, params_file, lr
                    "variant, else the problem's own weights).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
               help="The worksheet seed of --variant (default: the answers file's seed).")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="KEY",
+              help="Grade by a worksheet's key (keys/variant-NN.yaml): its variant, seed, "
+                   "sample, rounding, exercises and points.")
 @_output_option
-def check(problem, answers, fmt, rtol, atol, variant, seed, output):
+def check(problem, answers, fmt, rtol, atol, variant, seed, key, output):
     """Check hand-computed answers to PROBLEM and name the mistakes.
 
     ANSWERS is a YAML file of numeric gradients (of the batch loss, or of one sample's loss),
@@ -172,6 +175,10 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, output):
     with the mistakes the derivation makes likely (a derivative dropped, indices swapped, a
     path missing, the 1/N of the mean, …) and the one made is named.
 
+    Graded as a worksheet variant (--key, --variant/--seed, or the answers file's own
+    variant and seed, as in the blank answers files `tutor worksheet` writes), the report
+    follows the sheet's exercises, with points; blank answers count as not answered.
+
     Exit status: 0 when every answer is right, 1 when any is wrong, 2 for an unusable
     problem or answers file.
 
@@ -179,6 +186,7 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, output):
     Examples:
       tutor check problems/xor.yaml problems/answers/xor.yaml
       tutor check problems/xor.yaml answers.yaml --format json -o grade.json
+      tutor check problems/xor.yaml answers.yaml --key sheets/keys/variant-03.yaml
     """
     from .answers import load_answers
     from .checking import grade
@@ -190,7 +198,8 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, output):
                                "with its worksheet's seed)")
     prob = load_problem(problem)
     ans = load_answers(answers, prob)
-    report = grade(prob, ans, rtol=rtol, atol=atol, variant=variant, seed=seed)
+    rules = load_answers(key, prob) if key is not None else None
+    report = grade(prob, ans, rtol=rtol, atol=atol, variant=variant, seed=seed, key=rules)
     rendered = checkreport.text(report) if fmt == "text" else checkreport.as_json(report)
     write_output(rendered, output)
     sys.exit(report.return_code)
@@ -214,20 +223,27 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, output):
               show_default=True,
               help="Decimals to round to, stated on the sheets and used by the keys.")
 @click.option("--pdf", is_flag=True, help="Also compile both documents with pdflatex.")
-def worksheet(problem, out, variants, seed, params, decimals, pdf):
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="CSV",
+              help="A class list (id, name; optionally variant): one sheet per student, "
+                   "named on it, their variant drawn from --seed and their id (stable when "
+                   "the roster is reordered or grows). Replaces --variants.")
+def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
     """Write randomized worksheets on PROBLEM, their solutions and answer keys.
 
     Each variant has its own weights, drawn reproducibly from (seed, variant) on a grid of
     one-decimal values, and asks for the forward pass of one sample, the chain-rule
     factorization and values of the chosen gradients, one update step, the delta form of a
     layer, and (with several outputs) a sum over paths. The solutions are the full verified
-    derivations, with a loss curve of training the variant; keys/variant-K.yaml grades a
-    student's answers with `tutor check PROBLEM ANSWERS --variant K --seed S`.
+    derivations, with a loss curve of training the variant; keys/variant-K.yaml holds the
+    right answers and the sheet's rules (`tutor check PROBLEM ANSWERS --key KEY` grades by
+    them), and answers/variant-K.yaml is the blank answers file to hand out. With --roster,
+    these are named by student id.
 
     \b
     Examples:
       tutor worksheet problems/xor.yaml -o sheets --variants 30 --pdf
       tutor worksheet problems/textbook-2-2-2.yaml -o sheets -p 'W1[1,1],W2[2,1]'
+      tutor worksheet problems/xor.yaml -o sheets --roster students.csv --seed 7
     """
     from .derivation import resolve_params
     from .problem import load_problem
@@ -235,18 +251,30 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf):
     from .worksheet import build_variant, write
 
     prob = load_problem(problem)
+    students = None
+    if roster is not None:
+        from .roster import read_roster
+        students = read_roster(roster)
+        variants = len(students)
     bar = Progress(variants, "variants")
     built = []
     refs = resolve_params(prob, [params] if params else default_params(prob))
     for k in range(1, variants + 1):
-        built.append(build_variant(prob, seed, k, refs))
+        if students is None:
+            built.append(build_variant(prob, seed, k, refs))
+        else:
+            st = students[k - 1]
+            built.append(build_variant(prob, seed, st.variant(seed), refs, (st.id, st.name)))
         bar.update(k)
     bar.close()
     written = write(prob, out, built, decimals, pdf)
-    click.echo(f"Wrote {len(built)} variant{'s' if len(built) != 1 else ''} of "
-               f"{prob.name!r} to {out}/: " + ", ".join(
+    n = len(built)
+    who = f"{n} student{'s' if n != 1 else ''}" if students else \
+        f"{n} variant{'s' if n != 1 else ''}"
+    click.echo(f"Wrote {who} of {prob.name!r} to {out}/: " + ", ".join(
                    str(p.relative_to(out)) for p in written if p.parent == out)
-               + f", and {len(built)} answer keys in keys/.")
+               + f", {n} answer key{'s' if n != 1 else ''} in keys/ and {n} blank answers "
+                 f"file{'s' if n != 1 else ''} in answers/.")
 
 
 class Progress:

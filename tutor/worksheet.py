@@ -20,6 +20,7 @@ from .derivation import derive, resolve_params, verified
 from .errors import TutorError, VerificationError
 from .files import write_file
 from .problem import ParamRef, Problem
+from .sheet import Sheet, make_sheet
 from .steps import Derivation
 from .training import train
 from .variants import default_params, exercise_sample, variant_problem
@@ -43,10 +44,19 @@ class Variant:
     updates: tuple[tuple[str, float, float, float], ...]
     curve: tuple[tuple[int, float], ...]
     multi_path: str | None
+    student: tuple[str, str] | None = None     # (id, name) of a roster's student
+
+    def sheet(self, decimals: int) -> Sheet:
+        """The rules this variant's answers are graded by (exercises, parts, points)."""
+        counts = {g.param.name: max(g.path_count, len(g.paths))
+                  for g in self.derivation.gradients}
+        return make_sheet(self.problem, self.sample, decimals,
+                          [g.param.name for g in self.derivation.gradients], counts,
+                          self.number, self.seed)
 
 
-def build_variant(problem: Problem, seed: int, number: int, params: list[ParamRef]
-                  ) -> Variant:
+def build_variant(problem: Problem, seed: int, number: int, params: list[ParamRef],
+                  student: tuple[str, str] | None = None) -> Variant:
     vp = variant_problem(problem, seed, number)
     sample = exercise_sample(vp)
     try:
@@ -62,7 +72,7 @@ def build_variant(problem: Problem, seed: int, number: int, params: list[ParamRe
                   if np.isfinite(run.losses[e]))
     multi = next((g.param.name for g in d.gradients if len(g.paths) > 1), None)
     return Variant(number, seed, vp, sample, d, sample_values(vp, sample - 1), updates,
-                   curve, multi)
+                   curve, multi, student)
 
 
 def build(problem: Problem, variants: int, seed: int, params: list[str] | None = None
@@ -73,23 +83,107 @@ def build(problem: Problem, variants: int, seed: int, params: list[str] | None =
     return [build_variant(problem, seed, k, refs) for k in range(1, variants + 1)]
 
 
+def _rules(v: Variant, decimals: int) -> dict:
+    return {"variant": v.number, "seed": v.seed, "sample": v.sample, "decimals": decimals,
+            "params": [g.param.name for g in v.derivation.gradients]}
+
+
+def _answers(v: Variant, sheet: Sheet) -> dict[str, dict[str, object]]:
+    """The sheet's parts by section of the answers format, with their right answers."""
+    from .printing.exprs import ascii
+    r = lambda x: round(float(x), sheet.decimals) + 0.0  # noqa: E731  (+0.0: no "-0.0")
+    grads = {g.param.name: g for g in v.derivation.gradients}
+    new = {name: after for name, _, _, after in v.updates}
+    sections: dict[str, dict[str, object]] = {"values": {}, "formulas": {},
+                                               "sample_gradients": {}, "updates": {}}
+    for e in sheet.exercises:
+        for part in e.parts:
+            if part.kind == "value":
+                sections["values"][part.name] = r(v.values[part.name])
+            elif part.kind == "formula":
+                sections["formulas"][part.name] = ascii(grads[part.name].expression)
+            elif part.kind == "sample_gradient":
+                g = grads.get(part.name)
+                value = g.numbers.sample_gradient if g is not None else _sample_gradient(
+                    v, part.name)
+                sections["sample_gradients"][part.name] = r(value)
+            elif part.kind == "update":
+                sections["updates"][part.name] = r(new[part.name])
+    return sections
+
+
+def _sample_gradient(v: Variant, name: str) -> float:
+    """∂ℓ/∂p of the variant's sample from its δ (exercise 4's matrix): δⱼ·aᵢ."""
+    from .names import Name
+    n = Name.parse(name)
+    l, (j, i) = n.layer, n.indices
+    a = (float(v.problem.inputs[v.sample - 1][i - 1]) if l == 1
+         else v.values[f"a{l - 1}[{i}]"])
+    return v.values[f"delta{l}[{j}]"] * a
+
+
 def answer_key(v: Variant, decimals: int, problem_file: str) -> str:
-    """The key of one variant in `tutor check`'s answers format (YAML)."""
+    """The key of one variant in `tutor check`'s answers format (YAML): every part of the
+    sheet answered right, and the sheet's rules (variant, seed, sample, rounding,
+    parameters), so that grading against it needs nothing restated."""
     import yaml
-    r = lambda x: round(float(x), decimals) + 0.0  # noqa: E731  (+0.0: no "-0.0")
-    doc = {
-        "variant": v.number,
-        "seed": v.seed,
-        "sample": v.sample,
-        "decimals": decimals,
-        "sample_gradients": {g.param.name: r(g.numbers.sample_gradient)
-                             for g in v.derivation.gradients},
-        "values": {k: r(v.values[k]) for k in quantities(v.problem)},
-    }
-    head = (f"# Answer key: {_one_line(v.problem.name)}, variant {v.number}, seed {v.seed}.\n"
+    sheet = v.sheet(decimals)
+    doc = {**_rules(v, decimals), **_answers(v, sheet)}
+    head = (f"# Answer key: {_one_line(v.problem.name)}, variant {v.number}, seed {v.seed}"
+            f"{_student_words(v)}.\n"
             f"# Grade a student's answers with:\n"
-            f"#   tutor check {problem_file} ANSWERS.yaml --variant {v.number} --seed {v.seed}\n")
+            f"#   tutor check {problem_file} ANSWERS.yaml --key THIS-KEY.yaml\n")
     return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def _student_words(v: Variant) -> str:
+    return "" if v.student is None else f", for {_one_line(v.student[1])} ({v.student[0]})"
+
+
+def answer_template(v: Variant, decimals: int, problem_file: str) -> str:
+    """The blank answers file of one variant: every part of the sheet present and empty, a
+    comment per exercise saying what goes there. `tutor check` grades it partly filled."""
+    import json
+    sheet = v.sheet(decimals)
+    sections = _answers(v, sheet)
+    said = {"values": "the value", "formulas": "the formula, in tutor's symbols, e.g. "
+            "(yhat - y)*a1[3]", "sample_gradients": "the value of ∂ℓ/∂p",
+            "updates": "the parameter after the step"}
+    lines = [f"# Your answers: {_one_line(v.problem.name)}, variant {v.number}, seed {v.seed}"
+             f"{_student_words(v)}.",
+             f"# Fill in what you computed; leave the rest blank. Round every number to "
+             f"{decimals} decimals.",
+             f"# Check them yourself with:  tutor check {problem_file} THIS-FILE.yaml", ""]
+    for key, value in _rules(v, decimals).items():
+        lines.append(f"{key}: {json.dumps(value)}")
+    if v.student is not None:
+        lines.append(f"student: {json.dumps({'id': v.student[0], 'name': v.student[1]}, ensure_ascii=False)}")
+    where = {}
+    for e in sheet.exercises:
+        for part in e.parts:
+            where.setdefault((part.kind, part.name), e)
+    kinds = {"values": "value", "formulas": "formula", "sample_gradients": "sample_gradient",
+             "updates": "update"}
+    for section, entries in sections.items():
+        if not entries:
+            continue
+        lines += ["", f"{section}:   # {said[section]}"]
+        last = None
+        for name in entries:
+            e = where[(kinds[section], name)]
+            if e is not last:
+                lines.append(f"  # exercise {e.number}: {e.title}")
+                last = e
+            lines.append(f"  {json.dumps(name)}:")
+    return "\n".join(lines) + "\n"
+
+
+def _file_stem(v: Variant, width: int) -> str:
+    """variant-03, or for a roster's student their id (made safe as a file name)."""
+    if v.student is not None:
+        import re
+        return re.sub(r"[^A-Za-z0-9._-]", "_", v.student[0])[:64] or "student"
+    return f"variant-{v.number:0{width}d}"
 
 
 def _one_line(s: str) -> str:
@@ -117,10 +211,15 @@ def write(problem: Problem, out: Path, variants: list[Variant], decimals: int, p
     for name, tex in (("worksheet", sheet), ("solutions", sols)):
         write_file(out / f"{name}.tex", tex)
         written.append(out / f"{name}.tex")
+    (out / "answers").mkdir(exist_ok=True)
     for v in variants:
-        path = out / "keys" / f"variant-{v.number:0{width}d}.yaml"
-        write_file(path, answer_key(v, decimals, problem.file or "PROBLEM"))
-        written.append(path)
+        stem = _file_stem(v, width)
+        for folder, text in (("keys", answer_key(v, decimals, problem.file or "PROBLEM")),
+                             ("answers", answer_template(v, decimals,
+                                                         problem.file or "PROBLEM"))):
+            path = out / folder / f"{stem}.yaml"
+            write_file(path, text)
+            written.append(path)
     if pdf:
         for name, tex in (("worksheet", sheet), ("solutions", sols)):
             compile_pdf(tex, out / f"{name}.pdf")

@@ -32,9 +32,20 @@ def _fill(s: str) -> str:
 
 def _tolerance(report: Report) -> str:
     t = f"relative {report.rtol:g}, absolute {report.atol:g}"
-    if report.answers.decimals is not None:
-        t += f", or rounded to {report.answers.decimals} decimals"
+    if report.decimals is not None:
+        t += f", or rounded to {report.decimals} decimals"
     return t
+
+
+def _where(report: Report) -> str:
+    sh = report.sheet
+    if sh is not None and sh.variant is not None:
+        return f"variant {sh.variant} (seed {sh.seed}) of the worksheet"
+    return "the problem's weights"
+
+
+def _pts(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def label(r: Result) -> str:
@@ -44,6 +55,8 @@ def label(r: Result) -> str:
         return f"∂L/∂{text_name(a.name)}"
     if a.kind in ("sample_gradient", "formula"):
         return f"∂ℓ/∂{text_name(a.name)}"
+    if a.kind == "update":
+        return f"{text_name(a.name)} after the step"
     return exprs.text(sp.Symbol(a.name))
 
 
@@ -70,6 +83,8 @@ def _result(r: Result) -> str:
     given = a.text if a.kind == "formula" else a.text.strip()
     head = f"{mark} {what} = {given}"
     lines = [head]
+    if r.blank:
+        return f"· {what}: not answered"
     if r.ok:
         if a.kind == "formula":
             lines.append(f"    equals {expected(r)}"
@@ -88,19 +103,59 @@ def _result(r: Result) -> str:
 
 def text(report: Report) -> str:
     p, ans = report.problem, report.answers
-    out = [f"Checking {ans.file} against {p.name} ({p.network.describe()}, {p.loss}) at the "
-           f"problem's weights.",
-           f"Sample {ans.sample} for sample gradients, formulas and values. Tolerance: "
-           f"{_tolerance(report)}.", ""]
-    out += [_result(r) for r in report.results]
-    n = len(report.results)
+    out = [f"Checking {ans.file} against {p.name} ({p.network.describe()}, {p.loss}) at "
+           f"{_where(report)}.",
+           f"Sample {report.sample} for sample gradients, formulas, values and updates. "
+           f"Tolerance: {_tolerance(report)}.", ""]
+    scores = report.scores
+    if scores is None:
+        out += [_result(r) for r in report.results]
+    else:
+        placed = set()
+        for es in scores.exercises:
+            e = es.exercise
+            out.append(f"Exercise {e.number}. {e.title}: {_pts(es.earned)} of "
+                       f"{_pts(e.points)} points")
+            for ps in es.parts:
+                if ps.result is None:
+                    out.append(f"· {_part_label(ps.part)}: not answered")
+                    continue
+                key = (ps.part.kind, ps.part.name)
+                if key in placed:
+                    out.append(f"  {_part_label(ps.part)}: as above, {_pts(ps.earned)} of "
+                               f"{_pts(ps.part.points)}")
+                    continue
+                placed.add(key)
+                head, *rest = _result(ps.result).split("\n")
+                if not ps.result.blank:
+                    head += f"   [{_pts(ps.earned)} of {_pts(ps.part.points)}]"
+                out += [head] + rest
+            out.append("")
+        extra = [r for r in report.results
+                 if (r.answer.kind, r.answer.name) not in placed and not r.blank]
+        if extra:
+            out.append("Not on the sheet:")
+            out += [_result(r) for r in extra]
+    n = report.answered
     follow = sum(r.follow_through for r in report.results)
-    out.append("")
-    score = f"Score: {report.right} of {n} right"
+    blank = len(report.results) - n
+    if out[-1] != "":
+        out.append("")
+    score = f"Score: {report.right} of {n} answers right"
     if follow:
         score += f" ({follow} more right given the earlier values: method credit)"
+    if blank:
+        score += f"; {blank} left blank"
     out.append(score + ".")
+    if scores is not None:
+        out.append(f"Points: {_pts(scores.earned)} of {_pts(scores.total)}.")
     return "\n".join(out) + "\n"
+
+
+def _part_label(part) -> str:
+    from ..answers import Answer
+    r = Result(Answer(part.kind, part.name, "", None, None), False, 0.0)
+    return label(r) + (" (formula)" if part.kind == "formula" else "")
 
 
 def as_json(report: Report) -> str:
@@ -109,15 +164,29 @@ def as_json(report: Report) -> str:
 
 def as_dict(report: Report) -> dict:
     """The report as JSON data (format 1, in the README)."""
+    sh, scores = report.sheet, report.scores
     return {
         "format": 1,
         "problem": report.problem.name,
         "answers_file": report.answers.file,
-        "sample": report.answers.sample,
+        "variant": sh.variant if sh else None,
+        "seed": sh.seed if sh else None,
+        "sample": report.sample,
         "tolerance": {"rtol": report.rtol, "atol": report.atol,
-                      "decimals": report.answers.decimals},
+                      "decimals": report.decimals},
         "score": {"right": report.right, "total": len(report.results),
+                  "answered": report.answered,
                   "follow_through": sum(r.follow_through for r in report.results)},
+        "points": None if scores is None else {
+            "earned": round(scores.earned, 6), "total": round(scores.total, 6),
+            "exercises": [{"number": es.exercise.number, "title": es.exercise.title,
+                           "earned": round(es.earned, 6),
+                           "total": round(es.exercise.points, 6),
+                           "parts": [{"kind": ps.part.kind, "name": ps.part.name,
+                                      "earned": round(ps.earned, 6),
+                                      "total": round(ps.part.points, 6),
+                                      "status": ps.status} for ps in es.parts]}
+                          for es in scores.exercises]},
         "results": [{
             "kind": r.answer.kind,
             "name": r.answer.name,
@@ -135,6 +204,7 @@ def as_dict(report: Report) -> dict:
                                   if r.step else None),
             "how": words.text(r.how) if r.how else None,
             "follow_through": r.follow_through,
+            "blank": r.blank,
             "line": r.answer.line,
         } for r in report.results],
     }

@@ -26,8 +26,6 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \begin{document}
 """
 
-POINTS = {"forward": 1, "gradient": 3, "update": 1, "delta": 4, "paths": 4}
-
 
 def _n(x: float, d: int) -> str:
     s = f"{x:.{d}f}"
@@ -50,9 +48,14 @@ def _matrix(a, d: int) -> str:
 def _header(v, kind: str, decimals: int) -> list[str]:
     p = v.problem
     title = escape(p.name)
+    if v.student is not None:
+        who = rf"Name: {escape(v.student[1])} ({escape(v.student[0])})"
+    else:
+        who = r"Name: \rule{6cm}{0.4pt}"
     out = [rf"\section*{{{title} --- {kind}, variant {v.number}}}",
            rf"\textbf{{Variant {v.number}}} \hfill seed {v.seed} \hfill "
-           + (r"Name: \rule{6cm}{0.4pt}" if kind == "worksheet" else "Solutions") + r"\par"]
+           + (who if kind == "worksheet" else
+              "Solutions" + (f" for {escape(v.student[1])}" if v.student else "")) + r"\par"]
     if p.description:
         out.append(escape(p.description) + r"\par")
     layers = ", ".join(f"{layer.units} {escape(layer.activation.replace('_', ' '))}"
@@ -130,20 +133,24 @@ def _table(v, names: list[str], decimals: int, filled: bool) -> str:
             + "\n" + r"\end{tabular}\end{center}")
 
 
+def _points(x: float) -> str:
+    return f"{x:g} point{'s' if x != 1 else ''}"
+
+
 def _exercises(v, decimals: int, solved: bool) -> list[str]:
     from . import latex as derivation_latex
+    sheet = {e.number: e for e in v.sheet(decimals).exercises}
     p = v.problem
     L = len(p.network.layers)
     gs = v.derivation.gradients
     out = []
     fw = _forward_rows(v)
-    out.append(rf"\subsection*{{1. Forward pass ({POINTS['forward'] * len(fw)} points)}}")
+    out.append(rf"\subsection*{{1. Forward pass ({_points(sheet[1].points)})}}")
     out.append(rf"Compute every pre-activation, activation, the output and the loss "
                rf"$\ell$ for sample {v.sample}.")
     out.append(_table(v, fw, decimals, solved))
 
-    pts = POINTS["gradient"] * len(gs)
-    out.append(rf"\subsection*{{2. Chain rule ({pts} points)}}")
+    out.append(rf"\subsection*{{2. Chain rule ({_points(sheet[2].points)})}}")
     names = ", ".join(rf"$\partial \ell / \partial {_sym(g.param.name)}$" for g in gs)
     out.append(rf"Write {names} as products of local derivatives along every path from the "
                rf"parameter to the loss, then compute their values for sample {v.sample}.")
@@ -156,8 +163,7 @@ def _exercises(v, decimals: int, solved: bool) -> list[str]:
     else:
         out += [rf"${_sym_partial(g)} = $\par\vspace{{2.2cm}}" for g in gs]
 
-    pts = POINTS["update"] * len(gs)
-    out.append(rf"\subsection*{{3. One gradient-descent step ({pts} points)}}")
+    out.append(rf"\subsection*{{3. One gradient-descent step ({_points(sheet[3].points)})}}")
     out.append(rf"Update these parameters once with the gradient of sample {v.sample}'s "
                rf"loss: $p \leftarrow p - \eta\, \partial \ell / \partial p$, $\eta = "
                rf"{p.training.lr:g}$.")
@@ -172,7 +178,7 @@ def _exercises(v, decimals: int, solved: bool) -> list[str]:
 
     layer = 1 if L > 1 else L
     deltas = [f"delta{layer}[{j}]" for j in range(1, p.network.sizes[layer] + 1)]
-    out.append(rf"\subsection*{{4. Delta form of layer {layer} ({POINTS['delta']} points)}}")
+    out.append(rf"\subsection*{{4. Delta form of layer {layer} ({_points(sheet[4].points)})}}")
     out.append(rf"Compute the vector $\delta^{{({layer})}} = \partial \ell / \partial "
                rf"z^{{({layer})}}$"
                + (rf" from $\delta^{{({layer + 1})}}$ by $\delta^{{({layer})}} = "
@@ -193,9 +199,9 @@ def _exercises(v, decimals: int, solved: bool) -> list[str]:
         body = r" \\ ".join(" & ".join(_n(x, decimals) for x in row) for row in grad)
         out.append(rf"\[\frac{{\partial \ell}}{{\partial W^{{({layer})}}}} = "
                    rf"\begin{{pmatrix}}{body}\end{{pmatrix}}\]")
-    if v.multi_path is not None and p.network.outputs > 1:
-        g = next(g for g in gs if g.param.name == v.multi_path)
-        out.append(rf"\subsection*{{5. A sum over paths ({POINTS['paths']} points)}}")
+    if 5 in sheet:
+        g = next(g for g in gs if g.param.name == sheet[5].parts[0].name)
+        out.append(rf"\subsection*{{5. A sum over paths ({_points(sheet[5].points)})}}")
         out.append(rf"${_sym(g.param.name)}$ reaches the loss along {len(g.paths)} paths. "
                    r"List them, write the chain-rule term of each, and add the terms.")
         if solved:
