@@ -28,6 +28,9 @@ XOR_VOCAB = Vocabulary.of_model(Model(load_problem(XOR)))
 
 
 def grade(problem, doc: dict):
+    """Graded for sample 1 unless the document says otherwise (these tests compute their
+    expected values for it)."""
+    doc = {"sample": 1, **doc}
     return check(problem, parse_answers(yaml.safe_dump(doc, allow_unicode=True), problem))
 
 
@@ -316,7 +319,8 @@ def test_cli_json(tmp_path):
                                        "-f", "json", "-o", str(out)])
     assert result.exit_code == 1
     doc = json.loads(out.read_text())
-    assert doc["format"] == 1 and doc["score"] == {"right": 9, "total": 12, "follow_through": 0}
+    assert doc["format"] == 1 and doc["score"] == {"right": 9, "total": 12, "answered": 12,
+                                                  "follow_through": 0}
     wrong = [r for r in doc["results"] if not r["right"]]
     assert {r["name"] for r in wrong} == {"W1[2,1]", "delta1[2]"}
     assert all(r["diagnosis"] for r in wrong)

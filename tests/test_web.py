@@ -132,7 +132,7 @@ def test_check_grades_like_tutor_check(client, xor_d):
     wrong = results[("formula", "W1[2,1]")]
     assert not wrong["right"]
     assert "stands where its derivative" in wrong["diagnosis"]
-    assert report["score"] == {"right": 2, "total": 4, "follow_through": 0}
+    assert report["score"] == {"right": 2, "total": 4, "answered": 4, "follow_through": 0}
 
     # The same as the library's own report.
     from tutor.answers import parse_answers

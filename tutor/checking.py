@@ -484,6 +484,11 @@ def mean_slips(grader: "_Grader", name: str, batch: bool):
         yield NumberSlip("mean_for_sample",
                          Words("that is the batch mean {dL}, not sample {k}'s {dl}", dL=dL,
                                k=grader.sample, dl=dl), None, g.numbers.gradient)
+        for m, v in enumerate(g.numbers.per_sample):
+            if m != grader.sample - 1:
+                yield NumberSlip("other_sample",
+                                 Words("that is sample {k}'s {dl}, not sample {mine}'s",
+                                       k=m + 1, dl=dl, mine=grader.sample), None, v)
         return
     mean = (Words("{d} = (1/N) Σₙ ∂ℓₙ/∂{p}", d=dL, p=g.symbol),)
     correct = g.numbers.gradient
@@ -697,6 +702,11 @@ def loss_slips(v: SampleValues):
                     Words("a factor 2 is off (the ½, or the mean over outputs?)"), 2 * ell)
     yield ValueSlip("ell", "factor_half",
                     Words("a factor ½ is off (the ½, or the mean over outputs?)"), ell / 2)
+    K = v.p.network.outputs
+    for where, mistake, message, factor in v.p.loss_fn.scale_slips:
+        f = factor(K)
+        if where == "ell" and f is not None:
+            yield ValueSlip("ell", mistake, Words.plain(message), ell * f)
 
 
 def output_delta_slips(v: SampleValues):
@@ -710,6 +720,10 @@ def output_delta_slips(v: SampleValues):
         z = np.array(v.true[v.names("z", l)[j]])
         a = np.array(v.true[v.names("a", l)[j]])
         yield ValueSlip(dname, "wrong_sign", Words("the sign is wrong: δ = ∂ℓ/∂z = ŷ − y"), -d)
+        for where, mistake, message, factor in loss.scale_slips:
+            f = factor(p.network.outputs)
+            if where == "delta" and f is not None:
+                yield ValueSlip(dname, mistake, Words.plain(message), d * f)
         if act.grad is None:
             continue
         if loss.fused_with == act.name:
@@ -724,6 +738,11 @@ def output_delta_slips(v: SampleValues):
             yield ValueSlip(dname, "missing_activation_derivative",
                             Words("the activation's derivative {f} = {g:.4g} is missing",
                                   f=_f_prime(z_sym), g=g), d / g)
+            at_a = _derivative_at_a(act, a)
+            if at_a is not None:
+                yield ValueSlip(dname, "derivative_at_a",
+                                Words("f′ was taken of a, not of z: f′(a) = {fa:.4g} where "
+                                      "f′(z) = {g:.4g} belongs", fa=at_a, g=g), d / g * at_a)
 
 
 def hidden_delta_slips(v: SampleValues):
@@ -748,6 +767,11 @@ def hidden_delta_slips(v: SampleValues):
                             Words("{a} itself stands where {f} belongs", a=a_sym, f=deriv),
                             back * v.true[a_name])
             yield ValueSlip(dname, "wrong_sign", Words("the sign is wrong"), -d)
+            at_a = _derivative_at_a(act, v.true[a_name])
+            if at_a is not None:
+                yield ValueSlip(dname, "derivative_at_a",
+                                Words("f′ was taken of {a}, not of {z}: f′({a}) = {fa:.4g}",
+                                      a=a_sym, z=z_sym, fa=at_a), back * at_a)
             if len(d_next) > 1:
                 g = d / back if back else 0.0
                 for m in range(len(d_next)):
@@ -758,9 +782,21 @@ def hidden_delta_slips(v: SampleValues):
                                     rest * g)
 
 
+def other_sample_slips(v: SampleValues):
+    """The same quantity of another sample."""
+    for k in range(v.p.n_samples):
+        if k == v.k:
+            continue
+        other = sample_values(v.p, k)
+        for name, value in other.items():
+            yield ValueSlip(name, "other_sample",
+                            Words("that is the value of sample {k}, not of sample {mine}",
+                                  k=k + 1, mine=v.k + 1), value)
+
+
 # The value rules; for each quantity, a wrong value is compared with its slips in this order.
 VALUE_RULES = [weighted_sum_slips, activation_slips, loss_slips, output_delta_slips,
-               hidden_delta_slips]
+               hidden_delta_slips, other_sample_slips]
 
 
 def _value_mistakes(p: Problem, k: int, true: dict[str, float]
@@ -772,6 +808,17 @@ def _value_mistakes(p: Problem, k: int, true: dict[str, float]
         for slip in rule(values):
             out.setdefault(slip.name, []).append(slip)
     return out
+
+
+def _derivative_at_a(act, a: float) -> float | None:
+    """f′ evaluated at the activation a instead of at z (σ′(a) = σ(a)(1 − σ(a))): a slip
+    only where f′ depends on its argument."""
+    if not act.elementwise or act.grad is None:
+        return None
+    x = np.array([a])
+    with np.errstate(all="ignore"):
+        value = float(act.grad(x, act.value(x))[0])
+    return value if np.isfinite(value) else None
 
 
 def _f_prime(z: sp.Symbol) -> sp.Derivative:

@@ -51,6 +51,9 @@ class Loss:
                                       random points (probability vectors for cross-entropy)
     aliases                           other frameworks' names for it (PyTorch's, Keras's),
                                       answered with "did you mean" this one
+    scale_slips                       the usual slips by a constant factor in ℓ or δ⁽ᴸ⁾ by hand:
+                                      (where 'ell' or 'delta', id, words, factor(K) or None
+                                      where it does not apply), e.g. mse's forgotten 1/K
     rounding(Z, A, Y) -> (..., n)     the size of the numbers ``value`` adds and subtracts
                                       (its rounding error is a few ulp of this, not of ℓ:
                                       CE's log-sum-exp − zₖ cancels to a tiny ℓ)
@@ -78,6 +81,7 @@ class Loss:
     fused_with: str | None = None
     fused: Callable | None = None
     fused_title: str | None = None
+    scale_slips: tuple = ()
 
 
 def _sum(*terms) -> sp.Expr:
@@ -211,6 +215,13 @@ LOSSES: dict[str, Loss] = {
         rounding=lambda Z, A, Y: ((A - Y) ** 2 + 2 * np.abs(A - Y) * np.abs(A)).mean(axis=-1),
         baseline=lambda Y: float(Y.var(axis=0).mean()),
         from_outputs=lambda A, Y: ((A - Y) ** 2).mean(axis=-1),
+        scale_slips=(
+            ("ell", "missing_output_mean", "the 1/K of the mean over the K outputs is missing",
+             lambda K: K if K > 1 else None),
+            ("delta", "missing_output_mean", "the 1/K of the mean over the K outputs is missing "
+             "(∂ℓ/∂ŷₖ = 2(ŷₖ − yₖ)/K)", lambda K: K if K > 1 else None),
+            ("delta", "missing_factor_two", "the 2 of the square's derivative is missing "
+             "(∂ℓ/∂ŷₖ = 2(ŷₖ − yₖ)/K)", lambda K: 0.5)),
     ),
     "half_sse": Loss(
         name="half_sse",
@@ -225,6 +236,9 @@ LOSSES: dict[str, Loss] = {
         rounding=lambda Z, A, Y: (0.5 * (A - Y) ** 2 + np.abs(A - Y) * np.abs(A)).sum(axis=-1),
         baseline=lambda Y: float(0.5 * Y.var(axis=0).sum()),
         from_outputs=lambda A, Y: 0.5 * ((A - Y) ** 2).sum(axis=-1),
+        scale_slips=(
+            ("delta", "extra_factor_two", "the ½ of ½ Σ (ŷ − y)² cancels the square's 2: "
+             "∂ℓ/∂ŷ = ŷ − y, with no factor 2", lambda K: 2.0),),
     ),
     "cross_entropy": Loss(
         name="cross_entropy",

@@ -141,7 +141,7 @@ def text(report: Report) -> str:
     blank = len(report.results) - n
     if out[-1] != "":
         out.append("")
-    score = f"Score: {report.right} of {n} answers right"
+    score = f"Score: {report.right} of {n} right"
     if follow:
         score += f" ({follow} more right given the earlier values: method credit)"
     if blank:
