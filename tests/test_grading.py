@@ -245,3 +245,92 @@ def test_a_roster_worksheet_names_each_student(tmp_path):
     assert key["variant"] == roster_variant(7, "s001")
     template = yaml.safe_load((out / "answers" / "s002.yaml").read_text())
     assert template["student"] == {"id": "s002", "name": "Lee & Son"}
+
+
+# -------------------------------------------------------------------------------------------
+# A class
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    """A roster of 12, their sheets, and submissions: keys (all right), one with a slip, one
+    blank, one copied from another student's key, one garbage, one hostile, one missing."""
+    root = tmp_path_factory.mktemp("class")
+    roster = root / "students.csv"
+    roster.write_text("id,name\n" + "".join(f"s{i:02d},Student {i}\n" for i in range(1, 13)))
+    sheets = root / "sheets"
+    assert run("worksheet", XOR, "-o", sheets, "--roster", roster, "--seed", 11).exit_code == 0
+    subs = root / "subs"
+    subs.mkdir()
+    for i in range(1, 7):
+        (subs / f"s{i:02d}.yaml").write_text((sheets / "keys" / f"s{i:02d}.yaml").read_text())
+    slip = yaml.safe_load((sheets / "keys" / "s07.yaml").read_text())
+    slip["values"]["ell"] = round(slip["values"]["ell"] * 10, 4)            # one slip
+    slip["updates"][slip["params"][0]] += 1                                 # and another
+    (subs / "s07.yaml").write_text(yaml.safe_dump(slip))
+    (subs / "s08.yaml").write_text((sheets / "answers" / "s08.yaml").read_text())  # blank
+    (subs / "s09.yaml").write_text((sheets / "keys" / "s03.yaml").read_text())     # copied
+    (subs / "s10.yaml").write_bytes(b"\xff\xfe garbage")                          # not text
+    (subs / "s11.yaml").write_text("formulas:\n  W2[1,1]: '((x1^9)^9)^9'\n"
+                                   "  W1[1,1]: '(((((a1[1]+1)^50)^50)^50)^50)'\n")  # hostile
+    return root, roster, subs                                        # s12: no submission
+
+
+def test_a_class_is_graded_and_its_gradebook_adds_up(klass, tmp_path):
+    root, roster, subs = klass
+    book = tmp_path / "grades.csv"
+    r = run("grade", XOR, subs, "--roster", roster, "--seed", 11, "-o", book)
+    assert r.exit_code == 0, r.output
+    rows = {row["id"]: row for row in csv.DictReader(book.read_text().splitlines())}
+    total_col = next(c for c in rows["s01"] if c.startswith("Total"))
+    ex_cols = [c for c in rows["s01"] if c.startswith("Exercise")]
+    for sid in ("s01", "s02", "s06"):
+        assert rows[sid]["status"] == "graded" and float(rows[sid][total_col]) == 25
+    for row in rows.values():       # the exercises add up to the total
+        if row["status"] == "graded":
+            assert sum(float(row[c]) for c in ex_cols) == pytest.approx(float(row[total_col]))
+    assert 20 < float(rows["s07"][total_col]) < 25 and not rows["s07"]["copied_from"]
+    assert float(rows["s08"][total_col]) == 0 and "27 left blank" in rows["s08"]["comment"]
+    assert rows["s09"]["copied_from"] == "s03"
+    assert not any(rows[s]["copied_from"] for s in rows if s != "s09")
+    assert rows["s10"]["status"] == "unreadable" and "UTF-8" in rows["s10"]["comment"]
+    assert rows["s11"]["status"] == "graded" and float(rows["s11"][total_col]) == 0
+    assert rows["s12"]["status"] == "missing"
+    feedback = tmp_path / "grades-feedback"
+    assert (feedback / "s07.txt").read_text().count("✗") == 2
+    page = (feedback / "s07.html").read_text()
+    assert page.startswith("<!doctype html>") and "<script" not in page
+    assert "Graded 10 of 12 students" in r.output and "s09 ↔ s03" in r.output
+
+
+def test_the_gradebook_as_json(klass):
+    root, roster, subs = klass
+    r = run("grade", XOR, subs, "--roster", roster, "--seed", 11, "-f", "json",
+            "--workers", 1)
+    doc = json.loads(r.stdout)
+    by = {s["id"]: s for s in doc["students"]}
+    assert doc["seed"] == 11 and by["s01"]["points"] == 25 and by["s12"]["status"] == "missing"
+    assert sum(e["earned"] for e in by["s07"]["exercises"]) == pytest.approx(by["s07"]["points"])
+
+
+def test_honest_slips_are_never_flagged(xor):
+    """Keys with one or two numbers changed (slips) never match another variant better."""
+    from tutor.gradebook import Entry, flag_copies
+    from tutor.roster import Student
+    rng = np.random.default_rng(3)
+    entries = []
+    for i in range(1, 16):
+        st = Student(f"s{i}", f"S {i}")
+        v = st.variant(5)
+        key = _key_for(xor, 5, v)
+        numbers = dict(key)
+        for k in rng.choice(len(numbers), size=2, replace=False):
+            name = list(numbers)[k]
+            numbers[name] += 0.37
+        entries.append(Entry(st, v, "graded", numbers=numbers))
+    assert not any(e.copied_from for e in flag_copies(xor, entries, 5, None, 4))
+
+
+def _key_for(problem, seed, variant):
+    from tutor.gradebook import numeric_key
+    return {k: round(v, 4) for k, v in numeric_key(problem, seed, variant, None, 4).items()}

@@ -277,6 +277,65 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
                  f"file{'s' if n != 1 else ''} in answers/.")
 
 
+@main.command("grade")
+@click.argument("problem", type=_problem_path())
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="CSV",
+              required=True, help="The class list the worksheets were made for.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), required=True,
+              help="The seed of the worksheets (tutor worksheet --seed).")
+@click.option("-p", "--params", metavar="NAMES",
+              help="The worksheets' parameters, if they were chosen with -p.")
+@click.option("--decimals", type=click.IntRange(min=1, max=8), default=defaults.DECIMALS,
+              show_default=True, help="The worksheets' rounding.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help="The gradebook's format (JSON: see the README).")
+@click.option("--feedback", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Write each student's feedback here, <id>.txt and <id>.html. Default: "
+                   "next to -o, in <gradebook>-feedback/.")
+@click.option("--workers", type=click.IntRange(min=1, max=64), metavar="N",
+              help="Processes to grade with. Default: the machine's cores.")
+@_output_option
+def grade_command(problem, submissions, roster, seed, params, decimals, fmt, feedback,
+                  workers, output):
+    """Grade a whole class: every student's answers by their own worksheet variant.
+
+    SUBMISSIONS is a directory of answers files named by student id (<id>.yaml, as
+    `tutor worksheet --roster` writes the blank ones). Writes a gradebook (id, name, variant,
+    points per exercise, total, a comment) that learning platforms import, and a feedback
+    file per student with each mistake named. Missing or unreadable submissions are listed,
+    and submissions that match another student's variant far better than their own are
+    flagged; nothing stops the run.
+
+    \b
+    Examples:
+      tutor grade problems/xor.yaml submissions/ --roster students.csv --seed 7 -o grades.csv
+    """
+    from .gradebook import (grade_class, gradebook_csv, gradebook_json, summary,
+                            write_feedback)
+    from .problem import load_problem, parse_param_refs
+    from .roster import read_roster
+
+    prob = load_problem(problem)
+    students = read_roster(roster)
+    names = tuple(r.name for r in parse_param_refs(params, prob.network)) if params else None
+    bar = Progress(len(students), "students")
+    try:
+        entries = grade_class(prob, students, seed, submissions, names, decimals, workers,
+                              bar.update)
+    finally:
+        bar.close()
+    book = gradebook_csv(entries) if fmt == "csv" else gradebook_json(prob, seed, entries)
+    write_output(book, output)
+    if feedback is None and output is not None and str(output) != "-":
+        feedback = output.with_name(output.stem + "-feedback")
+    if feedback is not None:
+        n = write_feedback(feedback, entries)
+        click.echo(f"Feedback for {n} student{'s' if n != 1 else ''} in {feedback}/.",
+                   err=output is None)
+    click.echo(summary(entries), nl=False, err=output is None)
+
+
 class Progress:
     """A progress bar on standard error, drawn only on a terminal and only once a run has
     taken half a second; lines printed meanwhile go above it."""

@@ -178,11 +178,17 @@ def answer_template(v: Variant, decimals: int, problem_file: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def safe_stem(student_id: str) -> str:
+    """A student id as a file name: letters, digits, '.', '_' and '-' kept, the rest '_'."""
+    import re
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", student_id)[:64].lstrip(".")
+    return stem or "student"
+
+
 def _file_stem(v: Variant, width: int) -> str:
     """variant-03, or for a roster's student their id (made safe as a file name)."""
     if v.student is not None:
-        import re
-        return re.sub(r"[^A-Za-z0-9._-]", "_", v.student[0])[:64] or "student"
+        return safe_stem(v.student[0])
     return f"variant-{v.number:0{width}d}"
 
 

@@ -208,3 +208,43 @@ def as_dict(report: Report) -> dict:
             "line": r.answer.line,
         } for r in report.results],
     }
+
+
+def html(report: Report) -> str:
+    """The report as a page that stands alone (feedback for a student): each answer with ✓
+    or ✗, the mistake in words with its mathematics in MathML, the expected answer, points."""
+    from html import escape
+    d = as_dict(report)
+    p = report.problem
+    rows = []
+    for r, res in zip(d["results"], report.results):
+        what = escape(label(res)) + (" (formula)" if r["kind"] == "formula" else "")
+        if r["blank"]:
+            rows.append(f"<li class='blank'>{what}: not answered</li>")
+            continue
+        mark = "✓" if r["right"] else "✗"
+        want = (f"<math>{r['expected_formula']['mathml']}</math>" if r["expected_formula"]
+                else escape(r["expected"]))
+        item = f"<li><b>{mark}</b> {what} = <code>{escape(r['given'].strip())}</code>"
+        if not r["right"]:
+            item += f"<br>expected {want}"
+            if r["diagnosis_html"]:
+                item += f"<br>{sentence(r['diagnosis_html'])}."
+            if r["correct_step_html"]:
+                item += f"<br><span class='step'>{r['correct_step_html']}</span>"
+        rows.append(item + "</li>")
+    points = ""
+    if d["points"] is not None:
+        ex = "".join(f"<tr><td>{e['number']}. {escape(e['title'])}</td>"
+                     f"<td>{_pts(e['earned'])} / {_pts(e['total'])}</td></tr>"
+                     for e in d["points"]["exercises"])
+        points = (f"<table>{ex}<tr><th>Total</th><th>{_pts(d['points']['earned'])} / "
+                  f"{_pts(d['points']['total'])}</th></tr></table>")
+    title = escape(f"{p.name}: your answers")
+    return ("<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
+            f"<title>{title}</title>\n<style>body{{font-family:sans-serif;max-width:48em;"
+            "margin:2em auto;line-height:1.5}} li{{margin:.5em 0}} .blank{{color:#777}} "
+            "td,th{{padding:.2em .8em;text-align:left}}</style></head>\n<body>\n"
+            f"<h1>{title}</h1>\n<p>{escape(report.problem.network.describe())}, at "
+            f"{escape(_where(report))}; sample {report.sample}.</p>\n{points}\n"
+            f"<ul>{''.join(rows)}</ul>\n</body>\n</html>\n")
