@@ -626,3 +626,29 @@ def test_the_problem_page_at_an_epoch_and_one_step_further(client):
     assert not r.json()["result"]["right"]      # not the gradient at the initial weights
     r = client.get("/problems/xor", params={"epoch": "999999999"})
     assert r.status_code == 422
+
+
+def test_a_student_checks_their_worksheet_variant_on_the_web(client):
+    """/problems/xor?variant=K&seed=S: the page at the variant's weights, and a number in an
+    answer box graded as the sheet's ∂ℓ/∂p, rounded as the sheet says."""
+    import yaml as _yaml
+    from tutor.variants import variant_problem
+    from tutor.worksheet import answer_key, build_variant
+    from tutor.derivation import resolve_params
+    p = load_problem(XOR)
+    v = build_variant(p, 2024, 3, resolve_params(p, ["W2[1,1]"]))
+    key = _yaml.safe_load(answer_key(v, 4, "xor.yaml"))
+    r = client.get("/problems/xor", params={"variant": "3", "seed": "2024",
+                                            "param": "W2[1,1]"})
+    assert r.status_code == 200 and "Variant 3 of the worksheet with seed 2024" in r.text
+    vp = variant_problem(p, 2024, 3)
+    assert f"w⁽²⁾₁₁ = {vp.params['W2'][0, 0]:.6g}" in r.text
+    right = key["sample_gradients"]["W2[1,1]"]          # rounded to 4 decimals
+    r = client.post("/problems/xor/check", data={"param": "W2[1,1]", "answer": str(right),
+                                                 "variant": "3", "seed": "2024"},
+                    headers={"accept": "application/json"})
+    assert r.json()["result"]["right"], r.json()
+    r = client.post("/problems/xor/check", data={"param": "W2[1,1]", "answer": str(right)},
+                    headers={"accept": "application/json"})
+    assert not r.json()["result"]["right"]
+    assert client.get("/problems/xor", params={"variant": "0", "seed": "1"}).status_code == 422

@@ -64,6 +64,12 @@ def _header(v, kind: str, decimals: int) -> list[str]:
                rf"Loss: {escape(p.loss_fn.title)} $\ell$ of one sample. "
                rf"Learning rate $\eta = {p.training.lr:g}$. "
                rf"\textbf{{Round every result to {decimals} decimals.}}\par")
+    if kind == "worksheet":
+        from pathlib import Path
+        page = escape(f"/problems/{Path(p.file).stem}?variant={v.number}&seed={v.seed}")
+        out.append(r"{\small Check your numbers as you go: \texttt{tutor check} with your "
+                   r"answers file, or in the web tutor (\texttt{tutor serve}) at "
+                   rf"\texttt{{{page}}}.}}\par")
     return out
 
 

@@ -234,6 +234,14 @@ def _problem(text: str, file: str, at: dict | None = None):
     return p
 
 
+def variant_weights(text: str, file: str, variant: int, seed: int) -> dict:
+    """The weights of worksheet variant ``variant`` of ``seed``, as ``trained`` gives them."""
+    from ..variants import variant_problem
+    p = variant_problem(_problem(text, file), seed, variant)
+    return {"params": {k: v.tolist() for k, v in p.params.items()}, "origin": p.origin,
+            "epoch": 0, "variant": variant, "seed": seed}
+
+
 def trained(text: str, file: str, epoch: int) -> dict:
     """The weights after ``epoch`` epochs of the problem's own training, as `tutor derive
     --epoch` takes them: {params: {W1: nested lists}, origin, epoch}."""

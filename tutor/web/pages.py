@@ -114,10 +114,11 @@ def result_html(result: dict) -> str:
 
 
 def _param_row(entry: Entry, p, ref: ParamRef, selected: bool, sample: int,
-               result: dict | None, given: str, epoch: int) -> str:
+               result: dict | None, given: str, at: dict | None) -> str:
     name = ref.name
     symbol = text_name(name)
-    link = f"/problems/{_q(entry.id)}?param={_q(name)}&sample={sample}{_epoch_q(epoch)}#derivation"
+    link = escape(f"/problems/{_q(entry.id)}?param={_q(name)}&sample={sample}{_at_q(at)}"
+                  "#derivation")
     cls = "param selected" if selected else "param"
     shown = result_html(result) if result else ""
     return f"""<li class="{cls}" data-param="{escape(name)}">
@@ -127,7 +128,7 @@ def _param_row(entry: Entry, p, ref: ParamRef, selected: bool, sample: int,
  id="p-{escape(name)}">
 <input type="hidden" name="param" value="{escape(name)}">
 <input type="hidden" name="sample" value="{sample}">
-<input type="hidden" name="epoch" value="{epoch}">
+{_at_hidden(at)}
 <input type="text" name="answer" value="{escape(given)}" autocomplete="off" spellcheck="false"
  aria-label="your ∂L/∂{escape(symbol)}" placeholder="a number or a formula">
 <button type="submit">Check</button>
@@ -138,6 +139,30 @@ def _param_row(entry: Entry, p, ref: ParamRef, selected: bool, sample: int,
 
 def _epoch_q(epoch: int) -> str:
     return f"&epoch={epoch}" if epoch else ""
+
+
+def _at_q(at: dict | None) -> str:
+    """The query that names the shown weights: a variant's, an epoch's, or none."""
+    if at and at.get("variant"):
+        return f"&variant={at['variant']}&seed={at['seed']}"
+    return _epoch_q(at["epoch"] if at else 0)
+
+
+def _at_hidden(at: dict | None) -> str:
+    if at and at.get("variant"):
+        return (f'<input type="hidden" name="variant" value="{at["variant"]}">'
+                f'<input type="hidden" name="seed" value="{at["seed"]}">')
+    if at and at["epoch"]:
+        return f'<input type="hidden" name="epoch" value="{at["epoch"]}">'
+    return ""
+
+
+def _variant_bar(entry: Entry, at: dict) -> str:
+    return (f'<p class="hint">Variant {at["variant"]} of the worksheet with seed '
+            f'{at["seed"]}: the weights of your sheet. Type ∂ℓ/∂p of sample '
+            f'{entry.problem.exercise_sample} (the sheet\'s) as a number, rounded as the '
+            f'sheet says, or as a formula. <a href="/problems/{_q(entry.id)}">The problem\'s '
+            "own weights</a></p>")
 
 
 def _epoch_bar(entry: Entry, ref: ParamRef, sample: int, at: dict | None) -> str:
@@ -164,7 +189,7 @@ def _epoch_bar(entry: Entry, ref: ParamRef, sample: int, at: dict | None) -> str
 one update on the mean loss{", in mini-batches" if t.batch_size else ""}.</p>"""
 
 
-def _sample_picker(entry: Entry, ref: ParamRef, sample: int, epoch: int = 0) -> str:
+def _sample_picker(entry: Entry, ref: ParamRef, sample: int, at: dict | None = None) -> str:
     """Which sample's numbers the derivation shows: a form, so that it works without a
     script; a menu for a few samples, a number for many."""
     n = entry.problem.n_samples
@@ -181,7 +206,7 @@ def _sample_picker(entry: Entry, ref: ParamRef, sample: int, epoch: int = 0) -> 
         choice = f'<input type="number" name="sample" value="{sample}" min="1" max="{n}">'
     return (f'<form method="get" action="/problems/{_q(entry.id)}#derivation" class="samples">'
             f'<input type="hidden" name="param" value="{escape(ref.name)}">'
-            + (f'<input type="hidden" name="epoch" value="{epoch}">' if epoch else "")
+            + _at_hidden(at)
             + f'<label>Numbers for sample {choice}</label> <button type="submit">Show</button>'
             f"</form>")
 
@@ -190,8 +215,7 @@ def problem_page(entry: Entry, overview: dict, ref: ParamRef, sample: int, deriv
                  results: dict[str, dict] | None = None, given: dict[str, str] | None = None,
                  has_tex: bool = False, at: dict | None = None) -> str:
     p = entry.problem
-    epoch = at["epoch"] if at else 0
-    if at:   # the same problem after ``epoch`` epochs of training
+    if at:   # the same problem at a variant's weights, or after some epochs of training
         p = p.with_params({k: np.array(v) for k, v in at["params"].items()}, at["origin"])
     results, given = results or {}, given or {}
     desc = f"<p>{escape(p.description)}</p>" if p.description else ""
@@ -199,7 +223,7 @@ def problem_page(entry: Entry, overview: dict, ref: ParamRef, sample: int, deriv
         desc += ('<p class="hint">Your own problem: it is listed nowhere, and this page\'s '
                  "address is the way back to it while the server runs.</p>")
     rows = "".join(_param_row(entry, p, r, r == ref, sample, results.get(r.name),
-                              given.get(r.name, ""), epoch) for r in p.network.param_refs())
+                              given.get(r.name, ""), at) for r in p.network.param_refs())
     pdf_buttons = (
         '<button name="file" value="worksheet.pdf">Worksheet (PDF)</button>'
         '<button name="file" value="solutions.pdf">Solutions (PDF)</button>' if has_tex else
@@ -211,7 +235,7 @@ def problem_page(entry: Entry, overview: dict, ref: ParamRef, sample: int, deriv
 <div class="columns">
 <section id="network">
 <h2>The network</h2>
-{_epoch_bar(entry, ref, sample, at)}
+{_variant_bar(entry, at) if at and at.get("variant") else _epoch_bar(entry, ref, sample, at)}
 {network_svg(p, ref)}
 <p class="hint">Line width: |w|; blue positive, red negative. Hover a line or a neuron for
 its weight or bias.</p>
@@ -229,7 +253,7 @@ its weight or bias.</p>
 <ul class="params">{rows}</ul>
 </section>
 <section id="derivation" aria-live="polite">
-{_sample_picker(entry, ref, sample, epoch)}
+{"" if at and at.get("variant") else _sample_picker(entry, ref, sample, at)}
 {derivation}
 <div class="step-controls">
 <button type="button" id="next-step" hidden>Next step</button>

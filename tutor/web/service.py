@@ -146,11 +146,15 @@ def one_param(entry: Entry, text: str, field: str = "param") -> ParamRef:
         raise ApiError(422, e.message, field) from None
 
 
-def answers_document(ref: ParamRef, answer: str) -> str:
+def answers_document(ref: ParamRef, answer: str, variant: tuple[int, int] | None = None
+                     ) -> str:
     """The answers file (``tutor check``'s format) for one answer box: a number is ∂L/∂p of
     the batch; anything else is a formula for ∂ℓ/∂p of one sample. A number keeps its digits
-    as typed, so that its rounding is judged as written."""
+    as typed, so that its rounding is judged as written. For a worksheet ``variant`` (number,
+    seed), a number is ∂ℓ/∂p of the sheet's sample, graded by the sheet's rules."""
     text = answer.strip().replace("−", "-")
+    head = "" if variant is None else f"variant: {variant[0]}\nseed: {variant[1]}\n"
     if _NUMBER.fullmatch(text):
-        return f'gradients:\n  "{ref.name}": {text}\n'
-    return yaml.safe_dump({"formulas": {ref.name: answer.strip()}}, allow_unicode=True)
+        section = "gradients" if variant is None else "sample_gradients"
+        return f'{head}{section}:\n  "{ref.name}": {text}\n'
+    return head + yaml.safe_dump({"formulas": {ref.name: answer.strip()}}, allow_unicode=True)

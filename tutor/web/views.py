@@ -48,7 +48,9 @@ async def upload(request: Request) -> Response:
     return RedirectResponse(f"/problems/{quote(entry.id)}", status_code=303)
 
 
-def _sample(entry: Entry, text: str | None) -> int:
+def _sample(entry: Entry, text: str | None, at: dict | None = None) -> int:
+    if at is not None and at.get("variant"):
+        return entry.problem.exercise_sample     # a worksheet's sample, always
     return (entry.problem.exercise_sample if not text
             else whole_number(text, "sample", 1, entry.problem.n_samples))
 
@@ -64,6 +66,20 @@ def _too_much(entry: Entry, epochs: int) -> str | None:
                 f"{pages.MAX_WEB_WORK:,.0f} parameter-sample updates); choose fewer epochs, "
                 "or run tutor train")
     return None
+
+
+async def _at(request: Request, entry: Entry, get) -> dict | None:
+    """The weights a page shows: a worksheet variant's (``variant`` and ``seed``), those
+    after an epoch of training (``epoch``), or None for the problem's own."""
+    variant, seed = get("variant"), get("seed")
+    if variant or seed:
+        from ..answers import MAX_VARIANT
+        k = whole_number(variant or "", "variant", 1, MAX_VARIANT)
+        s = whole_number(seed or "", "seed", 0, 2**63 - 1)
+        return await tutor(request).computed(("variant", entry.id, k, s),
+                                             jobs.variant_weights, entry.text, entry.file,
+                                             k, s)
+    return await _at_epoch(request, entry, get("epoch"))
 
 
 async def _at_epoch(request: Request, entry: Entry, text: str | None) -> dict | None:
@@ -85,10 +101,10 @@ async def _page(request: Request, entry: Entry, ref: ParamRef, sample: int,
                 results: dict | None = None, given: dict | None = None,
                 at: dict | None = None) -> Response:
     t = tutor(request)
-    epoch = at["epoch"] if at else 0
-    overview = await t.computed(("overview", entry.id, epoch), jobs.overview, entry.text,
+    which = (at["epoch"], at.get("variant"), at.get("seed")) if at else None
+    overview = await t.computed(("overview", entry.id, which), jobs.overview, entry.text,
                                 entry.file, at)
-    derivation = await t.computed(("html", entry.id, ref.name, sample, epoch),
+    derivation = await t.computed(("html", entry.id, ref.name, sample, which),
                                   jobs.derivation_html, entry.text, entry.file, ref.name,
                                   sample, at)
     return HTMLResponse(pages.problem_page(entry, overview, ref, sample, derivation, results,
@@ -101,8 +117,8 @@ async def problem(request: Request) -> Response:
     q = request.query_params
     ref = one_param(entry, q["param"]) if q.get("param") else \
         entry.problem.network.param_refs()[0]
-    at = await _at_epoch(request, entry, q.get("epoch"))
-    return await _page(request, entry, ref, _sample(entry, q.get("sample")), at=at)
+    at = await _at(request, entry, q.get)
+    return await _page(request, entry, ref, _sample(entry, q.get("sample"), at), at=at)
 
 
 async def check(request: Request) -> Response:
@@ -111,14 +127,16 @@ async def check(request: Request) -> Response:
     entry = t.entry(request.path_params["id"])
     form = parse_qs(await read_body(request), keep_blank_values=True)
     ref = one_param(entry, form.get("param", [""])[0])
-    sample = _sample(entry, form.get("sample", [""])[0])
-    at = await _at_epoch(request, entry, form.get("epoch", [""])[0])
+    at = await _at(request, entry, lambda k: form.get(k, [""])[0])
+    sample = _sample(entry, form.get("sample", [""])[0], at)
     answer = form.get("answer", [""])[0]
     if not answer.strip():
         raise ApiError(422, "type a number or a formula first", "answer")
     if len(answer) > MAX_ANSWER:
         raise ApiError(422, f"an answer is at most {MAX_ANSWER} characters", "answer")
-    report = await t.grade(entry, answers_document(ref, answer), "answer", at=at)
+    variant = (at["variant"], at["seed"]) if at and at.get("variant") else None
+    report = await t.grade(entry, answers_document(ref, answer, variant), "answer",
+                           at=None if variant else at)
     result = report["results"][0]
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"result": result, "html": pages.result_html(result)})
