@@ -46,6 +46,6 @@ def test_lowercase_weights_everywhere(tmp_path):
     r = CliRunner().invoke(main, ["derive", XOR, "-p", "w1[2,1]", "-f", "json"])
     assert r.exit_code == 0 and '"param": "W1[2,1]"' in r.output
     answers = tmp_path / "a.yaml"
-    answers.write_text("gradients:\n  w2[1,1]: 0.0597\nvalues:\n  a2[1]: 0.645321\n")
+    answers.write_text("sample: 1\ngradients:\n  w2[1,1]: 0.0597\nvalues:\n  a2[1]: 0.645321\n")
     r = CliRunner().invoke(main, ["check", XOR, str(answers)])
     assert r.exit_code == 0, r.output
