@@ -146,6 +146,7 @@ class _Grader:
                            else None)
         self._points = None
         self._mistakes: dict[str, list[Mistake]] = {}
+        self._numbers: dict[tuple[str, bool], list] = {}
 
     # -- numbers --
 
@@ -195,7 +196,11 @@ class _Grader:
 
     def number_mistakes(self, name: str, batch: bool) -> list[NumberSlip]:
         """The usual mistakes for a gradient's number, from every rule of NUMBER_RULES."""
-        return [slip for rule in NUMBER_RULES for slip in rule(self, name, batch)]
+        key = (name, batch)
+        if key not in self._numbers:
+            self._numbers[key] = [slip for rule in NUMBER_RULES
+                                  for slip in rule(self, name, batch)]
+        return self._numbers[key]
 
     def grade_number(self, a: Answer) -> Result:
         g = self.grad(a.name)
@@ -302,33 +307,35 @@ class _Grader:
         the student's own earlier values give."""
         order = {q: k for k, q in enumerate(quantities(self.p))}
         items = sorted(items, key=lambda a: order[a.name])
-        true, student = sample_values(self.p, self.sample - 1), {}
+        true, student = self.true_values, {}
         for a in items:
             student[a.name] = a.number
         follow = _follow_through(self.p, self.sample - 1, true, student)
-        hints = _value_mistakes(self.p, self.sample - 1, true)
-        results = []
-        for a in items:
-            want = true[a.name]
-            expected = want
-            if self.close(a.number, want, a.text):
-                results.append(Result(a, True, expected))
-                continue
-            f = follow.get(a.name)
-            if f is not None and self.close(a.number, f, a.text, MISTAKE_DIGITS) and \
-                    not self.close(f, want, None):
-                results.append(Result(a, False, expected, FOLLOW_THROUGH,
-                                      follow_through=True, mistake="follow_through",
-                                      trivial=f == 0 and want != 0))
-                continue
-            for slip in hints.get(a.name, []):
-                if self.close(a.number, slip.value, a.text, MISTAKE_DIGITS) and \
-                        not self.close(slip.value, want, None):
-                    results.append(Result(a, False, expected, slip.message, mistake=slip.id))
-                    break
-            else:
-                results.append(Result(a, False, expected, NO_MATCH))
-        return results
+        return [self.grade_value(a, follow.get(a.name)) for a in items]
+
+    @cached_property
+    def true_values(self) -> dict[str, float]:
+        return sample_values(self.p, self.sample - 1)
+
+    @cached_property
+    def value_hints(self) -> dict[str, list]:
+        return _value_mistakes(self.p, self.sample - 1, self.true_values)
+
+    def grade_value(self, a: Answer, follow: float | None = None) -> Result:
+        """One value of the sample: right, right given the student's own earlier values
+        (``follow``), or the first usual slip it matches."""
+        want = self.true_values[a.name]
+        if self.close(a.number, want, a.text):
+            return Result(a, True, want)
+        if follow is not None and self.close(a.number, follow, a.text, MISTAKE_DIGITS) and \
+                not self.close(follow, want, None):
+            return Result(a, False, want, FOLLOW_THROUGH, follow_through=True,
+                          mistake="follow_through", trivial=follow == 0 and want != 0)
+        for slip in self.value_hints.get(a.name, []):
+            if self.close(a.number, slip.value, a.text, MISTAKE_DIGITS) and \
+                    not self.close(slip.value, want, None):
+                return Result(a, False, want, slip.message, mistake=slip.id)
+        return Result(a, False, want, NO_MATCH)
 
     # -- one gradient-descent step --
 
@@ -349,19 +356,25 @@ class _Grader:
                     not self.close(own, want, None):
                 return Result(a, False, want, FOLLOW_THROUGH, step, follow_through=True,
                               mistake="follow_through", trivial=given_gradient == 0)
-        slips = [("wrong_sign", Words("the step goes uphill: p + η·∂ℓ/∂p, not p − η·∂ℓ/∂p"),
-                  g.value + lr * grad),
-                 ("missing_learning_rate", Words("the learning rate η = {lr:g} is missing: "
-                                                 "p − ∂ℓ/∂p", lr=lr), g.value - grad),
-                 ("batch_gradient", Words("that is the step with the batch mean ∂L/∂p; the "
-                                          "sheet's step uses sample {k}'s ∂ℓ/∂p",
-                                          k=self.sample), g.value - lr * g.numbers.gradient),
-                 ("gradient_for_update", Words("that is ∂ℓ/∂p itself, not the parameter after "
-                                               "the step"), grad)]
-        for mistake, message, v in slips:
+        for mistake, message, v in self.update_slips(a.name):
             if self.close(a.number, v, a.text, MISTAKE_DIGITS) and not self.close(v, want, None):
                 return Result(a, False, want, message, step, mistake=mistake)
         return Result(a, False, want, NO_MATCH, step)
+
+    def update_slips(self, name: str) -> list[tuple[str, Words, float]]:
+        """(id, words, value) of the usual slips in one gradient-descent step."""
+        g = self.grad(name)
+        lr = self.p.training.lr
+        grad = g.numbers.sample_gradient
+        return [("wrong_sign", Words("the step goes uphill: p + η·∂ℓ/∂p, not p − η·∂ℓ/∂p"),
+                 g.value + lr * grad),
+                ("missing_learning_rate", Words("the learning rate η = {lr:g} is missing: "
+                                                "p − ∂ℓ/∂p", lr=lr), g.value - grad),
+                ("batch_gradient", Words("that is the step with the batch mean ∂L/∂p; the "
+                                         "sheet's step uses sample {k}'s ∂ℓ/∂p",
+                                         k=self.sample), g.value - lr * g.numbers.gradient),
+                ("gradient_for_update", Words("that is ∂ℓ/∂p itself, not the parameter after "
+                                              "the step"), grad)]
 
     def sample_gradient_follow(self, name: str) -> float | None:
         """∂ℓ/∂p from the student's own δ (and a): δⱼ·aᵢ for wⱼᵢ, δⱼ for bⱼ, when given."""

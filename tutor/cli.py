@@ -277,6 +277,70 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
                  f"file{'s' if n != 1 else ''} in answers/.")
 
 
+@main.command()
+@click.argument("problem", type=_problem_path())
+@click.option("-n", "--variants", type=click.IntRange(min=1, max=defaults.MAX_VARIANTS),
+              default=1, show_default=True, help="Variants: one numerical question each per "
+                                                 "part of the sheet.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
+              show_default=True, help="The worksheets' seed: the same seed, the same numbers "
+                                      "as tutor worksheet's keys.")
+@click.option("-p", "--params", metavar="NAMES",
+              help="The sheet's parameters, as for tutor worksheet -p.")
+@click.option("--decimals", type=click.IntRange(min=1, max=8), default=defaults.DECIMALS,
+              show_default=True, help="The rounding: each answer's tolerance is half a unit "
+                                      "of the last decimal.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["moodle", "qti"]), default="moodle",
+              show_default=True, help="Moodle XML, or a QTI 1.2 zip for Canvas.")
+@click.option("--keys", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also write the key of each exported variant here (variant-NN.yaml, as "
+                   "tutor worksheet writes them; a redrawn variant's says so).")
+@_output_option
+def export(problem, variants, seed, params, decimals, fmt, keys, output):
+    """Export a worksheet's questions to a learning platform, with tutor's diagnoses.
+
+    One numerical question per variant and per numerical part of the sheet (forward values,
+    ∂ℓ/∂p, the update step, the delta form), with the variant's weights and network picture;
+    the right answer, and for each usual mistake an answer worth 0 whose feedback is what
+    `tutor check` says for that value. Variants whose answers cannot be told apart are
+    redrawn. Moodle: Question bank → Import → Moodle XML. Canvas: Settings → Import course
+    content → QTI .zip file.
+
+    \b
+    Examples:
+      tutor export problems/xor.yaml -n 30 --seed 7 -o xor-quiz.xml
+      tutor export problems/xor.yaml -n 30 --seed 7 -f qti -o xor-quiz.zip
+    """
+    from .export import questions
+    from .printing import lms
+    from .problem import load_problem, parse_param_refs
+
+    prob = load_problem(problem)
+    names = [r.name for r in parse_param_refs(params, prob.network)] if params else None
+    bar = Progress(variants, "variants")
+    try:
+        qs = questions(prob, variants, seed, names, decimals, bar.update)
+    finally:
+        bar.close()
+    if fmt == "moodle":
+        write_output(lms.moodle_xml(qs), output)
+    else:
+        if output is None or str(output) == "-":
+            raise click.UsageError("a QTI package is a zip file: give -o FILE.zip")
+        from .files import write_file
+        write_file(output, lms.qti_zip(qs, f"{prob.name} (seed {seed})"))
+    if keys is not None:
+        from .export import write_keys
+        write_keys(prob, qs, keys, names, decimals)
+    redrawn = sorted({q.slot for q in qs if q.redrawn})
+    if output is not None:
+        click.echo(f"Wrote {len(qs)} questions of {variants} variant"
+                   f"{'s' if variants != 1 else ''} to {output}"
+                   + (f"; {len(redrawn)} of the variants were redrawn (their first draws' "
+                      "answers could not be told apart; each question says so)" if redrawn
+                      else "") + ".")
+
+
 @main.command("grade")
 @click.argument("problem", type=_problem_path())
 @click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))

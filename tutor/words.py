@@ -55,6 +55,9 @@ class Words:
     def __setattr__(self, name, value):
         raise AttributeError("Words are immutable")
 
+    def __reduce__(self):          # (pickled to and from worker processes)
+        return (_words, (self.template, self.slots))
+
     @classmethod
     def plain(cls, s: str) -> Words:
         """Text without slots (its braces are text)."""
@@ -87,3 +90,7 @@ class Words:
 
     def __repr__(self) -> str:
         return f"Words({self.template!r}, {self.slots!r})"
+
+
+def _words(template: str, slots: dict) -> Words:
+    return Words(template, **slots)

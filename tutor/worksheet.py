@@ -56,7 +56,8 @@ class Variant:
 
 
 def build_variant(problem: Problem, seed: int, number: int, params: list[ParamRef],
-                  student: tuple[str, str] | None = None) -> Variant:
+                  student: tuple[str, str] | None = None, curve: bool = True) -> Variant:
+    """One variant; ``curve``: also train it for the solutions' loss curve."""
     vp = variant_problem(problem, seed, number)
     sample = exercise_sample(vp)
     try:
@@ -66,13 +67,15 @@ def build_variant(problem: Problem, seed: int, number: int, params: list[ParamRe
     lr = vp.training.lr
     updates = tuple((g.param.name, g.value, g.numbers.sample_gradient,
                      g.value - lr * g.numbers.sample_gradient) for g in d.gradients)
-    run = train(vp)
-    step = max(1, run.epochs // CURVE_POINTS)
-    curve = tuple((e, float(run.losses[e])) for e in range(0, run.epochs, step)
-                  if np.isfinite(run.losses[e]))
+    points: tuple[tuple[int, float], ...] = ()
+    if curve:
+        run = train(vp)
+        step = max(1, run.epochs // CURVE_POINTS)
+        points = tuple((e, float(run.losses[e])) for e in range(0, run.epochs, step)
+                       if np.isfinite(run.losses[e]))
     multi = next((g.param.name for g in d.gradients if len(g.paths) > 1), None)
     return Variant(number, seed, vp, sample, d, sample_values(vp, sample - 1), updates,
-                   curve, multi, student)
+                   points, multi, student)
 
 
 def build(problem: Problem, variants: int, seed: int, params: list[str] | None = None

@@ -47,3 +47,9 @@ def html(w: Words) -> str:
 def latex(w: Words) -> str:
     """LaTeX: the text escaped, each piece of mathematics in ``\\( … \\)``."""
     return _render(w, lambda m: f"\\({exprs.tex(m)}\\)", latex_escape)
+
+
+def html_tex(w: Words) -> str:
+    """HTML whose mathematics is TeX in ``\\( … \\)``, as learning platforms' MathJax and TeX
+    filters render it (Moodle, Canvas)."""
+    return _render(w, lambda m: f"\\({exprs.tex(m)}\\)", html_escape)

@@ -30,7 +30,18 @@ def _node_label(l: int, j: int, layers: int, outputs: int) -> str:
     return text_name(f"a{l}[{j}]")
 
 
-def network_svg(problem: Problem, highlight: ParamRef | None = None) -> str:
+# For an SVG shown on its own (a quiz's image), the page's stylesheet inlined.
+STANDALONE_STYLE = (
+    "<style>.edge{stroke-linecap:round}.edge.pos{stroke:#2c6fbb}.edge.neg{stroke:#c2410c}"
+    ".edge.hl{stroke:#e0a100;stroke-width:7}.node circle{fill:#fff;stroke:#1d2430;"
+    "stroke-width:1.5}.node.input circle{fill:#eef2f7}.node.hl circle{stroke:#e0a100;"
+    "stroke-width:5}text{font:15px sans-serif;fill:#1d2430}.caption{font-size:13px;fill:#5b6676}"
+    "</style>")
+
+
+def network_svg(problem: Problem, highlight: ParamRef | None = None,
+                standalone: bool = False) -> str:
+    """The network as SVG; ``standalone``: a file of its own, its styles inside it."""
     sizes = problem.network.sizes
     L = len(sizes) - 1
     tallest = max(sizes)
@@ -88,8 +99,10 @@ def network_svg(problem: Problem, highlight: ParamRef | None = None) -> str:
             + ", ".join(f"layer {l} {layer.units} {layer.activation} neuron"
                         + ("s" if layer.units != 1 else "")
                         for l, layer in enumerate(problem.network.layers, start=1)))
-    return (f'<svg class="network" viewBox="0 0 {WIDTH} {height}" role="img" '
+    size = f' width="{WIDTH}" height="{height}"' if standalone else ""
+    return (f'<svg class="network" viewBox="0 0 {WIDTH} {height}"{size} role="img" '
             f'aria-label="{escape(desc)}" xmlns="http://www.w3.org/2000/svg">'
+            + (STANDALONE_STYLE if standalone else "")
             + "".join(edges) + "".join(nodes) + "".join(captions) + "</svg>")
 
 
