@@ -99,6 +99,7 @@ def test_every_function_is_complete(name):
     f = activations.FUNCTIONS[name]
     z = sp.Symbol("z1[1]")
     extra = (sp.Float(0.1),) if not f.typed else ()   # its option (a slope, an alpha)
+    extra += (sp.Float(0.2),) * (f.arity - 1)        # its other arguments (max(z, 0.2))
     e = f.make(z, *extra)
     fn = lambdify([z], [e])
     got = float(np.asarray(fn(np.array([0.7]))[0]).ravel()[0])

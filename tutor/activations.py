@@ -134,6 +134,7 @@ class Function:
     shown_args  how many arguments are printed (leaky_relu's slope is not)
     typed       whether a student can type it with z alone (leaky_relu needs its slope:
                 students write its derivative as a conditional instead)
+    arity       how many arguments a student gives it (max(a, b): 2)
     """
 
     name: str
@@ -144,6 +145,7 @@ class Function:
     spellings: tuple[str, ...]
     shown_args: int = 1
     typed: bool = True
+    arity: int = 1
 
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in [
@@ -164,6 +166,13 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
     Function("Abs", sp.Abs, np.abs, "abs", r"\left|", ("Abs", "abs")),
     Function("sign", sp.sign, np.sign, "sign", r"\operatorname{sign}", ("sign", "sgn")),
     Function("log", sp.log, np.log, "ln", r"\ln", ("log", "ln")),
+    Function("sqrt", sp.sqrt, np.sqrt, "sqrt", r"\sqrt", ("sqrt",)),
+    Function("sin", sp.sin, np.sin, "sin", r"\sin", ("sin",)),
+    Function("cos", sp.cos, np.cos, "cos", r"\cos", ("cos",)),
+    Function("Max", sp.Max, np.maximum, "max", r"\max", ("max", "Max"), shown_args=2,
+             arity=2),
+    Function("Min", sp.Min, np.minimum, "min", r"\min", ("min", "Min"), shown_args=2,
+             arity=2),
 ]}
 
 

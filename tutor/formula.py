@@ -63,13 +63,13 @@ _TOKEN = re.compile(r"""
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>(?:[A-Za-z_]|[σŷδℓ])(?:[A-Za-z0-9_]|ŷ)*
         (?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾)?
-        [₀₁₂₃₄₅₆₇₈₉,]*
+        (?:[₀₁₂₃₄₅₆₇₈₉]+(?:,[₀₁₂₃₄₅₆₇₈₉]+)*)?
         (?:\[\s*\d+\s*(?:,\s*\d+\s*)?\])?
         [′']?)
   | (?P<power>\*\*|\^)
   | (?P<super>[²³])
   | (?P<compare>>=|<=|>|<)
-  | (?P<op>[-+*/()·×⋅−∙])
+  | (?P<op>[-+*/()·×⋅−∙,])
 """, re.VERBOSE)
 
 _OPS = {"·": "*", "×": "*", "⋅": "*", "∙": "*", "−": "-"}
@@ -94,6 +94,14 @@ def _functions() -> dict:
 
 
 _FUNCTIONS = _functions()
+
+
+def _arities() -> dict:
+    from .activations import FUNCTIONS
+    return {spelling: f.arity for f in FUNCTIONS.values() if f.typed for spelling in f.spellings}
+
+
+_ARITY = _arities()
 
 
 def _listed() -> tuple[str, str]:
@@ -207,12 +215,29 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
 
 def parse(text: str, vocab: Vocabulary) -> sp.Expr:
     """The SymPy expression of ``text``; FormulaError (with a position) for anything else."""
+    tree, names, arity, where = parse_tree(text, vocab)
+    try:
+        expr = _Builder(names, text, where, arity).build(tree)
+    except RecursionError:
+        raise FormulaError("the formula is too deeply nested", text, None) from None
+    if not isinstance(expr, sp.Basic) or expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise FormulaError("the formula is undefined (a division by 0 or the log of 0?)",
+                           text, None)
+    return expr
+
+
+def parse_tree(text: str, vocab: Vocabulary):
+    """The formula's syntax tree before anything is computed: (the ``ast`` expression, the
+    placeholders' values — SymPy symbols and numbers, and the functions called —, each
+    function placeholder's number of arguments, and ``where(col)``, the position in ``text``
+    of a column of the tree). FormulaError for anything the grammar does not accept."""
     if not isinstance(text, str):
         raise FormulaError("a formula must be text")
     tokens = tokenize(text)
     pieces: list[str] = []      # the normalised Python source
     origin: list[int] = []      # for each character of it, the position in ``text``
     names: dict[str, object] = {}
+    arity: dict[str, int] = {}
     depth = 0
     prev_kind = None            # 'operand', 'function', 'open', 'operator'
 
@@ -235,6 +260,7 @@ def parse(text: str, vocab: Vocabulary) -> sp.Expr:
             if is_function:
                 key = f"_f{len(names)}"
                 names[key] = _FUNCTIONS[lowered]
+                arity[key] = _ARITY.get(lowered, 1)
                 emit(key, pos)
                 prev_kind = "function"
                 continue
@@ -316,14 +342,7 @@ def parse(text: str, vocab: Vocabulary) -> sp.Expr:
                            "here", text, where(col)) from None
     except (RecursionError, MemoryError, ValueError):
         raise FormulaError("the formula is too deeply nested", text, None) from None
-    try:
-        expr = _Builder(names, text, where).build(tree.body)
-    except RecursionError:
-        raise FormulaError("the formula is too deeply nested", text, None) from None
-    if not isinstance(expr, sp.Basic) or expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        raise FormulaError("the formula is undefined (a division by 0 or the log of 0?)",
-                           text, None)
-    return expr
+    return tree.body, names, arity, where
 
 
 def _digits(x: sp.Number) -> float:
@@ -336,8 +355,9 @@ def _digits(x: sp.Number) -> float:
 class _Builder:
     """Turns the whitelisted ``ast`` nodes into SymPy, refusing everything else."""
 
-    def __init__(self, names, text, where):
+    def __init__(self, names, text, where, arity=None):
         self.names, self.text, self.where = names, text, where
+        self.arity = arity or {}
 
     def fail(self, message, node):
         raise FormulaError(message, self.text, self.where(getattr(node, "col_offset", None)))
@@ -396,8 +416,9 @@ class _Builder:
             return sp.Piecewise((self.build(node.body), cond), (self.build(node.orelse), True))
         if isinstance(node, ast.Call):
             f = self.names.get(node.func.id) if isinstance(node.func, ast.Name) else None
-            if f is None or isinstance(f, sp.Basic) or node.keywords or len(node.args) != 1:
-                self.fail(f"only the functions {_CALLABLE}, each of one argument, can be "
-                          "called", node)
-            return f(self.build(node.args[0]))
+            n = self.arity.get(node.func.id, 1) if isinstance(node.func, ast.Name) else 1
+            if f is None or isinstance(f, sp.Basic) or node.keywords or len(node.args) != n:
+                self.fail(f"only the functions {_CALLABLE} can be called, each with its "
+                          "arguments (max and min of two)", node)
+            return f(*[self.build(a) for a in node.args])
         self.fail("not allowed in a formula", node)

@@ -78,6 +78,12 @@ class TextPrinter(StrPrinter):
     def _print_Joined(self, j):
         return f" {j.sep} ".join(self._print(p) for p in j.parts)
 
+    def _print_Max(self, expr):
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr):
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
     def _print_Derivative(self, expr):
         inner, (var, _count) = expr.expr, expr.variable_count[0]
         if isinstance(inner, sp.Function):
@@ -180,6 +186,12 @@ def _split(args):
 
 class AsciiPrinter(StrPrinter):
     _ascii_seps = {"→": "->", "·": "*"}
+
+    def _print_Max(self, expr):
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr):
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
     def _print_Joined(self, j):
         sep = self._ascii_seps.get(j.sep, j.sep)
