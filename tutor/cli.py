@@ -133,10 +133,19 @@ def derive(problem, params, sample, fmt, fragment, color, epoch, params_file, lr
     from .derivation import derive as run_derive
     from .derivation import verified
     from .printing import render
-    from .problem import load_problem
+    from .problem import Problem, load_any
 
-    prob = at_point(load_problem(problem), epoch, params_file, lr, seed)
-    d = verified(run_derive(prob, [p for p in params] or None, sample=sample))
+    loaded = load_any(problem)
+    if not isinstance(loaded, Problem):
+        # a computational graph: one derivation of every input's gradient
+        if params or sample or epoch is not None or params_file or lr or seed is not None:
+            raise click.UsageError("-p, --sample, --epoch, --params, --lr and --seed are for "
+                                   "networks; a computational graph derives every input")
+        from .graph import derive_graph, verified_graph
+        d = verified_graph(derive_graph(loaded))
+    else:
+        prob = at_point(loaded, epoch, params_file, lr, seed)
+        d = verified(run_derive(prob, [p for p in params] or None, sample=sample))
     settings = {}
     if fmt == "text":
         settings["color"] = (sys.stdout.isatty() if color is None else color) and output is None

@@ -311,6 +311,22 @@ def read_text_file(path: str | Path, what: str) -> tuple[str, str]:
         raise ProblemError(f"not UTF-8 text (byte {e.start})", file=file) from None
 
 
+def load_any(path: str | Path):
+    """A problem file of either kind: a network (Problem) or a computational graph
+    (graph.GraphProblem)."""
+    text, file = read_text_file(path, "a problem file")
+    return parse_any(text, file)
+
+
+def parse_any(text: str, file: str = "<problem>"):
+    doc, lines = _read_yaml(text, file)
+    v = _Validator(file, lines)
+    if isinstance(doc, dict) and "graph" in doc:
+        from .graph import parse_graph
+        return parse_graph(doc, v, file)
+    return v.problem(doc)
+
+
 def parse_problem(text: str, file: str = "<problem>") -> Problem:
     """Validate a problem given as YAML text."""
     doc, lines = _read_yaml(text, file)
@@ -587,6 +603,9 @@ class _Validator:
     # -- the sections --
 
     def problem(self, doc: Any) -> Problem:
+        if isinstance(doc, dict) and "graph" in doc:
+            raise self.error("graph", "this is a computational-graph problem: `tutor derive` "
+                                      "derives it; this command works on networks")
         doc = self.mapping(doc, "", ("name", "network", "loss", "data"),
                            ("description", "init", "training"))
         name = self.text(doc["name"], "name", 200)

@@ -159,6 +159,74 @@ class DocPrinter(Printer):
                                  "values agree.")),
             self.para(self.words("The derivation of each parameter follows, in this order."))])
 
+    # -- computational graphs --
+
+    def _print_GraphDerivation(self, d) -> str:
+        """A graph's forward pass node by node, its backward pass from the output (upstream ×
+        local = downstream, a value used several times getting the sum over its uses), the
+        gradient of every input, and the three-way check."""
+        from ..gates import GATES
+        from ..graph import Var
+        p = d.problem
+        out = Var(p.output)
+        body = [self.para(self.words(p.description))] if p.description else []
+        body.append(self.para(self.words("Inputs: ") + self.inline(", ".join(
+            f"{self.expr(n.symbol)} = {self.num(n.value)}" for n in p.inputs))
+            + self.words(f"; output {p.output}.")))
+        body.append(self.heading(2, self.words("Forward pass, node by node")))
+        rows = []
+        for n in p.nodes:
+            if n.kind != "gate":
+                continue
+            g = GATES[n.gate]
+            rows.append((self.expr(n.symbol), [self.expr(n.expr()), "= " + self.num(n.value)],
+                         (("words", g.title),)))
+        body.append(self.rows(rows))
+        body.append(self.heading(2, self.words("Backward pass: upstream × local = "
+                                               "downstream")))
+        rows = [(self.partial(Partial(out, out)), "1",
+                 (("words", "the output's gradient with respect to itself"),))]
+        cdot = f" {self.op('cdot')} "
+        for b in d.backward:
+            node = Var(b.node)
+            named = [f"{self.partial(Partial(out, Var(u.consumer)))}{cdot}"
+                     f"{self.partial(Partial(Var(u.consumer), node))}" for u in b.uses]
+            local = [f"{self._paren_num(u.upstream)}{cdot}"
+                     f"{self._paren_num(float(u.local)) if u.local.is_Number else self.factor(u.local)}"
+                     for u in b.uses]
+            nums = [f"{self._paren_num(u.upstream)}{cdot}{self._paren_num(u.local_value)}"
+                    for u in b.uses]
+            rhs = [" + ".join(named), "= " + " + ".join(local)]
+            if any(not u.local.is_Number for u in b.uses):
+                rhs.append("= " + " + ".join(nums))
+            rhs.append("= " + self.num(b.gradient))
+            if len(b.uses) > 1:
+                note = (("words", f"used {len(b.uses)} times: the gradients of its uses add"),)
+            else:
+                g = GATES[b.uses[0].gate]
+                note = (("words", f"{g.title}: {g.rule}"),)
+            rows.append((self.partial(Partial(out, node)), rhs, note))
+        body.append(self.rows(rows))
+        body.append(self.heading(2, self.words("Gradients of the inputs")))
+        body.append(self.rows([(self.partial(Partial(out, n.symbol)),
+                                self.num(d.gradients[n.name]), "") for n in p.inputs]))
+        body.append(self.heading(2, self.words("Check")))
+        header = [self.words("input"), self.words("symbolic"), self.words("reverse pass"),
+                  self.words("finite difference"), self.words("check")]
+        table = [[self.inline(self.expr(Var(c.name))), self.inline(self.num(c.symbolic, 12)),
+                  self.inline(self.num(c.numeric, 12)),
+                  self.inline(self.num(c.finite_difference, 12)) if not c.kink
+                  else self.words("at a kink: n/a"), self.mark(c.ok)] for c in d.checks]
+        body.append(self.table(header, table))
+        body.append(self.para(self.words(
+            "symbolic: SymPy's derivative of the whole expression; reverse pass: the gradients "
+            "above, in floats; finite difference: a central difference of the forward pass.")))
+        return self.document(p.name, body)
+
+    def _paren_num(self, x: float) -> str:
+        s = self.num(x)
+        return self.paren(s) if x < 0 else s
+
     def _print_GradientDerivation(self, g: GradientDerivation) -> str:
         ref = g.param
         out = [self.heading(2, self.inline(self.partial(Partial(sp.Symbol("L"), g.symbol),

@@ -22,6 +22,14 @@ _FUNCS_LATEX = {f.name: f.latex for f in FUNCTIONS.values()} | {"f": "f"}
 _SHOWN_ARGS = {f.name: f.shown_args for f in FUNCTIONS.values()}
 
 
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _graph_name(name: str) -> tuple[str, str]:
+    from ..graph import split_name
+    return split_name(name)
+
+
 def short_float(x: float) -> str:
     """0.01 -> '0.01', 1e-05 -> '1e-05': the shortest form that reads back the same."""
     return repr(float(x)) if float(x) != int(x) else str(int(x))
@@ -34,6 +42,11 @@ class TextPrinter(StrPrinter):
 
     def _print_Symbol(self, expr):
         return text_name(expr.name)
+
+    def _print_Var(self, expr):
+        base, sub = _graph_name(expr.name)
+        return base + (sub.translate(_SUBSCRIPT) if sub.isdigit() else
+                       ("_" + sub if sub else ""))
 
     def _print_Float(self, expr):
         return short_float(expr)
@@ -239,6 +252,13 @@ class TexPrinter(LatexPrinter):
 
     def _print_Symbol(self, expr, style="plain"):
         return latex_name(expr.name)
+
+    def _print_Var(self, expr, style="plain"):
+        base, sub = _graph_name(expr.name)
+        base = base if len(base) == 1 else rf"\mathrm{{{base}}}"
+        if not sub:
+            return base
+        return f"{base}_{{{sub}}}" if sub.isdigit() else rf"{base}_{{\mathrm{{{sub}}}}}"
 
     def _print_Float(self, expr):
         s = short_float(expr)

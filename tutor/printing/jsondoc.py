@@ -43,6 +43,36 @@ class JsonPrinter(Printer):
             "gradients": [self._print(g) for g in d.gradients],
         }
 
+    def _print_GraphDerivation(self, d) -> dict:
+        """A computational graph (format 1, kind "graph"): its nodes with their values, the
+        backward pass node by node, the inputs' gradients and their checks."""
+        p = d.problem
+        return {
+            "format": FORMAT_VERSION,
+            "kind": "graph",
+            "problem": p.name,
+            "output": p.output,
+            "ok": d.ok,
+            "nodes": [{"name": n.name, "kind": n.kind, "value": _num(n.value),
+                       "gate": n.gate, "inputs": [a if isinstance(a, str) else float(a)
+                                                  for a in n.args],
+                       "definition": None if n.kind != "gate" else {
+                           "ascii": exprs.ascii(n.expr()), "latex": exprs.tex(n.expr())}}
+                      for n in p.nodes],
+            "backward": [{"node": b.node, "gradient": _num(b.gradient),
+                          "uses": [{"consumer": u.consumer, "gate": u.gate,
+                                    "local": {"ascii": exprs.ascii(u.local),
+                                              "latex": exprs.tex(u.local)},
+                                    "local_value": _num(u.local_value),
+                                    "upstream": _num(u.upstream), "value": _num(u.value)}
+                                   for u in b.uses]} for b in d.backward],
+            "gradients": {k: _num(v) for k, v in d.gradients.items()},
+            "checks": [{"input": c.name, "symbolic": _num(c.symbolic), "numeric": _num(c.numeric),
+                        "finite_difference": _num(c.finite_difference),
+                        "finite_difference_error": _num(c.fd_error), "kink": c.kink,
+                        "ok": c.ok} for c in d.checks],
+        }
+
     def _print_GradientDerivation(self, g: GradientDerivation) -> dict:
         n = g.numbers
         return {

@@ -59,6 +59,14 @@ class MathMLPrinter(MathMLPresentationPrinter):
 
     # -- atoms --
 
+    def _print_Var(self, sym, style="plain"):
+        from ..graph import split_name
+        base, sub = split_name(sym.name)
+        if not sub:
+            return self.el("mi", base)
+        return self.el("msub", self.el("mi", base),
+                       self.el("mn" if sub.isdigit() else "mi", sub))
+
     def _print_Symbol(self, sym, style="plain"):
         p = parts(sym.name)
         if p is None:
