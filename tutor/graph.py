@@ -44,8 +44,11 @@ RESERVED = {"e", "exp", "log", "ln", "sqrt", "sin", "cos", "sigma", "sigmoid", "
 
 
 class Var(sp.Symbol):
-    """A value of a graph, printed with trailing digits (or what follows ``_``) as a
-    subscript: w0 → w₀, price_apple → price_apple as price with subscript apple."""
+    """A value of a graph (a real number), printed with trailing digits (or what follows
+    ``_``) as a subscript: w0 → w₀, price_apple → price with the subscript apple."""
+
+    def __new__(cls, name, **assumptions):
+        return super().__new__(cls, name, real=True, **assumptions)
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -77,7 +80,7 @@ class Node:
         return Var(self.name)
 
     def arg_exprs(self) -> list:
-        return [a if isinstance(a, sp.Basic) and a.is_Number else Var(a) for a in self.args]
+        return [a if isinstance(a, sp.Basic) else Var(a) for a in self.args]
 
     def expr(self) -> sp.Expr:
         """Its definition from its inputs: q = x + y."""
@@ -335,7 +338,7 @@ class _Splitter:
                 return value.name
             if value is sp.E:
                 return sp.E
-            if isinstance(value, sp.Basic) and value.is_Number:
+            if isinstance(value, sp.Basic) and not value.free_symbols:
                 return value
             self.fail("a function needs an argument in parentheses")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -378,8 +381,11 @@ class _Splitter:
                           "may use + − × / ^, exp, log, sqrt, sin, cos, sigma, tanh, relu, "
                           "abs, max(a, b), min(a, b)")
             args = [self.split(a) for a in node.args]
-            if not any(isinstance(a, str) for a in args):
-                return f(*args)
+            if not any(isinstance(a, str) for a in args):   # a constant: computed now
+                try:
+                    return sp.Float(GATES[gate].value(*[float(a) for a in args]))
+                except (ValueError, OverflowError, ZeroDivisionError):
+                    self.fail(f"{node.func.id}(…) of a constant is undefined")
             return self.new(gate, args)
         self.fail("not allowed in a graph: only + − × / ^ and functions")
 
@@ -505,9 +511,14 @@ def _check(p: GraphProblem, values: dict[str, float], grad: dict[str, float], na
     # Heaviside(0) is ½ (a tie of max); relu's derivative at 0 is 0, as in the reverse pass
     d = d.replace(lambda e: isinstance(e, sp.Heaviside) and len(e.args) == 1,
                   lambda e: sp.Heaviside(e.args[0], sp.Rational(1, 2)))
+    from .symbolic import lambdify
+    import numpy as np
+    syms = list(subs)
     try:
-        symbolic = float(sp.N(d.xreplace({k: sp.Float(v, 30) for k, v in subs.items()}), 20))
-    except (TypeError, ValueError):
+        with np.errstate(all="ignore"):
+            symbolic = float(np.asarray(lambdify([syms], [d])([np.array(float(subs[k]))
+                                                              for k in syms])[0]))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         symbolic = math.nan
     fd, err, kink = _difference(p, name)
     return InputCheck(name, symbolic, grad[name], fd, err, kink)

@@ -1,0 +1,247 @@
+"""Computational graphs: the shipped problems against hand computations (CS231n's notes, the
+Deep Learning from Scratch examples), SymPy's diff and PyTorch's autograd; random expression
+graphs (hypothesis) with reused values and ties; the conventions at kinks; every format; bad
+input as one-line errors."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import sympy as sp
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+from conftest import ROOT, need, need_module
+from tutor.cli import main
+from tutor.errors import ProblemError
+from tutor.graph import GraphProblem, Var, derive_graph, forward_values
+from tutor.problem import load_any, parse_any
+
+GRAPHS = sorted((ROOT / "problems" / "graphs").glob("*.yaml"))
+
+# The gradients of each shipped graph, computed by hand (and printed in the sources named in
+# the files).
+EXPECTED = {
+    "add-multiply": {"x": -4, "y": -4, "z": 3},
+    "sigmoid-gate": {"w0": -0.19661193324148185, "x0": 0.3932238664829637,
+                     "w1": -0.3932238664829637, "x1": -0.5898357997244456,
+                     "w2": 0.19661193324148185},
+    "apple": {"apple": 2.2, "apple_num": 110, "tax": 200},
+    "apple-orange": {"apple": 2.2, "apple_num": 110, "orange": 3.3, "orange_num": 165,
+                     "tax": 650},
+    "reuse": {"x": -6, "y": 9},                  # f = (xy + x)x: 2xy + 2x, x²
+    "max-gate": {"x": -8, "y": 6, "z": 2, "w": 0},
+}
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_every_shipped_graph_has_its_expected_gradients():
+    assert {p.stem for p in GRAPHS} == set(EXPECTED)
+    for path in GRAPHS:
+        d = derive_graph(load_any(path))
+        assert d.ok, path
+        for name, want in EXPECTED[path.stem].items():
+            assert d.gradients[name] == pytest.approx(want, rel=1e-12, abs=1e-12), (path, name)
+
+
+def _torch_gradients(p: GraphProblem) -> dict[str, float]:
+    """The same graph evaluated by PyTorch's autograd, gate by gate."""
+    torch = need_module("torch")
+    ops = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+           "div": lambda a, b: a / b, "neg": lambda a: -a, "exp": torch.exp,
+           "log": torch.log, "sqrt": torch.sqrt, "sin": torch.sin, "cos": torch.cos,
+           "sigma": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "abs": torch.abs,
+           "max": torch.maximum, "min": torch.minimum}
+    t: dict = {}
+    leaves = {}
+    for n in p.nodes:
+        if n.kind == "input":
+            leaves[n.name] = t[n.name] = torch.tensor(n.value, dtype=torch.float64,
+                                                      requires_grad=True)
+            continue
+        args = [t[a] if isinstance(a, str) else torch.tensor(float(a), dtype=torch.float64)
+                for a in n.args]
+        t[n.name] = args[0] ** float(n.param) if n.gate == "pow" else ops[n.gate](*args)
+    t[p.output].backward()
+    return {k: float(v.grad) if v.grad is not None else 0.0 for k, v in leaves.items()}
+
+
+@pytest.mark.parametrize("path", GRAPHS, ids=lambda p: p.stem)
+def test_shipped_graphs_agree_with_sympy_and_pytorch(path):
+    p = load_any(path)
+    d = derive_graph(p)
+    expr = p.full_expr()
+    values = {Var(n.name): n.value for n in p.inputs}
+    for n in p.inputs:
+        want = float(sp.diff(expr, Var(n.name)).subs(values)
+                     .replace(lambda e: isinstance(e, sp.Heaviside), lambda e: sp.Heaviside(
+                         e.args[0], sp.Rational(1, 2))))
+        assert d.gradients[n.name] == pytest.approx(want, rel=1e-12, abs=1e-12)
+    torch_grads = _torch_gradients(p)
+    for name, g in torch_grads.items():
+        assert d.gradients[name] == pytest.approx(g, rel=1e-12, abs=1e-12), name
+
+
+def test_a_reused_value_adds_the_gradients_of_its_uses():
+    d = derive_graph(load_any(ROOT / "problems" / "graphs" / "reuse.yaml"))
+    x = next(b for b in d.backward if b.node == "x")
+    assert len(x.uses) == 3 and sum(u.value for u in x.uses) == pytest.approx(x.gradient)
+    out = run("derive", ROOT / "problems" / "graphs" / "reuse.yaml")
+    assert "used 3 times: the gradients of its uses add" in out.output
+
+
+def test_at_a_tie_max_splits_the_gradient_as_pytorch_does():
+    p = parse_any(yaml.safe_dump({"name": "tie", "graph": {
+        "inputs": {"a": 2, "b": 2}, "expression": "max(a, b) * 3"}}))
+    d = derive_graph(p)
+    assert d.gradients == {"a": 1.5, "b": 1.5}
+    assert all(c.kink and c.ok for c in d.checks)       # no finite difference across a kink
+    torch_grads = _torch_gradients(p)
+    assert torch_grads == {"a": 1.5, "b": 1.5}
+
+
+def test_relu_at_zero_passes_nothing():
+    p = parse_any(yaml.safe_dump({"name": "r", "graph": {
+        "inputs": {"a": 0, "b": 1}, "expression": "relu(a) + b"}}))
+    assert derive_graph(p).gradients == {"a": 0.0, "b": 1.0}
+
+
+# -------------------------------------------------------------------------------------------
+# Random graphs
+
+UNARY = ["exp", "sigma", "tanh", "relu", "sin", "cos", "abs", "-"]
+BINARY = ["+", "-", "*", "max", "min", "/"]
+
+
+@st.composite
+def expressions(draw):
+    """A random expression over 1–4 inputs, each used possibly several times."""
+    n = draw(st.integers(1, 4))
+    names = [f"x{i}" for i in range(n)]
+    values = {k: draw(st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3)))
+              for k in names}
+
+    def build(depth):
+        if depth == 0 or draw(st.booleans()) and depth < 3:
+            return draw(st.sampled_from(names + ["2", "0.5"]))
+        if draw(st.booleans()):
+            op = draw(st.sampled_from(UNARY))
+            inner = build(depth - 1)
+            return f"-({inner})" if op == "-" else f"{op}({inner})"
+        op = draw(st.sampled_from(BINARY))
+        a, b = build(depth - 1), build(depth - 1)
+        if op in ("max", "min"):
+            return f"{op}({a}, {b})"
+        if op == "/":
+            return f"({a}) / (2 + ({b})^2)"          # never a division by 0
+        return f"({a}) {op} ({b})"
+
+    expr = build(4)
+    return {"name": "random", "graph": {"inputs": values, "expression": expr}}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions())
+def test_random_graphs_check_three_ways_and_match_sympy(doc):
+    try:
+        p = parse_any(yaml.safe_dump(doc))
+    except ProblemError as e:
+        assume("compute something" not in str(e))     # an expression of one input alone
+        raise
+    d = derive_graph(p)
+    assert d.ok, [(c.name, c.symbolic, c.numeric, c.finite_difference) for c in d.checks]
+    # the reverse pass against PyTorch's autograd, where it is installed
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return
+    for name, g in _torch_gradients(p).items():
+        assert d.gradients[name] == pytest.approx(g, rel=1e-9, abs=1e-12), (doc, name)
+
+
+# -------------------------------------------------------------------------------------------
+# The command line
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "latex", "markdown", "html"])
+def test_every_format(fmt, tmp_path):
+    out = tmp_path / f"g.{fmt}"
+    r = run("derive", ROOT / "problems" / "graphs" / "sigmoid-gate.yaml", "-f", fmt, "-o", out)
+    assert r.exit_code == 0, r.output
+    text = out.read_text()
+    if fmt == "json":
+        doc = json.loads(text)
+        assert doc["kind"] == "graph" and doc["ok"]
+        assert doc["gradients"]["x0"] == pytest.approx(0.3932238664829637)
+    elif fmt == "html":
+        assert "<math>" in text and "multiply gate" in text
+    else:
+        assert "multiply gate" in text
+
+
+def test_the_latex_compiles(tmp_path):
+    need("pdflatex")
+    from tutor.latex import compile_pdf
+    out = tmp_path / "g.tex"
+    assert run("derive", ROOT / "problems" / "graphs" / "apple-orange.yaml", "-f", "latex",
+               "-o", out).exit_code == 0
+    compile_pdf(out.read_text(), tmp_path / "g.pdf")
+    assert (tmp_path / "g.pdf").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("graph, words, field", [
+    # a name no step or input defines
+    ({"inputs": {"x": 1}, "steps": ["f = x * y"]}, "unknown symbol 'y'", "graph.steps[0]"),
+    # a step used before the step that defines it
+    ({"inputs": {"x": 1}, "steps": ["f = q * x", "q = x + 1"]}, "uses 'q' before it is defined",
+     "graph.steps[0]"),
+    # an operation graphs do not have
+    ({"inputs": {"x": 1}, "steps": ["f = softplus(x)"]}, "unknown operation", "graph.steps[0]"),
+    # where the operation is undefined
+    ({"inputs": {"x": -1}, "steps": ["f = log(x)"]}, "the log of -1", "graph.steps[0]"),
+    ({"inputs": {"x": 1}, "steps": ["q = x - 1", "f = x / q"]}, "a division by 0",
+     "graph.steps[1]"),
+    ({"inputs": {"x": -4}, "steps": ["f = sqrt(x)"]}, "square root of -4", "graph.steps[0]"),
+    # a name reused
+    ({"inputs": {"x": 1}, "steps": ["x = x + 1"]}, "already defined", "graph.steps[0]"),
+    # neither steps nor an expression
+    ({"inputs": {"x": 1}}, "either steps", "graph"),
+    ({"inputs": {"exp": 1}, "expression": "exp + 1"}, "name of a function", "graph.inputs.exp"),
+    ({"inputs": {"x": 1}, "steps": ["f = x"]}, "must compute something", "graph.steps[0]"),
+])
+def test_bad_graphs_are_one_line_errors(tmp_path, graph, words, field):
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump({"name": "bad", "graph": graph}))
+    r = run("derive", path)
+    assert r.exit_code == 2, r.output
+    line = r.output.strip()
+    assert "\n" not in line and words in line and field in line and str(path) in line, line
+
+
+@pytest.mark.parametrize("command", [["train"], ["check", "ANSWERS"],
+                                     ["worksheet", "-o", "OUT"]])
+def test_other_commands_say_what_a_graph_is_for(tmp_path, command):
+    answers = tmp_path / "a.yaml"
+    answers.write_text("gradients:\n  W1[1,1]: 1\n")
+    args = [a.replace("ANSWERS", str(answers)).replace("OUT", str(tmp_path / "o"))
+            for a in command]
+    r = run(args[0], ROOT / "problems" / "graphs" / "apple.yaml", *args[1:])
+    assert r.exit_code == 2 and "computational-graph problem" in r.output
+
+
+def test_network_options_are_refused_for_graphs():
+    r = run("derive", ROOT / "problems" / "graphs" / "apple.yaml", "-p", "W1")
+    assert r.exit_code == 2 and "for networks" in r.output
+
+
+def test_forward_values_are_the_files_numbers():
+    p = load_any(ROOT / "problems" / "graphs" / "apple-orange.yaml")
+    v = forward_values(p.nodes)
+    assert v["price"] == pytest.approx(715.0) and math.isclose(v["all_price"], 650)
