@@ -245,3 +245,31 @@ def test_forward_values_are_the_files_numbers():
     p = load_any(ROOT / "problems" / "graphs" / "apple-orange.yaml")
     v = forward_values(p.nodes)
     assert v["price"] == pytest.approx(715.0) and math.isclose(v["all_price"], 650)
+
+
+# -------------------------------------------------------------------------------------------
+# Pictures
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "graphs"
+
+
+@pytest.mark.parametrize("path", GRAPHS, ids=lambda p: p.stem)
+def test_the_picture_of_each_shipped_graph(path):
+    """Well-formed SVG with every wire's value and gradient, equal to its golden file
+    (TUTOR_UPDATE_GOLDEN=1 rewrites it); the text picture lists every wire."""
+    import os
+    from xml.etree import ElementTree as ET
+    from tutor.printing import graphpic
+    d = derive_graph(load_any(path))
+    picture = graphpic.svg(d)
+    root = ET.fromstring(picture)
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    for a, b, value, grad in graphpic.wires(d):
+        assert graphpic._num(value) in texts and graphpic._num(grad) in texts
+    golden = GOLDEN / f"{path.stem}.svg"
+    if os.environ.get("TUTOR_UPDATE_GOLDEN") == "1" or not golden.exists():
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(picture + "\n")
+    assert picture + "\n" == golden.read_text()
+    assert len(graphpic.text(d).splitlines()) == len(graphpic.wires(d))
+    assert r"\begin{tikzpicture}" in graphpic.tikz(d)

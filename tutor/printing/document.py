@@ -173,6 +173,9 @@ class DocPrinter(Printer):
         body.append(self.para(self.words("Inputs: ") + self.inline(", ".join(
             f"{self.expr(n.symbol)} = {self.num(n.value)}" for n in p.inputs))
             + self.words(f"; output {p.output}.")))
+        body.append(self.heading(2, self.words("The graph: each wire's value above, its "
+                                               "gradient below")))
+        body.append(self.graph_picture(d))
         body.append(self.heading(2, self.words("Forward pass, node by node")))
         rows = []
         for n in p.nodes:
@@ -222,6 +225,11 @@ class DocPrinter(Printer):
             "symbolic: SymPy's derivative of the whole expression; reverse pass: the gradients "
             "above, in floats; finite difference: a central difference of the forward pass.")))
         return self.document(p.name, body)
+
+    def graph_picture(self, d) -> str:
+        """The graph with its values and gradients; the text form: a list of wires."""
+        from .graphpic import text
+        return text(d)
 
     def _paren_num(self, x: float) -> str:
         s = self.num(x)

@@ -175,6 +175,10 @@ class HtmlDocPrinter(DocPrinter):
     def words(self, s: str) -> str:
         return html.escape(s, quote=False)
 
+    def graph_picture(self, d) -> str:
+        from .graphpic import svg
+        return f'<figure class="graph">{svg(d)}</figure>'
+
     def table(self, header, rows, names: int = 1) -> str:
         head = "".join(f'<th scope="col">{c}</th>' for c in header)
         body = "".join("<tr>" + f'<th scope="row">{r[0]}</th>'

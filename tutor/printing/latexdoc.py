@@ -171,6 +171,10 @@ class LatexDocPrinter(DocPrinter):
     def mark(self, ok: bool | None) -> str:
         return tex_note((("mark", ok),))
 
+    def graph_picture(self, d) -> str:
+        from .graphpic import tikz
+        return tikz(d)
+
     def table(self, header, rows, names: int = 1) -> str:
         spec = "l" * names + "r" * (len(header) - names)
         lines = [" & ".join(header) + r" \\ \hline"] + [" & ".join(r) + r" \\" for r in rows]
@@ -198,6 +202,7 @@ class LatexDocPrinter(DocPrinter):
             r"\documentclass[11pt]{article}",
             r"\usepackage[T1]{fontenc}",
             r"\usepackage{amsmath,amssymb}",
+            r"\usepackage{tikz}",
             r"\usepackage[margin=2cm]{geometry}",
             r"\allowdisplaybreaks",
             r"\setlength{\parindent}{0pt}",

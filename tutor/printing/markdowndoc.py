@@ -49,6 +49,10 @@ class MarkdownDocPrinter(LatexDocPrinter):
         rule = "|" + "|".join([" --- "] * names + [" ---: "] * (len(header) - names)) + "|"
         return "\n".join([line(header), rule] + [line(r) for r in rows]) + "\n"
 
+    def graph_picture(self, d) -> str:
+        from .graphpic import text
+        return "```\n" + text(d) + "\n```\n"
+
     def inline(self, math_: str) -> str:
         return f"${math_}$"
 
