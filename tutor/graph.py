@@ -367,9 +367,11 @@ class _Splitter:
             if gate is None:
                 self.fail("only + − × / and ^ are allowed")
             a, b = self.split(node.left), self.split(node.right)
-            if not isinstance(a, str) and not isinstance(b, str):
-                return {"add": a + b, "sub": a - b, "mul": a * b,
-                        "div": a / b if b != 0 else self.fail("a division by 0")}[gate]
+            if not isinstance(a, str) and not isinstance(b, str):   # constants: folded
+                if gate == "div" and b == 0:
+                    self.fail("a division by 0")
+                return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
+                        "div": lambda: a / b}[gate]()
             return self.new(gate, [a, b])
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             f = self.names.get(node.func.id)
