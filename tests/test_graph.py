@@ -225,7 +225,7 @@ def test_bad_graphs_are_one_line_errors(tmp_path, graph, words, field):
     assert "\n" not in line and words in line and field in line and str(path) in line, line
 
 
-@pytest.mark.parametrize("command", [["train"], ["check", "ANSWERS"],
+@pytest.mark.parametrize("command", [["train"],
                                      ["worksheet", "-o", "OUT"]])
 def test_other_commands_say_what_a_graph_is_for(tmp_path, command):
     answers = tmp_path / "a.yaml"
@@ -273,3 +273,56 @@ def test_the_picture_of_each_shipped_graph(path):
     assert picture + "\n" == golden.read_text()
     assert len(graphpic.text(d).splitlines()) == len(graphpic.wires(d))
     assert r"\begin{tikzpicture}" in graphpic.tikz(d)
+
+
+# -------------------------------------------------------------------------------------------
+# Checking a student's graph
+
+
+def _check(path, doc):
+    from tutor.graphcheck import check_graph
+    return check_graph(load_any(path), yaml.safe_dump(doc), "answers.yaml")
+
+
+REUSE = ROOT / "problems" / "graphs" / "reuse.yaml"
+MAXG = ROOT / "problems" / "graphs" / "max-gate.yaml"
+ADDMUL = ROOT / "problems" / "graphs" / "add-multiply.yaml"
+
+
+@pytest.mark.parametrize("path, doc, mistake", [
+    # x used three times, one use's gradient given
+    (REUSE, {"gradients": {"x": -3}}, "missing_use"),
+    # the multiply gate's inputs not swapped: ∂f/∂q taken as q (3) not z (−4)
+    (ADDMUL, {"gradients": {"q": 3}}, "unswapped_inputs"),
+    # the upstream gradient dropped: ∂f/∂x taken as the add gate's local 1
+    (ADDMUL, {"gradients": {"x": 1}}, "dropped_upstream"),
+    # max's gradient sent to the smaller input
+    (MAXG, {"gradients": {"w": 2}}, "wrong_route"),
+    (ADDMUL, {"gradients": {"z": -3}}, "wrong_sign"),
+    (ADDMUL, {"values": {"f": 12}}, "wrong_sign"),
+])
+def test_graph_mistakes_are_named(path, doc, mistake):
+    (r,) = _check(path, doc).results
+    assert not r.ok and r.mistake == mistake, str(r.diagnosis)
+
+
+def test_graph_answers_follow_through_and_blanks():
+    # q written wrong (4), f computed from it: follow-through; ∂f/∂x from the student's ∂f/∂q
+    r = _check(ADDMUL, {"values": {"q": 4, "f": -16}, "gradients": {"q": -5, "x": -5,
+                                                                     "y": None}})
+    by = {(x.answer.kind, x.answer.name): x for x in r.results}
+    assert not by[("node_value", "q")].ok and by[("node_value", "f")].follow_through
+    assert by[("node_gradient", "x")].follow_through
+    assert by[("node_gradient", "y")].blank
+
+
+def test_graph_check_on_the_command_line(tmp_path):
+    answers = tmp_path / "a.yaml"
+    answers.write_text("values:\n  q: 3\ngradients:\n  x: -4\n  q: 3\n")
+    r = run("check", ADDMUL, answers)
+    assert r.exit_code == 1 and "✓ ∂f/∂x = -4" in r.output and "swaps its inputs" in r.output
+    doc = json.loads(run("check", ADDMUL, answers, "-f", "json").stdout)
+    assert doc["kind"] == "graph" and doc["score"] == {"right": 2, "total": 3}
+    answers.write_text("gradients:\n  qq: 1\n")
+    r = run("check", ADDMUL, answers)
+    assert r.exit_code == 2 and "no node 'qq'" in r.output and "did you mean 'q'" in r.output

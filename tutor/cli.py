@@ -200,12 +200,23 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, key, output):
     from .answers import load_answers
     from .checking import grade
     from .printing import checkreport
-    from .problem import load_problem
+    from .problem import Problem
 
     if (variant is None) != (seed is None):
         raise click.UsageError("--variant and --seed go together (a variant is only defined "
                                "with its worksheet's seed)")
-    prob = load_problem(problem)
+    from .problem import load_any, read_text_file
+    prob = load_any(problem)
+    if not isinstance(prob, Problem):
+        # a computational graph: values and gradients of its nodes
+        if key is not None or variant is not None:
+            raise click.UsageError("--key, --variant and --seed are for worksheets of "
+                                   "networks")
+        from .graphcheck import check_graph, report_json, report_text
+        text, file = read_text_file(answers, "an answers file")
+        report = check_graph(prob, text, file, rtol=rtol, atol=atol)
+        write_output(report_text(report) if fmt == "text" else report_json(report), output)
+        sys.exit(report.return_code)
     ans = load_answers(answers, prob)
     rules = load_answers(key, prob) if key is not None else None
     report = grade(prob, ans, rtol=rtol, atol=atol, variant=variant, seed=seed, key=rules)

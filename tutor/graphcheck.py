@@ -1,0 +1,278 @@
+"""Grading a student's values and gradients of a computational graph, naming the mistake.
+
+The answers file::
+
+    values:      {q: 3, f: -12}     # forward values of nodes
+    gradients:   {x: -4, q: -4}     # ∂output/∂node
+
+Each answer is right within the tolerances (or its own rounding, as in ``checking``); or right
+given the student's own earlier answers (follow-through: a value computed from their values,
+a gradient from their upstream gradients); or one of the usual slips of a backward pass,
+generated from the graph (``GRADIENT_RULES``): a reused value's uses not all added, the multiply
+gate's inputs not swapped, the upstream gradient dropped or multiplied in twice, max's gradient
+routed to the smaller input, the sign.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .answers import Answer, written_precision
+from .checking import MISTAKE_DIGITS, ROUNDED_DIGITS, Result
+from .defaults import ATOL, RTOL
+from .errors import ProblemError
+from .graph import GraphDerivation, GraphProblem, Var, _numeric, derive_graph, forward_values
+from .words import Words
+
+SECTIONS = {"values": "node_value", "gradients": "node_gradient"}
+
+
+@dataclass(frozen=True)
+class GraphReport:
+    problem: GraphProblem
+    file: str
+    rtol: float
+    atol: float
+    decimals: int | None
+    results: tuple[Result, ...]
+
+    @property
+    def right(self) -> int:
+        return sum(r.ok for r in self.results)
+
+    @property
+    def return_code(self) -> int:
+        return 0 if self.right == len(self.results) else 1
+
+
+def parse_graph_answers(text: str, p: GraphProblem, file: str) -> tuple[list[Answer], int | None]:
+    import difflib
+
+    from .problem import _read_yaml, _Validator
+    scalars: dict[str, str] = {}
+    doc, lines = _read_yaml(text, file, scalars)
+    v = _Validator(file, lines)
+    v.mapping(doc, "", (), ("values", "gradients", "decimals", "problem"))
+    decimals = v.integer(doc["decimals"], "decimals", 0, 15) if "decimals" in doc else None
+    names = [n.name for n in p.nodes]
+    out = []
+    for section, kind in SECTIONS.items():
+        entries = doc.get(section) or {}
+        if not isinstance(entries, dict):
+            raise v.error(section, "expected a mapping of node names to numbers, e.g. 'q: 3'")
+        for key, value in entries.items():
+            field = f"{section}.{key}"
+            if str(key) not in names:
+                near = difflib.get_close_matches(str(key), names, n=1)
+                raise v.error(field, f"no node {key!r} in this graph"
+                                     + (f" (did you mean {near[0]!r}?)" if near else "")
+                                     + f"; its nodes are {', '.join(names)}")
+            if value is None:
+                out.append(Answer(kind, str(key), "", None, lines.get(field)))
+                continue
+            number = v.number(value, field)
+            out.append(Answer(kind, str(key), scalars.get(field, str(value)), number,
+                              lines.get(field)))
+    if not out:
+        raise ProblemError("no answers: expected values or gradients of the graph's nodes",
+                           file=file)
+    return out, decimals
+
+
+@dataclass(frozen=True)
+class Slip:
+    id: str
+    message: Words
+    value: float
+
+
+def _gradient_slips(d: GraphDerivation, name: str):
+    """The usual slips in ∂out/∂node, from the node's uses."""
+    b = next((b for b in d.backward if b.node == name), None)
+    if b is None:
+        return
+    p = d.problem
+    out = Var(p.output)
+    node = Var(name)
+    if len(b.uses) > 1:
+        for k, u in enumerate(b.uses):
+            yield Slip("missing_use",
+                       Words("{x} is used {n} times and the gradients of its uses add; this "
+                             "is the use by {c} alone", x=node, n=len(b.uses),
+                             c=Var(u.consumer)), u.value)
+            rest = sum(w.value for j, w in enumerate(b.uses) if j != k)
+            yield Slip("missing_use",
+                       Words("the use by {c} is missing from the sum: {x}'s gradient adds "
+                             "the gradients of all its {n} uses", c=Var(u.consumer), x=node,
+                             n=len(b.uses)), rest)
+    for u in b.uses:
+        c = p.node(u.consumer)
+        if u.gate == "mul":
+            own = d.values[name]
+            yield Slip("unswapped_inputs",
+                       Words("the multiply gate swaps its inputs: ∂{c}/∂{x} is the other "
+                             "input, not {x} itself", c=Var(c.name), x=node),
+                       sum(w.value for w in b.uses if w is not u) + u.upstream * own)
+        if u.gate == "add":
+            other = [a for a in c.args if a != name]
+            if other and isinstance(other[0], str):
+                yield Slip("add_as_multiply",
+                           Words("the add gate passes the gradient on unchanged; it does not "
+                                 "multiply by the other input"),
+                           sum(w.value for w in b.uses if w is not u)
+                           + u.upstream * d.values[other[0]])
+        if u.gate in ("max", "min"):
+            yield Slip("wrong_route",
+                       Words("{g} routes the gradient to the {side} input", g=u.gate,
+                             side="larger" if u.gate == "max" else "smaller"),
+                       sum(w.value for w in b.uses if w is not u)
+                       + u.upstream * (1 - u.local_value))
+    yield Slip("dropped_upstream",
+               Words("the upstream gradient {up} is missing: downstream = upstream × local",
+                     up=sp_derivative(out, [Var(u.consumer) for u in b.uses][0])),
+               sum(u.local_value for u in b.uses))
+    yield Slip("upstream_twice", Words("the upstream gradient is multiplied in twice"),
+               sum(u.upstream * u.value for u in b.uses))
+    yield Slip("wrong_sign", Words("the sign is wrong"), -b.gradient)
+
+
+def sp_derivative(of, wrt):
+    import sympy as sp
+    return sp.Derivative(of, wrt)
+
+
+def _value_slips(d: GraphDerivation, name: str):
+    n = d.problem.node(name)
+    if n.kind != "gate":
+        return
+    values = d.values
+    if n.gate in ("sub", "div") and all(isinstance(a, str) for a in n.args):
+        a, b = (values[x] for x in n.args)
+        swapped = b - a if n.gate == "sub" else (a and b / a)
+        yield Slip("swapped_operands", Words("the operands are swapped: {d}", d=n.expr()),
+                   swapped)
+    yield Slip("wrong_sign", Words("the sign is wrong"), -values[name])
+
+
+# The rules, by kind of answer, in the order a wrong answer is compared with their slips.
+GRADIENT_RULES = [_gradient_slips]
+VALUE_RULES = [_value_slips]
+
+
+class _GraphGrader:
+    def __init__(self, d: GraphDerivation, answers: list[Answer], rtol: float, atol: float,
+                 decimals: int | None):
+        self.d, self.rtol, self.atol, self.decimals = d, rtol, atol, decimals
+        self.values = {a.name: a.number for a in answers if a.kind == "node_value"
+                       and a.number is not None}
+        self.grads = {a.name: a.number for a in answers if a.kind == "node_gradient"
+                      and a.number is not None}
+
+    def close(self, given, want, raw, digits=ROUNDED_DIGITS) -> bool:
+        if abs(given - want) <= self.atol + self.rtol * abs(want):
+            return True
+        if self.decimals is not None and abs(given - want) <= 0.5 * 10.0 ** -self.decimals \
+                * (1 + 1e-9):
+            return True
+        prec = written_precision(raw) if raw is not None else None
+        return prec is not None and prec[0] >= digits and abs(given - want) <= prec[1] * (
+            1 + 1e-9)
+
+    def follow_value(self, name: str) -> float | None:
+        """The node's value from the student's own values of its inputs, where given."""
+        n = self.d.problem.node(name)
+        if n.kind != "gate" or not any(isinstance(a, str) and a in self.values
+                                       for a in n.args):
+            return None
+        vals = dict(self.d.values)
+        vals.update({k: v for k, v in self.values.items() if k != name})
+        try:
+            return float(_numeric(n, "value", vals))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return None
+
+    def follow_gradient(self, name: str) -> float | None:
+        """The gradient from the student's own upstream gradients, where given."""
+        b = next((b for b in self.d.backward if b.node == name), None)
+        if b is None or not any(u.consumer in self.grads for u in b.uses):
+            return None
+        return sum(self.grads.get(u.consumer, u.upstream) * u.local_value for u in b.uses)
+
+    def grade(self, a: Answer) -> Result:
+        d = self.d
+        if a.blank:
+            want = d.values[a.name] if a.kind == "node_value" else self._gradient(a.name)
+            return Result(a, False, want, Words("not answered"), mistake="blank")
+        if a.kind == "node_value":
+            want, follow = d.values[a.name], self.follow_value(a.name)
+            slips = [s for rule in VALUE_RULES for s in rule(d, a.name)]
+        else:
+            want, follow = self._gradient(a.name), self.follow_gradient(a.name)
+            slips = [s for rule in GRADIENT_RULES for s in rule(d, a.name)]
+        if self.close(a.number, want, a.text):
+            return Result(a, True, want)
+        if follow is not None and self.close(a.number, follow, a.text, MISTAKE_DIGITS) and \
+                not self.close(follow, want, None):
+            from .checking import FOLLOW_THROUGH
+            return Result(a, False, want, FOLLOW_THROUGH, follow_through=True,
+                          mistake="follow_through")
+        for s in slips:
+            if self.close(a.number, s.value, a.text, MISTAKE_DIGITS) and \
+                    not self.close(s.value, want, None):
+                return Result(a, False, want, s.message, mistake=s.id)
+        from .checking import NO_MATCH
+        return Result(a, False, want, NO_MATCH)
+
+    def _gradient(self, name: str) -> float:
+        if name == self.d.problem.output:
+            return 1.0
+        b = next((b for b in self.d.backward if b.node == name), None)
+        return b.gradient if b is not None else 0.0
+
+
+def check_graph(p: GraphProblem, text: str, file: str, rtol: float = RTOL,
+                atol: float = ATOL) -> GraphReport:
+    from .graph import verified_graph
+    answers, decimals = parse_graph_answers(text, p, file)
+    d = verified_graph(derive_graph(p))
+    grader = _GraphGrader(d, answers, rtol, atol, decimals)
+    return GraphReport(p, file, rtol, atol, decimals, tuple(grader.grade(a) for a in answers))
+
+
+def report_text(r: GraphReport) -> str:
+    from .printing import exprs
+    from .printing import words as render
+    p = r.problem
+    out_name = exprs.text(Var(p.output))
+    lines = [f"Checking {r.file} against {p.name} (a computational graph, output "
+             f"{out_name}).", ""]
+    for res in r.results:
+        a = res.answer
+        name = exprs.text(Var(a.name))
+        what = name if a.kind == "node_value" else f"∂{out_name}/∂{name}"
+        if a.blank:
+            lines.append(f"· {what}: not answered")
+            continue
+        mark = "✓" if res.ok else "✗"
+        lines.append(f"{mark} {what} = {a.text.strip()}")
+        if not res.ok:
+            lines.append(f"    expected {float(res.expected):.6g}")
+            lines.append(f"    {render.text(res.diagnosis.capitalised())}.")
+    lines += ["", f"Score: {r.right} of {sum(not x.blank for x in r.results)} right."]
+    return "\n".join(lines) + "\n"
+
+
+def report_json(r: GraphReport) -> str:
+    import json
+
+    from .printing import words as render
+    return json.dumps({
+        "format": 1, "kind": "graph", "problem": r.problem.name, "answers_file": r.file,
+        "tolerance": {"rtol": r.rtol, "atol": r.atol, "decimals": r.decimals},
+        "score": {"right": r.right, "total": len(r.results)},
+        "results": [{"kind": x.answer.kind, "name": x.answer.name, "given": x.answer.text,
+                     "right": x.ok, "expected": float(x.expected),
+                     "diagnosis": render.text(x.diagnosis) if x.diagnosis else None,
+                     "mistake": x.mistake, "follow_through": x.follow_through,
+                     "blank": x.blank, "line": x.answer.line} for x in r.results]},
+        indent=1, ensure_ascii=False) + "\n"
