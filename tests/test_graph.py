@@ -147,7 +147,7 @@ def expressions(draw):
     return {"name": "random", "graph": {"inputs": values, "expression": expr}}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions())
 def test_random_graphs_check_three_ways_and_match_sympy(doc):
     try:
@@ -326,3 +326,37 @@ def test_graph_check_on_the_command_line(tmp_path):
     answers.write_text("gradients:\n  qq: 1\n")
     r = run("check", ADDMUL, answers)
     assert r.exit_code == 2 and "no node 'qq'" in r.output and "did you mean 'q'" in r.output
+
+
+# -------------------------------------------------------------------------------------------
+# A network as a graph of operations
+
+
+@pytest.mark.parametrize("name", ["xor", "textbook-2-2-2", "tanh-regression", "relu"])
+def test_a_networks_graph_has_the_networks_sample_gradients(name):
+    from tutor import derive, load_problem
+    from tutor.graph import network_graph
+    problem = load_problem(ROOT / "problems" / f"{name}.yaml")
+    k = problem.exercise_sample
+    d = derive(problem, sample=k)
+    g = derive_graph(network_graph(problem, k))
+    assert g.ok
+    for grad in d.gradients:
+        ref = grad.param
+        node = (f"w{ref.layer}_{ref.row}{ref.col}" if ref.kind == "W"
+                else f"b{ref.layer}_{ref.row}")
+        assert g.gradients[node] == pytest.approx(grad.numbers.sample_gradient, rel=1e-9,
+                                                  abs=1e-12), node
+
+
+@pytest.mark.parametrize("name, words", [("softmax", "no gate for softmax"),
+                                         ("softplus", "no gate for softplus"),
+                                         ("huber", "no gates for the huber loss")])
+def test_networks_without_gates_are_refused_clearly(name, words):
+    r = run("derive", ROOT / "problems" / f"{name}.yaml", "--graph")
+    assert r.exit_code == 2 and words in r.output
+
+
+def test_derive_graph_of_a_network_on_the_command_line():
+    r = run("derive", ROOT / "problems" / "xor.yaml", "--graph", "-s", 2)
+    assert r.exit_code == 0 and "the graph of sample 2" in r.output and "(σ) a1₁" in r.output

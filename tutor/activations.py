@@ -8,6 +8,8 @@ adding one entry here.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from typing import Callable
 
@@ -169,10 +171,11 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
     Function("sqrt", sp.sqrt, np.sqrt, "sqrt", r"\sqrt", ("sqrt",)),
     Function("sin", sp.sin, np.sin, "sin", r"\sin", ("sin",)),
     Function("cos", sp.cos, np.cos, "cos", r"\cos", ("cos",)),
-    Function("Max", sp.Max, np.maximum, "max", r"\max", ("max", "Max"), shown_args=2,
-             arity=2),
-    Function("Min", sp.Min, np.minimum, "min", r"\min", ("min", "Min"), shown_args=2,
-             arity=2),
+    # (SymPy flattens max(a, max(b, c)) into one Max of three)
+    Function("Max", sp.Max, lambda *xs: functools.reduce(np.maximum, xs), "max", r"\max",
+             ("max", "Max"), shown_args=2, arity=2),
+    Function("Min", sp.Min, lambda *xs: functools.reduce(np.minimum, xs), "min", r"\min",
+             ("min", "Min"), shown_args=2, arity=2),
 ]}
 
 

@@ -98,6 +98,9 @@ def main():
                    "with --format html: the <article> only, to put in your own page.")
 @click.option("--color/--no-color", default=None,
               help="Colour the text output. Default: when writing to a terminal.")
+@click.option("--graph", "as_graph", is_flag=True,
+              help="Derive the network as a computational graph of operations for one sample "
+                   "(-s): every product, sum, activation and the loss a node.")
 @click.option("--epoch", type=click.IntRange(min=0, max=10_000_000), metavar="N",
               help="Derive at the weights after N epochs of training: trains with the "
                    "problem's settings (or --lr, --seed) first; with --params, the run's "
@@ -113,8 +116,8 @@ def main():
               help="With --epoch: train from this initialisation seed; with --params: the "
                    "run of this seed in a saved sweep.")
 @_output_option
-def derive(problem, params, sample, fmt, fragment, color, epoch, params_file, lr, seed,
-           output):
+def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, params_file, lr,
+           seed, output):
     """Derive ∂L/∂p step by step for the parameters of PROBLEM.
 
     Shows the forward definitions, every chain-rule path from the parameter to the loss, each
@@ -143,6 +146,12 @@ def derive(problem, params, sample, fmt, fragment, color, epoch, params_file, lr
                                    "networks; a computational graph derives every input")
         from .graph import derive_graph, verified_graph
         d = verified_graph(derive_graph(loaded))
+    elif as_graph:
+        if params:
+            raise click.UsageError("--graph derives every weight: leave out -p")
+        from .graph import derive_graph, network_graph, verified_graph
+        prob = at_point(loaded, epoch, params_file, lr, seed)
+        d = verified_graph(derive_graph(network_graph(prob, sample or prob.exercise_sample)))
     else:
         prob = at_point(loaded, epoch, params_file, lr, seed)
         d = verified(run_derive(prob, [p for p in params] or None, sample=sample))

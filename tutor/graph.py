@@ -420,7 +420,7 @@ class BackwardStep:
 class InputCheck:
     """∂out/∂input three ways, and whether they agree (as gradcheck judges: relative error
     within 1e-9 for the symbolic value; within max(1e-7, 4 × its own error) for the central
-    difference, not applicable across a kink)."""
+    difference; at a kink neither applies, and the gates' convention holds)."""
 
     name: str
     symbolic: float
@@ -431,7 +431,11 @@ class InputCheck:
 
     @property
     def symbolic_ok(self) -> bool:
-        return abs(self.symbolic - self.numeric) <= 1e-9 * max(1.0, abs(self.numeric))
+        # At a kink (a tie of max, relu at 0) the derivative is a convention, and SymPy's
+        # (which flattens max(a, max(b, c))) need not be the gates'; the reverse pass there is
+        # checked against PyTorch's in the tests.
+        return self.kink or abs(self.symbolic - self.numeric) <= 1e-9 * max(
+            1.0, abs(self.numeric))
 
     @property
     def fd_ok(self) -> bool:
@@ -576,3 +580,81 @@ def verified_graph(d: GraphDerivation) -> GraphDerivation:
             f"{c.symbolic!r}, reverse pass {c.numeric!r}, finite difference "
             f"{c.finite_difference!r}; this is a bug in tutor")
     return d
+
+
+# -------------------------------------------------------------------------------------------
+# A network as a graph of operations
+
+
+MAX_NETWORK_NODES = MAX_NODES
+
+
+def network_graph(problem, sample: int) -> GraphProblem:
+    """The operation-level graph of ``problem``'s network for one sample (1-based): each
+    product wⱼᵢ·aᵢ, each sum, each activation and the loss as nodes, with the weights and
+    biases as inputs, so that its gradients are the sample's ∂ℓ/∂p. ProblemError (field
+    --graph) when an activation or the loss has no gate, or the graph would be too large to
+    read."""
+    from .losses import get as get_loss
+    from .printing.exprs import ascii as ascii_text
+    net = problem.network
+    k = sample - 1
+    if not 1 <= sample <= problem.n_samples:
+        raise ProblemError(f"expected a sample from 1 to {problem.n_samples}; got {sample}",
+                           field="--sample")
+    inputs: dict[str, float] = {}
+    for i, x in enumerate(problem.inputs[k], start=1):
+        inputs[f"x{i}"] = float(x)
+    steps: list[str] = []
+    prev = [f"x{i}" for i in range(1, net.inputs + 1)]
+    L = len(net.layers)
+    for l, layer in enumerate(net.layers, start=1):
+        act = layer.act
+        gate = CALLS.get(act.function) if act.function else None
+        if act.function is not None and gate is None or not act.elementwise:
+            raise ProblemError(f"the operation-level graph has no gate for {layer.activation} "
+                               "(it draws sigmoid, tanh, relu and linear layers)",
+                               field="--graph")
+        W, b = problem.params[f"W{l}"], problem.params[f"b{l}"]
+        current = []
+        for j in range(1, layer.units + 1):
+            terms = []
+            for i, a in enumerate(prev, start=1):
+                inputs[f"w{l}_{j}{i}"] = float(W[j - 1, i - 1])
+                terms.append(f"w{l}_{j}{i}*{a}")
+            inputs[f"b{l}_{j}"] = float(b[j - 1])
+            out = ("yhat" if net.outputs == 1 else f"yhat{j}") if l == L else f"a{l}_{j}"
+            z = out if act.function is None and l == L else f"z{l}_{j}"   # a linear output
+            steps.append(f"{z} = " + " + ".join(terms) + f" + b{l}_{j}")
+            if act.function is None:
+                current.append(z)
+            else:
+                steps.append(f"{out} = {act.function}(z{l}_{j})")
+                current.append(out)
+        prev = current
+    loss = get_loss(problem.loss, dict(problem.loss_options))
+    ys = [sp.nsimplify(float(y)) for y in problem.targets[k]]
+    expr = loss.symbolic([Var(n) for n in prev], ys)
+
+    def evaluated(e):
+        return e if e.is_Atom else e.func(*[evaluated(a) for a in e.args])
+
+    try:
+        text = ascii_text(evaluated(expr))
+    except Exception:     # noqa: BLE001 (a loss tutor cannot write as a formula)
+        text = ""
+    if not text or " if " in text:
+        raise ProblemError(f"the operation-level graph has no gates for the {problem.loss} "
+                           "loss", field="--graph")
+    steps.append(f"loss = {text}")
+    if sum(len(s.split("+")) + len(s.split("*")) for s in steps) > 2 * MAX_NETWORK_NODES:
+        raise ProblemError(f"a {net.describe()} network is too large to draw as one graph of "
+                           f"operations (at most about {MAX_NETWORK_NODES} nodes); draw a "
+                           "smaller network", field="--graph")
+    doc = {"name": f"{problem.name}: the graph of sample {sample}",
+           "description": f"Every product, sum, activation and the loss of "
+                          f"{net.describe()} for sample {sample}; the inputs are the sample's "
+                          "x and the weights and biases.",
+           "graph": {"inputs": inputs, "steps": steps, "output": "loss"}}
+    from .problem import _Validator
+    return parse_graph(doc, _Validator(problem.file, {}), problem.file)

@@ -216,7 +216,9 @@ class DocPrinter(Printer):
         body.append(self.heading(2, self.words("Check")))
         header = [self.words("input"), self.words("symbolic"), self.words("reverse pass"),
                   self.words("finite difference"), self.words("check")]
-        table = [[self.inline(self.expr(Var(c.name))), self.inline(self.num(c.symbolic, 12)),
+        table = [[self.inline(self.expr(Var(c.name))),
+                  self.inline(self.num(c.symbolic, 12)) if not c.kink
+                  else self.words("at a kink: n/a"),
                   self.inline(self.num(c.numeric, 12)),
                   self.inline(self.num(c.finite_difference, 12)) if not c.kink
                   else self.words("at a kink: n/a"), self.mark(c.ok)] for c in d.checks]

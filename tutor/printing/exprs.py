@@ -45,8 +45,9 @@ class TextPrinter(StrPrinter):
 
     def _print_Var(self, expr):
         base, sub = _graph_name(expr.name)
-        return base + (sub.translate(_SUBSCRIPT) if sub.isdigit() else
-                       ("_" + sub if sub else ""))
+        if sub.replace("_", "").isdigit():        # z1_2_1 → z1₂,₁
+            return base + ",".join(part.translate(_SUBSCRIPT) for part in sub.split("_"))
+        return base + ("_" + sub if sub else "")
 
     def _print_Float(self, expr):
         return short_float(expr)
@@ -258,7 +259,9 @@ class TexPrinter(LatexPrinter):
         base = base if len(base) == 1 else rf"\mathrm{{{base}}}"
         if not sub:
             return base
-        return f"{base}_{{{sub}}}" if sub.isdigit() else rf"{base}_{{\mathrm{{{sub}}}}}"
+        if sub.replace("_", "").isdigit():
+            return f"{base}_{{{sub.replace('_', ',')}}}"
+        return rf"{base}_{{\mathrm{{{sub}}}}}"
 
     def _print_Float(self, expr):
         s = short_float(expr)

@@ -64,8 +64,10 @@ class MathMLPrinter(MathMLPresentationPrinter):
         base, sub = split_name(sym.name)
         if not sub:
             return self.el("mi", base)
+        digits = sub.replace("_", "").isdigit()
         return self.el("msub", self.el("mi", base),
-                       self.el("mn" if sub.isdigit() else "mi", sub))
+                       self.el("mn" if digits else "mi", sub.replace("_", ",") if digits
+                               else sub))
 
     def _print_Symbol(self, sym, style="plain"):
         p = parts(sym.name)
