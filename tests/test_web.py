@@ -69,7 +69,8 @@ def test_problems_lists_the_shipped_problems(client):
     r = client.get("/api/problems")
     assert r.status_code == 200
     problems = {p["id"]: p for p in r.json()["problems"]}
-    assert set(problems) == {p.stem for p in (ROOT / "problems").glob("*.yaml")}
+    assert set(problems) == {p.stem for p in (ROOT / "problems").glob("*.yaml")} | {
+        p.stem for p in (ROOT / "problems" / "graphs").glob("*.yaml")}
     xor = problems["xor"]
     assert xor["name"] == "XOR"
     assert xor["network"] == {"sizes": [2, 3, 1], "activations": ["sigmoid", "sigmoid"]}
@@ -652,3 +653,25 @@ def test_a_student_checks_their_worksheet_variant_on_the_web(client):
                     headers={"accept": "application/json"})
     assert not r.json()["result"]["right"]
     assert client.get("/problems/xor", params={"variant": "0", "seed": "1"}).status_code == 422
+
+
+def test_a_computational_graph_on_the_web(client):
+    """problems/graphs/*.yaml are listed; a graph's page shows its picture and derivation and
+    grades each node's value and gradient as tutor check does."""
+    r = client.get("/")
+    assert "/problems/reuse" in r.text and "computational graph" in r.text
+    r = client.get("/problems/reuse")
+    assert r.status_code == 200 and '<svg class="graph"' in r.text
+    assert "used 3 times: the gradients of its uses add" in r.text
+    r = client.post("/problems/reuse/check", data={"param": "gradient:x", "answer": "-3"},
+                    headers={"accept": "application/json"})
+    assert r.json()["result"]["mistake"] == "missing_use"
+    r = client.post("/problems/reuse/check", data={"param": "gradient:x", "answer": "-6"},
+                    headers={"accept": "application/json"})
+    assert r.json()["result"]["right"]
+    r = client.post("/problems/reuse/check", data={"param": "gradient:nope", "answer": "1"})
+    assert r.status_code == 422
+    assert client.get("/api/problems/reuse/derivation").json()["kind"] == "graph"
+    assert client.get("/problems/reuse/train").status_code == 422
+    kinds = {p["id"]: p["kind"] for p in client.get("/api/problems").json()["problems"]}
+    assert kinds["reuse"] == "graph" and kinds["xor"] == "network"

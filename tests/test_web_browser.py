@@ -149,3 +149,21 @@ def test_training_from_the_page(page, live_server):
     assert "Final loss after 4000 epochs" in page.locator("pre.report").inner_text()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "xor-training.png"), full_page=True)
+
+
+def test_a_computational_graph_in_the_browser(page, live_server):
+    """The graph's SVG renders (its wires and gates have a size on the page), and an answer
+    box grades a node's gradient in place."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(live_server + "/problems/sigmoid-gate")
+    svg = page.locator("svg.graph")
+    assert svg.is_visible()
+    box = svg.bounding_box()
+    assert box["width"] > 300 and box["height"] > 100
+    assert page.locator("svg.graph circle").count() == 8
+    page.screenshot(path=str(ARTIFACTS / "graph-sigmoid-gate.png"), full_page=True)
+    form = page.locator('form[id="a-gradient:x0"]')
+    form.locator('input[name="answer"]').fill("0.3932")
+    form.locator("button").click()
+    form.locator("output .ok, output .bad").first.wait_for()
+    assert "✓" in form.locator("output").inner_text()

@@ -271,8 +271,10 @@ def report_json(r: GraphReport) -> str:
         "tolerance": {"rtol": r.rtol, "atol": r.atol, "decimals": r.decimals},
         "score": {"right": r.right, "total": len(r.results)},
         "results": [{"kind": x.answer.kind, "name": x.answer.name, "given": x.answer.text,
-                     "right": x.ok, "expected": float(x.expected),
+                     "right": x.ok, "expected": f"{float(x.expected):.6g}",
                      "diagnosis": render.text(x.diagnosis) if x.diagnosis else None,
+                     "diagnosis_html": render.html(x.diagnosis) if x.diagnosis else None,
+                     "expected_formula": None, "correct_step_html": None,
                      "mistake": x.mistake, "follow_through": x.follow_through,
                      "blank": x.blank, "line": x.answer.line} for x in r.results]},
         indent=1, ensure_ascii=False) + "\n"

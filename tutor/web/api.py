@@ -85,6 +85,10 @@ async def derivation(request: Request) -> Response:
     """
     t = tutor(request)
     entry = t.entry(request.path_params["id"])
+    if entry.is_graph:
+        text = await t.computed(("graph-json", entry.id), jobs.graph_json, entry.text,
+                                entry.file)
+        return Response(text, media_type="application/json")
     params = request.query_params.getlist("param") or None
     given = request.query_params.get("sample")
     sample = (entry.problem.exercise_sample if given is None

@@ -293,6 +293,35 @@ def derivation_html(text: str, file: str, param: str, sample: int | None = None,
     return html_derivation(d.gradients[0])
 
 
+def graph_html(text: str, file: str) -> str:
+    """A computational graph's verified derivation as an HTML article, its picture first."""
+    from ..graph import derive_graph, verified_graph
+    from ..printing import render
+    from ..problem import parse_any
+    return render(verified_graph(derive_graph(parse_any(text, file))), "html", fragment=True)
+
+
+def graph_json(text: str, file: str) -> str:
+    from ..graph import derive_graph, verified_graph
+    from ..printing import json
+    from ..problem import parse_any
+    return json(verified_graph(derive_graph(parse_any(text, file))))
+
+
+def graph_check(text: str, file: str, answers_text: str, answers_file: str,
+                rtol: float | None = None, atol: float | None = None) -> dict:
+    """``tutor check`` of a graph's answers, as data."""
+    import json as _json
+
+    from ..defaults import ATOL, RTOL
+    from ..graphcheck import check_graph, report_json
+    from ..problem import parse_any
+    report = check_graph(parse_any(text, file), answers_text, answers_file,
+                         rtol=RTOL if rtol is None else rtol,
+                         atol=ATOL if atol is None else atol)
+    return _json.loads(report_json(report))
+
+
 def derivation_json(text: str, file: str, params: list[str] | None, sample: int) -> str:
     """``tutor derive --format json``, verified."""
     from ..derivation import derive, verified

@@ -15,7 +15,7 @@ from itertools import islice
 from pathlib import Path
 
 from ..errors import ProblemError, TutorError
-from ..problem import Problem, parse_problem, read_text_file
+from ..problem import Problem, parse_any, read_text_file
 
 MAX_UPLOADS = 100          # the oldest upload is forgotten beyond this
 UPLOAD_BYTES = 64 * 1024 * 1024   # or beyond this much memory held by uploads
@@ -34,9 +34,19 @@ class Entry:
     problem: Problem
     uploaded: bool = False
 
+    @property
+    def is_graph(self) -> bool:
+        return not isinstance(self.problem, Problem)
+
     def summary(self) -> dict:
         p = self.problem
+        if self.is_graph:
+            return {"id": self.id, "name": p.name, "description": p.description,
+                    "kind": "graph", "inputs": [n.name for n in p.inputs],
+                    "output": p.output, "uploaded": self.uploaded,
+                    "url": f"/problems/{self.id}"}
         return {
+            "kind": "network",
             "id": self.id,
             "name": p.name,
             "description": p.description,
@@ -51,13 +61,6 @@ class Entry:
             "uploaded": self.uploaded,
             "url": f"/problems/{self.id}",
         }
-
-
-def _footprint(entry: Entry) -> int:
-    """The bytes an upload holds: its text, its arrays (parameters, data)."""
-    p = entry.problem
-    return (len(entry.text) + p.inputs.nbytes + p.targets.nbytes
-            + sum(a.nbytes for a in p.params.values()))
 
 
 def _footprint(entry: Entry) -> int:
@@ -93,7 +96,8 @@ class Library:
 
     @classmethod
     def from_dir(cls, directory: Path) -> "Library":
-        """Every ``*.yaml`` and ``*.yml`` directly in ``directory`` that is a valid problem.
+        """Every ``*.yaml`` and ``*.yml`` directly in ``directory`` (networks) or in its
+        ``graphs`` folder (computational graphs) that is a valid problem.
 
         The others are listed in ``skipped`` with tutor's own words only (file, line, field,
         and what kind of mistake), never a word of their content, since every visitor sees
@@ -105,6 +109,9 @@ class Library:
         inside = directory.resolve()
         entries, skipped, errors = [], [], []
         paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+        graphs = directory / "graphs"
+        if graphs.is_dir() and not graphs.is_symlink():
+            paths += sorted(p for p in graphs.iterdir() if p.suffix in (".yaml", ".yml"))
         seen: set[str] = set()
         for path in paths:
             if not _ID.match(path.stem):
@@ -116,13 +123,14 @@ class Library:
                 skipped.append(f"{path.name}: another file has the id {path.stem!r}")
                 errors.append(skipped[-1])
                 continue
-            if path.is_symlink() and path.resolve().parent != inside:
+            if path.is_symlink() and path.resolve().parent != path.parent.resolve() or \
+                    not path.resolve().is_relative_to(inside):
                 skipped.append(f"{path.name}: a symbolic link out of the directory; not read")
                 errors.append(skipped[-1])
                 continue
             try:
                 text, file = read_text_file(path, "a problem file")
-                entries.append(Entry(path.stem, text, path.name, parse_problem(text, path.name)))
+                entries.append(Entry(path.stem, text, path.name, parse_any(text, path.name)))
                 seen.add(path.stem)
             except ProblemError as e:
                 errors.append(str(e))

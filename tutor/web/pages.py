@@ -54,6 +54,9 @@ def layout(title: str, body: str) -> str:
 
 def _shape(entry: Entry) -> str:
     p = entry.problem
+    if entry.is_graph:
+        return (f"computational graph · inputs {', '.join(n.name for n in p.inputs)} · "
+                f"output {p.output}")
     return (f"{p.network.describe()} · loss {p.loss} · {p.n_samples} sample"
             + ("s" if p.n_samples != 1 else ""))
 
@@ -277,6 +280,50 @@ keys (the keys grade with <code>tutor check … --variant K --seed S</code>).</p
 <button name="file" value="worksheet.tex">Worksheet (LaTeX)</button>
 <button name="file" value="worksheet.zip">Everything (ZIP)</button>
 </form>
+</section>
+""")
+
+
+def graph_page(entry: Entry, derivation: str, results: dict[str, dict] | None = None,
+               given: dict[str, str] | None = None) -> str:
+    """A computational graph: its picture and derivation, and a box for the value and the
+    gradient of each node, graded by `tutor check`."""
+    from ..graph import Var
+    from ..printing.exprs import text as math_text
+    p = entry.problem
+    results, given = results or {}, given or {}
+    out_name = math_text(Var(p.output))
+    rows = []
+    for n in p.nodes:
+        label = math_text(Var(n.name))
+        for kind, what in (("value", label), ("gradient", f"∂{out_name}/∂{label}")):
+            if kind == "value" and n.kind == "input":
+                continue
+            key = f"{kind}:{n.name}"
+            shown = result_html(results[key]) if key in results else ""
+            rows.append(f"""<li class="param" data-param="{escape(key)}">
+<form class="answer" method="post" action="/problems/{_q(entry.id)}/check#a-{_q(key)}"
+ id="a-{escape(key)}">
+<input type="hidden" name="param" value="{escape(key)}">
+<label>{escape(what)} = <input type="text" name="answer" value="{escape(given.get(key, ''))}"
+ autocomplete="off" spellcheck="false" placeholder="a number"></label>
+<button type="submit">Check</button>
+<output aria-live="polite">{shown}</output>
+</form>
+</li>""")
+    desc = f"<p>{escape(p.description)}</p>" if p.description else ""
+    return layout(p.name, f"""
+<h1>{escape(p.name)}</h1>
+{desc}
+<p class="shape">{escape(_shape(entry))}</p>
+<section id="params">
+<h2>Your values and gradients</h2>
+<p>Compute each node's value going forward, then each gradient going backward: upstream
+× local = downstream; a value used several times adds the gradients of its uses.</p>
+<ul class="params">{''.join(rows)}</ul>
+</section>
+<section id="derivation">
+{derivation}
 </section>
 """)
 

@@ -112,8 +112,24 @@ async def _page(request: Request, entry: Entry, ref: ParamRef, sample: int,
                                            at=at))
 
 
+async def _graph_page(request: Request, entry: Entry, results: dict | None = None,
+                      given: dict | None = None) -> Response:
+    t = tutor(request)
+    derivation = await t.computed(("graph-html", entry.id), jobs.graph_html, entry.text,
+                                  entry.file)
+    return HTMLResponse(pages.graph_page(entry, derivation, results, given))
+
+
+def _not_for_graphs(entry: Entry, what: str) -> None:
+    if entry.is_graph:
+        raise ApiError(422, f"a computational graph has no {what}; its page derives it and "
+                            "checks your values and gradients", "id")
+
+
 async def problem(request: Request) -> Response:
     entry = tutor(request).entry(request.path_params["id"])
+    if entry.is_graph:
+        return await _graph_page(request, entry)
     q = request.query_params
     ref = one_param(entry, q["param"]) if q.get("param") else \
         entry.problem.network.param_refs()[0]
@@ -126,6 +142,8 @@ async def check(request: Request) -> Response:
     t = tutor(request)
     entry = t.entry(request.path_params["id"])
     form = parse_qs(await read_body(request), keep_blank_values=True)
+    if entry.is_graph:
+        return await _check_graph(request, entry, form)
     ref = one_param(entry, form.get("param", [""])[0])
     at = await _at(request, entry, lambda k: form.get(k, [""])[0])
     sample = _sample(entry, form.get("sample", [""])[0], at)
@@ -144,10 +162,41 @@ async def check(request: Request) -> Response:
                        at=at)
 
 
+async def _check_graph(request: Request, entry: Entry, form: dict) -> Response:
+    """An answer box of a graph: ``param`` is value:NODE or gradient:NODE."""
+    key = form.get("param", [""])[0]
+    kind, _, node = key.partition(":")
+    if kind not in ("value", "gradient") or node not in {n.name for n in entry.problem.nodes}:
+        raise ApiError(422, "expected value:NODE or gradient:NODE, a node of this graph",
+                       "param")
+    answer = form.get("answer", [""])[0].strip().replace("−", "-")
+    if not answer:
+        raise ApiError(422, "type a number first", "answer")
+    if len(answer) > MAX_ANSWER:
+        raise ApiError(422, f"an answer is at most {MAX_ANSWER} characters", "answer")
+    try:
+        float(answer)
+    except ValueError:
+        raise ApiError(422, "expected a number", "answer") from None
+    section = "values" if kind == "value" else "gradients"
+    text = f'{section}:\n  "{node}": {answer}\n'
+    t = tutor(request)
+    try:
+        report = await t.workers.run(jobs.CHECK_SECONDS, jobs.graph_check, entry.text,
+                                     entry.file, text, "answer")
+    except JobFailed as e:
+        raise ApiError(422, e.message, "answer") from None
+    result = report["results"][0]
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"result": result, "html": pages.result_html(result)})
+    return await _graph_page(request, entry, {key: result}, {key: answer})
+
+
 async def train(request: Request) -> Response:
     """A training run of the problem (optional epochs, lr, seed), as `tutor train`."""
     t = tutor(request)
     entry = t.entry(request.path_params["id"])
+    _not_for_graphs(entry, "training")
     q = request.query_params
     given = {k: q.get(k, "").strip() for k in ("epochs", "lr", "seed")}
     epochs = (whole_number(given["epochs"], "epochs", 0, pages.MAX_WEB_EPOCHS)
@@ -170,6 +219,7 @@ async def download(request: Request) -> Response:
     """The worksheet, its solutions or everything (LaTeX, keys, PDFs) as one ZIP."""
     t = tutor(request)
     entry = t.entry(request.path_params["id"])
+    _not_for_graphs(entry, "worksheets")
     q = request.query_params
     name = q.get("file", "worksheet.zip")
     if name not in DOWNLOADS:
