@@ -140,10 +140,8 @@ def svg(d: GraphDerivation) -> str:
                          f'{escape(gate_symbol(d, name))}</text>'
                          f'<text class="name" x="{x}" y="{y + RADIUS + 15}" '
                          f'text-anchor="middle">{label}</text></g>')
-    style = ("<style>.wire{stroke:#1d2430;stroke-width:1.5}.value{fill:#1d7a3a;font:13px "
-             "sans-serif}.grad{fill:#b42318;font:13px sans-serif}.gate circle{fill:#fff;"
-             "stroke:#1d2430;stroke-width:1.5}.gate text{font:14px sans-serif}"
-             ".name{fill:#5b6676;font-size:12px}.input{font:15px sans-serif}</style>")
+    # Styled by class, from the page's stylesheet (tutor.css): the web tutor's content
+    # security policy allows no inline style.
     marker = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
               'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
               '<path d="M0 0L10 5L0 10z" fill="#1d2430"/></marker></defs>')
@@ -151,7 +149,7 @@ def svg(d: GraphDerivation) -> str:
                   "gradients (red) below")
     return (f'<svg class="graph" viewBox="0 0 {width} {height}" width="{width}" '
             f'height="{height}" role="img" aria-label="{desc}" '
-            f'xmlns="http://www.w3.org/2000/svg">{style}{marker}' + "".join(parts) + "</svg>")
+            f'xmlns="http://www.w3.org/2000/svg">{marker}' + "".join(parts) + "</svg>")
 
 
 def tikz(d: GraphDerivation) -> str:

@@ -202,7 +202,7 @@ class LatexDocPrinter(DocPrinter):
             r"\documentclass[11pt]{article}",
             r"\usepackage[T1]{fontenc}",
             r"\usepackage{amsmath,amssymb}",
-            r"\usepackage{tikz}",
+            *([r"\usepackage{tikz}"] if r"\begin{tikzpicture}" in content else []),
             r"\usepackage[margin=2cm]{geometry}",
             r"\allowdisplaybreaks",
             r"\setlength{\parindent}{0pt}",
