@@ -275,11 +275,23 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
       tutor worksheet problems/xor.yaml -o sheets --roster students.csv --seed 7
     """
     from .derivation import resolve_params
-    from .problem import load_problem
+    from .problem import Problem, load_any
     from .variants import default_params
     from .worksheet import build_variant, write
 
-    prob = load_problem(problem)
+    prob = load_any(problem)
+    if not isinstance(prob, Problem):       # a computational graph: fill in the graph
+        if roster is not None or params:
+            raise click.UsageError("--roster and -p are for networks")
+        from .graphsheet import write as write_graph
+        written = write_graph(prob, out, variants, seed, decimals, pdf, str(problem))
+        click.echo(f"Wrote {variants} variant{'s' if variants != 1 else ''} of {prob.name!r} "
+                   f"to {out}/: " + ", ".join(str(p.relative_to(out)) for p in written
+                                              if p.parent == out)
+                   + f", {variants} answer key{'s' if variants != 1 else ''} in keys/ and "
+                     f"{variants} blank answers file{'s' if variants != 1 else ''} in "
+                     "answers/.")
+        return
     students = None
     if roster is not None:
         from .roster import read_roster

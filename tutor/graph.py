@@ -387,7 +387,7 @@ class _Splitter:
                 try:
                     return sp.Float(GATES[gate].value(*[float(a) for a in args]))
                 except (ValueError, OverflowError, ZeroDivisionError):
-                    self.fail(f"{node.func.id}(…) of a constant is undefined")
+                    self.fail(f"{fname}(…) of a constant is undefined or too large")
             return self.new(gate, args)
         self.fail("not allowed in a graph: only + − × / ^ and functions")
 
@@ -658,3 +658,35 @@ def network_graph(problem, sample: int) -> GraphProblem:
            "graph": {"inputs": inputs, "steps": steps, "output": "loss"}}
     from .problem import _Validator
     return parse_graph(doc, _Validator(problem.file, {}), problem.file)
+
+
+# -------------------------------------------------------------------------------------------
+# Variants, for worksheets
+
+
+MAX_DRAWS = 50
+
+
+def graph_variant(p: GraphProblem, seed: int, variant: int) -> GraphProblem:
+    """``p`` with the inputs of worksheet variant ``variant`` of ``seed``: drawn from
+    ``default_rng([seed, variant])`` on the grid −2.0, −1.9, …, 2.0 without 0 (a value one can
+    compute with by hand), redrawn (deterministically) while an operation is undefined there."""
+    import dataclasses
+
+    import numpy as np
+    grid = np.round(np.concatenate([np.arange(-20, 0), np.arange(1, 21)]) / 10, 1)
+    rng = np.random.default_rng([seed, variant])
+    for _ in range(MAX_DRAWS):
+        values = {n.name: float(rng.choice(grid)) for n in p.inputs}
+        try:
+            q = p.with_inputs(values)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            continue
+        if all(math.isfinite(n.value) for n in q.nodes) and not any(
+                n.kind == "gate" and _undefined_at(n, [_arg_value(a, {m.name: m.value
+                                                                    for m in q.nodes})
+                                                        for a in n.args])
+                for n in q.nodes):
+            return dataclasses.replace(q, name=p.name)
+    raise ProblemError(f"no variant of this graph within {MAX_DRAWS} draws is defined "
+                       "everywhere", file=p.file)

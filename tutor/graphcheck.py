@@ -45,15 +45,22 @@ class GraphReport:
         return 0 if self.right == len(self.results) else 1
 
 
-def parse_graph_answers(text: str, p: GraphProblem, file: str) -> tuple[list[Answer], int | None]:
+def parse_graph_answers(text: str, p: GraphProblem, file: str
+                        ) -> tuple[list[Answer], int | None, tuple[int, int] | None]:
     import difflib
 
     from .problem import _read_yaml, _Validator
     scalars: dict[str, str] = {}
     doc, lines = _read_yaml(text, file, scalars)
     v = _Validator(file, lines)
-    v.mapping(doc, "", (), ("values", "gradients", "decimals", "problem"))
+    v.mapping(doc, "", (), ("values", "gradients", "decimals", "problem", "variant", "seed"))
     decimals = v.integer(doc["decimals"], "decimals", 0, 15) if "decimals" in doc else None
+    variant = None
+    if doc.get("variant") is not None or doc.get("seed") is not None:
+        if doc.get("variant") is None or doc.get("seed") is None:
+            raise v.error("variant", "a variant and a seed go together")
+        variant = (v.integer(doc["variant"], "variant", 1, 10**6),
+                   v.integer(doc["seed"], "seed", 0, 2**63 - 1))
     names = [n.name for n in p.nodes]
     out = []
     for section, kind in SECTIONS.items():
@@ -76,7 +83,7 @@ def parse_graph_answers(text: str, p: GraphProblem, file: str) -> tuple[list[Ans
     if not out:
         raise ProblemError("no answers: expected values or gradients of the graph's nodes",
                            file=file)
-    return out, decimals
+    return out, decimals, variant
 
 
 @dataclass(frozen=True)
@@ -232,8 +239,10 @@ class _GraphGrader:
 
 def check_graph(p: GraphProblem, text: str, file: str, rtol: float = RTOL,
                 atol: float = ATOL) -> GraphReport:
-    from .graph import verified_graph
-    answers, decimals = parse_graph_answers(text, p, file)
+    from .graph import graph_variant, verified_graph
+    answers, decimals, variant = parse_graph_answers(text, p, file)
+    if variant is not None:         # a worksheet's variant: its own input values
+        p = graph_variant(p, variant[1], variant[0])
     d = verified_graph(derive_graph(p))
     grader = _GraphGrader(d, answers, rtol, atol, decimals)
     return GraphReport(p, file, rtol, atol, decimals, tuple(grader.grade(a) for a in answers))

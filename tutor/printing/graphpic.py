@@ -57,8 +57,9 @@ def wires(d: GraphDerivation) -> list[tuple[str, str, float, float]]:
     return out
 
 
-def layout(d: GraphDerivation) -> dict[str, tuple[int, float]]:
-    """(column, row) of every node the output depends on."""
+def layout(d: GraphDerivation, staircase: bool = False) -> dict[str, tuple[int, float]]:
+    """(column, row) of every node the output depends on. ``staircase``: every node on a row
+    of its own, so that no two wires run along one line (room for a worksheet's blanks)."""
     p = d.problem
     used = {w[0] for w in wires(d)} | {p.output}
     col: dict[str, int] = {}
@@ -75,7 +76,9 @@ def layout(d: GraphDerivation) -> dict[str, tuple[int, float]]:
         if n.name not in col:
             continue
         c = col[n.name]
-        if n.kind == "input":
+        if staircase:
+            r = float(len(pos))
+        elif n.kind == "input":
             r = float(len(taken.get(c, [])))
         else:
             ins = [pos[a][1] for a in n.args if isinstance(a, str) and a in pos]
@@ -152,7 +155,8 @@ def svg(d: GraphDerivation) -> str:
             f'xmlns="http://www.w3.org/2000/svg">{marker}' + "".join(parts) + "</svg>")
 
 
-def tikz(d: GraphDerivation) -> str:
+def tikz(d: GraphDerivation, blanks: bool = False) -> str:
+    """TikZ; ``blanks``: the wires without their numbers (a worksheet fills them in)."""
     pos = layout(d)
     scale = 1 / 60
     p = d.problem
@@ -176,8 +180,9 @@ def tikz(d: GraphDerivation) -> str:
         else:
             c, r = pos[a]
             target = f"({c * COLUMN * scale + 2.2:.2f},{-r * ROW * scale:.2f})"
-        out.append(rf"\draw[->] (n-{_id(a)}) -- node[val, above] {{${_tnum(value)}$}} "
-                   rf"node[grad, below] {{${_tnum(grad)}$}} {target};")
+        v, g = ("", "") if blanks else (f"${_tnum(value)}$", f"${_tnum(grad)}$")
+        out.append(rf"\draw[->] (n-{_id(a)}) -- node[val, above] {{{v}}} "
+                   rf"node[grad, below] {{{g}}} {target};")
     out.append(r"\end{tikzpicture}\end{center}")
     cols = max(c for c, _ in pos.values()) + 1
     if cols * COLUMN * scale + 2.5 > 16:       # wider than the page: scaled to fit
@@ -203,3 +208,16 @@ def _tex_symbol(d: GraphDerivation, name: str) -> str:
             "log": r"$\ln$", "sqrt": r"$\sqrt{\cdot}$", "sin": r"$\sin$", "cos": r"$\cos$",
             "sigma": r"$\sigma$", "tanh": r"$\tanh$", "relu": "relu", "abs": r"$|\cdot|$",
             "max": r"$\max$", "min": r"$\min$"}.get(n.gate, n.gate)
+
+
+def wire_table(d: GraphDerivation, decimals: int, filled: bool) -> str:
+    """LaTeX: a row per wire (from, to), its value and its gradient, blank or filled."""
+    rows = []
+    for a, b, value, grad in wires(d):
+        to = f"${exprs.tex(Var(b))}$" if b else "output"
+        cells = ((f"{value:.{decimals}f}", f"{grad:.{decimals}f}") if filled else
+                 (r"\rule{2.5cm}{0.4pt}", r"\rule{2.5cm}{0.4pt}"))
+        rows.append(f"${exprs.tex(Var(a))}$ & {to} & {cells[0]} & {cells[1]} \\\\")
+    return (r"\begin{center}\begin{tabular}{ccp{3cm}p{3cm}}wire from & to & value & "
+            r"gradient \\ \hline" + "\n" + "\n".join(rows) + "\n"
+            + r"\end{tabular}\end{center}")
