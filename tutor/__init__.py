@@ -14,7 +14,7 @@ Imports are lazy so that ``tutor --help`` stays fast.
 
 __version__ = "0.1.0"
 
-__all__ = ["load_problem", "parse_problem", "derive", "train", "at_epoch", "load_params",
+__all__ = ["load_problem", "load_any", "parse_problem", "derive", "train", "at_epoch", "load_params",
            "check", "load_answers", "Problem", "Derivation", "ProblemError"]
 
 
@@ -23,9 +23,11 @@ def __getattr__(name):
         from . import problem
         return getattr(problem, name)
     if name == "derive":
-        from .derivation import derive
         from .printing import jupyter  # noqa: F401  (derivations render in Jupyter)
-        return derive
+        return _derive
+    if name == "load_any":
+        from .problem import load_any
+        return load_any
     if name in ("train", "at_epoch"):
         from . import training
         return getattr(training, name)
@@ -49,3 +51,14 @@ def __getattr__(name):
         from .errors import ProblemError
         return ProblemError
     raise AttributeError(f"module 'tutor' has no attribute {name!r}")
+
+
+def _derive(problem, *args, **kwargs):
+    """``derivation.derive`` for a network; for a computational graph (``load_any`` of a
+    file with a ``graph:`` section), ``graph.derive_graph``."""
+    from .derivation import derive
+    from .problem import Problem
+    if isinstance(problem, Problem):
+        return derive(problem, *args, **kwargs)
+    from .graph import derive_graph
+    return derive_graph(problem)
