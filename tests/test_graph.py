@@ -404,3 +404,17 @@ def test_a_variant_avoids_undefined_operations():
         "inputs": {"x": 2}, "expression": "log(x) + sqrt(x)"}}))
     for k in range(1, 20):
         assert graph_variant(p, 0, k).node("x").value > 0
+
+
+def test_graph_formulas_are_graded_by_their_values():
+    """∂f/∂node as a formula in the graph's names: right in any equivalent form (in the
+    inputs or in intermediate values), or a named slip."""
+    r = _check(REUSE, {"formulas": {"x": "2*x*y + 2*x", "y": "x^2", "a": "x",
+                                    "b": "a + x"}})
+    assert [x.ok for x in r.results] == [True, True, True, False]
+    (w,) = _check(REUSE, {"formulas": {"x": "b"}}).results
+    assert w.mistake == "missing_use"
+    (s,) = _check(ADDMUL, {"formulas": {"z": "-q"}}).results
+    assert s.mistake == "wrong_sign"
+    (u,) = _check(ADDMUL, {"formulas": {"z": "q +"}}).results
+    assert u.mistake == "unreadable"

@@ -24,7 +24,9 @@ from .errors import ProblemError
 from .graph import GraphDerivation, GraphProblem, Var, _numeric, derive_graph, forward_values
 from .words import Words
 
-SECTIONS = {"values": "node_value", "gradients": "node_gradient"}
+SECTIONS = {"values": "node_value", "gradients": "node_gradient",
+            "formulas": "node_formula"}
+POINTS = 24            # random input points a formula is compared at
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ def parse_graph_answers(text: str, p: GraphProblem, file: str
     scalars: dict[str, str] = {}
     doc, lines = _read_yaml(text, file, scalars)
     v = _Validator(file, lines)
-    v.mapping(doc, "", (), ("values", "gradients", "decimals", "problem", "variant", "seed"))
+    v.mapping(doc, "", (), ("values", "gradients", "formulas", "decimals", "problem",
+                            "variant", "seed"))
     decimals = v.integer(doc["decimals"], "decimals", 0, 15) if "decimals" in doc else None
     variant = None
     if doc.get("variant") is not None or doc.get("seed") is not None:
@@ -76,6 +79,11 @@ def parse_graph_answers(text: str, p: GraphProblem, file: str
                                      + f"; its nodes are {', '.join(names)}")
             if value is None:
                 out.append(Answer(kind, str(key), "", None, lines.get(field)))
+                continue
+            if kind == "node_formula":
+                if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                    raise v.error(field, "expected a formula in the graph's names, like 'y*z'")
+                out.append(Answer(kind, str(key), str(value), None, lines.get(field)))
                 continue
             number = v.number(value, field)
             out.append(Answer(kind, str(key), scalars.get(field, str(value)), number,
@@ -210,6 +218,8 @@ class _GraphGrader:
         if a.blank:
             want = d.values[a.name] if a.kind == "node_value" else self._gradient(a.name)
             return Result(a, False, want, Words("not answered"), mistake="blank")
+        if a.kind == "node_formula":
+            return self.grade_formula(a)
         if a.kind == "node_value":
             want, follow = d.values[a.name], self.follow_value(a.name)
             slips = [s for rule in VALUE_RULES for s in rule(d, a.name)]
@@ -230,6 +240,38 @@ class _GraphGrader:
         from .checking import NO_MATCH
         return Result(a, False, want, NO_MATCH)
 
+    def grade_formula(self, a: Answer) -> Result:
+        """∂out/∂node as a formula in the graph's names: compared with the backward pass's
+        own formula at POINTS random input values (every node written out in the inputs)."""
+        from .checking import NO_MATCH
+        from .formula import FormulaError, Vocabulary, canonical_name, parse
+        p = self.d.problem
+        want = symbolic_gradients(p).get(a.name, 0)
+        names = {n.name: Var(n.name) for n in p.nodes}
+        vocab = Vocabulary(names, {canonical_name(k): k for k in names
+                                   if canonical_name(k) != k})
+        try:
+            given = parse(a.text, vocab)
+        except FormulaError as e:
+            return Result(a, False, want, Words("cannot read the formula: {why}",
+                                                why=e.message), mistake="unreadable")
+        slips = [("wrong_sign", Words("the sign is wrong"), -want)]
+        b = next((b for b in self.d.backward if b.node == a.name), None)
+        if b is not None and len(b.uses) > 1:
+            for u in b.uses:
+                slips.append(("missing_use", Words(
+                    "{x} is used {n} times and the gradients of its uses add; this is the use "
+                    "by {c} alone", x=Var(a.name), n=len(b.uses), c=Var(u.consumer)),
+                    _use_formula(p, a.name, u)))
+        values = _random_inputs(p)
+        mine, right = _evaluate(p, [given, want], values)
+        if _same(mine, right):
+            return Result(a, True, want)
+        for mistake, words, expr in slips:
+            if _same(mine, _evaluate(p, [expr], values)[0]):
+                return Result(a, False, want, words, mistake=mistake)
+        return Result(a, False, want, NO_MATCH)
+
     def _gradient(self, name: str) -> float:
         if name == self.d.problem.output:
             return 1.0
@@ -248,6 +290,16 @@ def check_graph(p: GraphProblem, text: str, file: str, rtol: float = RTOL,
     return GraphReport(p, file, rtol, atol, decimals, tuple(grader.grade(a) for a in answers))
 
 
+def _expected_text(x) -> str:
+    """A number with 6 significant digits, or a formula as text."""
+    import sympy as sp
+
+    from .printing import exprs
+    if isinstance(x, sp.Basic) and not x.is_Number:
+        return exprs.text(x)
+    return f"{float(x):.6g}"
+
+
 def report_text(r: GraphReport) -> str:
     from .printing import exprs
     from .printing import words as render
@@ -258,14 +310,15 @@ def report_text(r: GraphReport) -> str:
     for res in r.results:
         a = res.answer
         name = exprs.text(Var(a.name))
-        what = name if a.kind == "node_value" else f"∂{out_name}/∂{name}"
+        what = name if a.kind == "node_value" else f"∂{out_name}/∂{name}" + (
+            " (formula)" if a.kind == "node_formula" else "")
         if a.blank:
             lines.append(f"· {what}: not answered")
             continue
         mark = "✓" if res.ok else "✗"
         lines.append(f"{mark} {what} = {a.text.strip()}")
         if not res.ok:
-            lines.append(f"    expected {float(res.expected):.6g}")
+            lines.append(f"    expected {_expected_text(res.expected)}")
             lines.append(f"    {render.text(res.diagnosis.capitalised())}.")
     lines += ["", f"Score: {r.right} of {sum(not x.blank for x in r.results)} right."]
     return "\n".join(lines) + "\n"
@@ -280,10 +333,75 @@ def report_json(r: GraphReport) -> str:
         "tolerance": {"rtol": r.rtol, "atol": r.atol, "decimals": r.decimals},
         "score": {"right": r.right, "total": len(r.results)},
         "results": [{"kind": x.answer.kind, "name": x.answer.name, "given": x.answer.text,
-                     "right": x.ok, "expected": f"{float(x.expected):.6g}",
+                     "right": x.ok, "expected": _expected_text(x.expected),
                      "diagnosis": render.text(x.diagnosis) if x.diagnosis else None,
                      "diagnosis_html": render.html(x.diagnosis) if x.diagnosis else None,
                      "expected_formula": None, "correct_step_html": None,
                      "mistake": x.mistake, "follow_through": x.follow_through,
                      "blank": x.blank, "line": x.answer.line} for x in r.results]},
         indent=1, ensure_ascii=False) + "\n"
+
+
+def symbolic_gradients(p: GraphProblem) -> dict:
+    """∂out/∂node for every node as a formula in the node names: the backward pass done with
+    each gate's symbolic local derivatives."""
+    import sympy as sp
+    from .gates import GATES
+    grads: dict = {p.output: sp.S.One}
+    for n in reversed(p.nodes):
+        if n.kind != "gate" or n.name not in grads:
+            continue
+        g = GATES[n.gate]
+        args = n.arg_exprs()
+        local = g.local(*args, param=n.param) if n.param is not None else g.local(*args)
+        for a, d in zip(n.args, local):
+            if isinstance(a, str):
+                grads[a] = grads.get(a, 0) + grads[n.name] * d
+    return grads
+
+
+def _use_formula(p: GraphProblem, name: str, use):
+    from .gates import GATES
+    c = p.node(use.consumer)
+    g = GATES[c.gate]
+    args = c.arg_exprs()
+    local = (g.local(*args, param=c.param) if c.param is not None else g.local(*args))[use.slot]
+    return symbolic_gradients(p).get(use.consumer, 0) * local
+
+
+def _random_inputs(p: GraphProblem) -> dict:
+    import numpy as np
+    rng = np.random.default_rng(20261129)
+    return {n.name: rng.uniform(0.5, 2.0, POINTS) * rng.choice([-1, 1], POINTS)
+            for n in p.inputs}
+
+
+def _evaluate(p: GraphProblem, exprs: list, inputs: dict) -> list:
+    """The expressions' values at the input points, every node written out in the inputs."""
+    import numpy as np
+
+    from .symbolic import lambdify
+    subs: dict = {}
+    for n in p.nodes:
+        if n.kind == "gate":
+            subs[n.symbol] = n.expr().xreplace(subs)
+    full = [sp_sympify(e).xreplace(subs) for e in exprs]
+    syms = [Var(n.name) for n in p.inputs]
+    with np.errstate(all="ignore"):
+        try:
+            out = lambdify([syms], full)([inputs[s.name] for s in syms])
+        except Exception:       # noqa: BLE001 (a formula NumPy cannot evaluate is not equal)
+            return [np.full(POINTS, np.nan) for _ in exprs]
+    return [np.broadcast_to(np.asarray(v, dtype=float), (POINTS,)) for v in out]
+
+
+def sp_sympify(e):
+    import sympy as sp
+    return sp.sympify(e)
+
+
+def _same(u, v) -> bool:
+    import numpy as np
+    ok = np.isfinite(u) & np.isfinite(v)
+    return bool(ok.any() and np.all(np.abs(u[ok] - v[ok]) <= 1e-8 * (np.abs(u[ok])
+                                                                     + np.abs(v[ok])) + 1e-12))
