@@ -411,7 +411,8 @@ def test_graph_formulas_are_graded_by_their_values():
     inputs or in intermediate values), or a named slip."""
     r = _check(REUSE, {"formulas": {"x": "2*x*y + 2*x", "y": "x^2", "a": "x",
                                     "b": "a + x"}})
-    assert [x.ok for x in r.results] == [True, True, True, False]
+    assert {x.answer.name: x.ok for x in r.results} == {"x": True, "y": True, "a": True,
+                                                       "b": False}
     (w,) = _check(REUSE, {"formulas": {"x": "b"}}).results
     assert w.mistake == "missing_use"
     (s,) = _check(ADDMUL, {"formulas": {"z": "-q"}}).results
