@@ -436,3 +436,14 @@ def test_cli_without_matplotlib_says_how_to_install(tmp_path, monkeypatch):
     assert "pip install matplotlib" in result.output and "Traceback" not in result.output
     assert "pip install -e '.[plot]'" in result.output
     assert not (tmp_path / "l.png").exists()
+
+
+def test_loss_records_are_chunked_by_memory_not_changed(xor, monkeypatch):
+    """A sweep over many samples records fewer epochs at a time: the same losses, bit for
+    bit, and the memory bounded."""
+    import tutor.training as training
+    whole = train(xor, seeds=3, epochs=40)
+    monkeypatch.setattr(training, "RECORD_BYTES", 3 * 4 * 8 * 7)      # 7 epochs a chunk
+    chunked = train(xor, seeds=3, epochs=40)
+    assert np.array_equal(whole.losses, chunked.losses)
+    assert np.array_equal(whole.final_loss, chunked.final_loss)

@@ -181,13 +181,19 @@ def missing_path(s: Slips):
     """One path of a multi-path sum left out."""
     if len(s.paths) <= 1:
         return
+    # The sum less one term, written as such: every mistake shares the one sum, so that
+    # P paths cost P terms to build and (compiled with shared subexpressions) to evaluate,
+    # not P².
+    total = _total([[f.result for f in fs] for fs in s.paths])
+    lines = derivation_lines(s.g)
     for k, p in enumerate(s.g.paths):
-        rest = [[f.result for f in fs] for m, fs in enumerate(s.paths) if m != k]
+        term = sp.Mul(*[f.result for f in s.paths[k]])
+        rest = sp.Add(total, sp.Mul(-1, term, evaluate=False), evaluate=False)
         yield Mistake("missing_path",
                       Words("the path {route} is missing: {d} is the sum over all {n} paths "
                             "from the parameter to the loss", route=route(p.nodes),
                             d=sp.Derivative(ELL, s.g.symbol), n=len(s.paths)),
-                      derivation_lines(s.g), _total(rest))
+                      lines, rest)
 
 
 def wrong_sign(s: Slips):

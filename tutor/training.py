@@ -24,6 +24,9 @@ from .problem import Problem, Training
 
 # Epochs per chunk: losses are computed, checked for finiteness and reported once per chunk.
 CHUNK = 250
+# The outputs recorded for a chunk's losses take at most this much memory: a sweep of many
+# seeds over many samples records fewer epochs at a time (the same losses, bit for bit).
+RECORD_BYTES = 64 * 2**20
 # A run whose final loss is within this fraction of the best constant predictor's is on the
 # plateau: it predicts (almost) the same output for every sample.
 PLATEAU_RTOL = 0.01
@@ -191,7 +194,9 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
     lr_, mu, B = settings.lr, settings.momentum, settings.batch_size
     full_batch = B is None or B >= n
     velocity = {k: None for k in params} if mu else None
-    recorded = np.empty((min(CHUNK, max(settings.epochs, 1)),) + copies + Y.shape)
+    per_epoch = int(np.prod(copies + Y.shape, dtype=np.int64)) * 8
+    chunk = max(1, min(CHUNK, RECORD_BYTES // max(per_epoch, 1)))
+    recorded = np.empty((min(chunk, max(settings.epochs, 1)),) + copies + Y.shape)
     history = np.empty((settings.epochs,) + copies)
 
     def update(grads: Mapping[str, np.ndarray], size: int) -> None:
@@ -226,7 +231,7 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
     # Overflow on the way to a diverging loss is detected below, by the loss itself.
     with np.errstate(over="ignore", invalid="ignore"):
         while done < settings.epochs:
-            c = min(CHUNK, settings.epochs - done)
+            c = min(chunk, settings.epochs - done)
             if not full_batch:
                 # (c, *copies, n): a permutation of the samples per epoch and copy.
                 order = np.stack([g.random((c, n)) for g in shufflers], axis=1).argsort(-1)
