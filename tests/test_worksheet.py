@@ -153,3 +153,17 @@ def test_solutions_say_whose_parameters_they_use(tmp_path):
     assert "at the parameters of variant 1 (seed 3)" in tex
     assert "at the parameters of variant 2 (seed 3)" in tex
     assert "problem's parameters" not in tex
+
+
+def test_variants_trained_at_once_equal_each_trained_alone():
+    """The solutions' loss curves come from one training of every variant on the engine's
+    copy axis: each equal, bit for bit, to training its variant alone."""
+    from tutor import load_problem
+    from tutor.derivation import resolve_params
+    from tutor.variants import default_params
+    from tutor.worksheet import build_variant, with_curves
+    p = load_problem(ROOT / "problems" / "xor.yaml")
+    refs = resolve_params(p, default_params(p))
+    alone = [build_variant(p, 4, k, refs) for k in (1, 2, 3)]
+    together = with_curves([build_variant(p, 4, k, refs, curve=False) for k in (1, 2, 3)])
+    assert [v.curve for v in alone] == [v.curve for v in together]

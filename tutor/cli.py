@@ -302,12 +302,15 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
     refs = resolve_params(prob, [params] if params else default_params(prob))
     for k in range(1, variants + 1):
         if students is None:
-            built.append(build_variant(prob, seed, k, refs))
+            built.append(build_variant(prob, seed, k, refs, curve=False))
         else:
             st = students[k - 1]
-            built.append(build_variant(prob, seed, st.variant(seed), refs, (st.id, st.name)))
+            built.append(build_variant(prob, seed, st.variant(seed), refs, (st.id, st.name),
+                                       curve=False))
         bar.update(k)
     bar.close()
+    from .worksheet import with_curves
+    built = with_curves(built)          # every variant trained at once
     written = write(prob, out, built, decimals, pdf)
     n = len(built)
     who = f"{n} student{'s' if n != 1 else ''}" if students else \

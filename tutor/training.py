@@ -150,7 +150,8 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
           seed: int | None = None, seeds: int | None = None,
           progress: Callable[[int, np.ndarray], None] | None = None,
           snapshots: Iterable[int] = (), trace: int = 0,
-          trace_params: Iterable[str] | None = None) -> TrainResult:
+          trace_params: Iterable[str] | None = None,
+          starts: Mapping[str, np.ndarray] | None = None) -> TrainResult:
     """Train ``problem``'s network by gradient descent.
 
     seed: initialise with ``default_rng(seed)`` instead of the problem's ``init``.
@@ -161,13 +162,21 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
     at most ``epochs``), in ``TrainResult.snapshots``.
     trace: record the first ``trace`` updates of ``trace_params`` (names; default all), each
     value as ``derive`` gives it at that point, in ``TrainResult.trace`` (single runs only).
+    starts: explicit starting values of several copies, each array with a leading copy axis
+    (a worksheet's variants): trained at once as a sweep, copy k equal to the single run
+    from its own values.
     Raises TrainingDiverged (naming the epoch) when a single run's loss becomes non-finite;
     in a sweep the diverged copies are reported by their verdicts instead.
     """
     settings = resolve_settings(problem, epochs, lr)
-    seed_list = run_seeds(problem, seed, seeds)
-    sweep = seeds is not None
-    params = initial_params(problem, seed_list, sweep)
+    if starts is not None:
+        copies_n = next(iter(starts.values())).shape[0]
+        seed_list, sweep = (None,) * copies_n, True
+        params = {k: np.array(v, dtype=float) for k, v in starts.items()}
+    else:
+        seed_list = run_seeds(problem, seed, seeds)
+        sweep = seeds is not None
+        params = initial_params(problem, seed_list, sweep)
     wanted = set(snapshots)
     if any(not 0 <= e <= settings.epochs for e in wanted):
         raise TutorError(f"a snapshot epoch is from 0 to the {settings.epochs} epochs trained")

@@ -69,13 +69,30 @@ def build_variant(problem: Problem, seed: int, number: int, params: list[ParamRe
                      g.value - lr * g.numbers.sample_gradient) for g in d.gradients)
     points: tuple[tuple[int, float], ...] = ()
     if curve:
-        run = train(vp)
-        step = max(1, run.epochs // CURVE_POINTS)
-        points = tuple((e, float(run.losses[e])) for e in range(0, run.epochs, step)
-                       if np.isfinite(run.losses[e]))
+        points = _curve(train(vp).losses)
     multi = next((g.param.name for g in d.gradients if len(g.paths) > 1), None)
     return Variant(number, seed, vp, sample, d, sample_values(vp, sample - 1), updates,
                    points, multi, student)
+
+
+def _curve(losses: np.ndarray) -> tuple[tuple[int, float], ...]:
+    epochs = losses.shape[0]
+    step = max(1, epochs // CURVE_POINTS)
+    return tuple((e, float(losses[e])) for e in range(0, epochs, step)
+                 if np.isfinite(losses[e]))
+
+
+def with_curves(variants: list[Variant]) -> list[Variant]:
+    """The variants with their loss curves, all trained at once on the engine's copy axis
+    (each curve equal to training its variant alone)."""
+    import dataclasses
+    if not variants:
+        return variants
+    base = variants[0].problem
+    starts = {k: np.stack([v.problem.params[k] for v in variants]) for k in base.params}
+    run = train(base, starts=starts)
+    return [dataclasses.replace(v, curve=_curve(run.losses[:, c]))
+            for c, v in enumerate(variants)]
 
 
 def build(problem: Problem, variants: int, seed: int, params: list[str] | None = None
@@ -83,7 +100,8 @@ def build(problem: Problem, variants: int, seed: int, params: list[str] | None =
     if not 1 <= variants <= MAX_VARIANTS:
         raise TutorError(f"--variants: expected 1 to {MAX_VARIANTS}; got {variants}")
     refs = resolve_params(problem, params or default_params(problem))
-    return [build_variant(problem, seed, k, refs) for k in range(1, variants + 1)]
+    return with_curves([build_variant(problem, seed, k, refs, curve=False)
+                        for k in range(1, variants + 1)])
 
 
 def _rules(v: Variant, decimals: int) -> dict:
