@@ -419,3 +419,15 @@ def test_graph_formulas_are_graded_by_their_values():
     assert s.mistake == "wrong_sign"
     (u,) = _check(ADDMUL, {"formulas": {"z": "q +"}}).results
     assert u.mistake == "unreadable"
+
+
+@pytest.mark.parametrize("step, words", [
+    ("f = x ^ 0.5", "not a real number"),       # a negative number to a fractional power
+    ("f = x ^ 100", "exponents must be numbers of at most 16"),
+])
+def test_powers_are_bounded_and_real(tmp_path, step, words):
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump({"name": "p", "graph": {"inputs": {"x": -8},
+                                                           "steps": [step]}}))
+    r = run("derive", path)
+    assert r.exit_code == 2 and words in r.output, r.output

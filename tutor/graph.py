@@ -295,7 +295,7 @@ def _undefined_at(n: Node, xs: list[float]) -> str | None:
     if g == "pow" and xs[0] == 0 and n.param < 0:
         return "0 to a negative power (a division by 0)"
     if g == "pow" and xs[0] < 0 and float(n.param) != int(float(n.param)):
-        return f"{xs[0]:g} to the power {n.param:g}, which is not a real number"
+        return f"{xs[0]:g} to the power {float(n.param):g}, which is not a real number"
     return None
 
 
@@ -356,9 +356,10 @@ class _Splitter:
                     if not isinstance(exp, str):
                         return sp.exp(exp)
                     return self.new("exp", [exp])
-                if isinstance(exp, str) or not exp.is_Number:
-                    self.fail(f"{self.text}: exponents must be numbers (write exp(…) for e to "
-                              "a power)")
+                from .formula import MAX_EXPONENT
+                if isinstance(exp, str) or not exp.is_Number or abs(exp) > MAX_EXPONENT:
+                    self.fail(f"{self.text}: exponents must be numbers of at most "
+                              f"{MAX_EXPONENT} (write exp(…) for e to a power)")
                 if not isinstance(base, str):
                     return base ** exp
                 return self.new("pow", [base], param=exp)
