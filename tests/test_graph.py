@@ -431,3 +431,11 @@ def test_powers_are_bounded_and_real(tmp_path, step, words):
                                                            "steps": [step]}}))
     r = run("derive", path)
     assert r.exit_code == 2 and words in r.output, r.output
+
+
+def test_the_shipped_graphs_follow_their_json_schema():
+    jsonschema = need_module("jsonschema")
+    schema = json.loads((ROOT / "tutor" / "schema" / "graph.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for path in GRAPHS:
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)

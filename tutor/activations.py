@@ -22,21 +22,28 @@ from .exprs import product
 _z = sp.Symbol("z")
 
 
-class sigma(sp.Function):
+class _RealFunction(sp.Function):
+    """A function real wherever its arguments are (so that |f(z)|′ is sign(f(z))·f′(z))."""
+
+    def _eval_is_real(self):
+        return all(a.is_real for a in self.args) or None
+
+
+class sigma(_RealFunction):
     """The logistic sigmoid σ(z) = 1/(1 + e^(−z))."""
 
     def fdiff(self, argindex=1):
         return sigma(self.args[0]) * (1 - sigma(self.args[0]))
 
 
-class relu(sp.Function):
+class relu(_RealFunction):
     """relu(z) = max(0, z)."""
 
     def fdiff(self, argindex=1):
         return sp.Heaviside(self.args[0], 0)
 
 
-class leaky_relu(sp.Function):
+class leaky_relu(_RealFunction):
     """leaky_relu(z, s) = z for z > 0, s·z otherwise."""
 
     nargs = 2
@@ -46,14 +53,14 @@ class leaky_relu(sp.Function):
         return sp.Piecewise((1, z > 0), (s, True))
 
 
-class softplus(sp.Function):
+class softplus(_RealFunction):
     """softplus(z) = ln(1 + e^z), a smooth relu."""
 
     def fdiff(self, argindex=1):
         return sigma(self.args[0])
 
 
-class silu(sp.Function):
+class silu(_RealFunction):
     """silu(z) = z·σ(z) (also called swish)."""
 
     def fdiff(self, argindex=1):
@@ -61,7 +68,7 @@ class silu(sp.Function):
         return sigma(z) * (1 + z * (1 - sigma(z)))
 
 
-class elu(sp.Function):
+class elu(_RealFunction):
     """elu(z, α) = z for z > 0, α(e^z − 1) otherwise."""
 
     nargs = 2
