@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from conftest import PROBLEMS, need_module
 from test_engine import _hand_xor_gradient
 from tutor import derive, load_problem, parse_problem
-from tutor.activations import sigma
+from tutor.symfunctions import sigma
 from tutor.errors import ProblemError
 from tutor.printing.exprs import ascii
 from tutor.symbolic import Model

@@ -447,3 +447,14 @@ def test_loss_records_are_chunked_by_memory_not_changed(xor, monkeypatch):
     chunked = train(xor, seeds=3, epochs=40)
     assert np.array_equal(whole.losses, chunked.losses)
     assert np.array_equal(whole.final_loss, chunked.final_loss)
+
+
+def test_train_imports_no_sympy():
+    """`tutor train` needs no symbolic mathematics and imports none (a fresh interpreter)."""
+    import subprocess
+    code = ("import sys\nfrom tutor.cli import main\ntry:\n    main(['train', " + repr(XOR)
+            + ", '--epochs', '10'])\nexcept SystemExit:\n    pass\n"
+            "print('sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    assert out == "False"

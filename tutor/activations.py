@@ -14,68 +14,58 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import sympy as sp
+from .lazy import sp
 
 from .exprs import product
 
 # A generic pre-activation, used only to state rules (σ'(z) = σ(z)(1 − σ(z))).
-_z = sp.Symbol("z")
 
 
-class _RealFunction(sp.Function):
-    """A function real wherever its arguments are (so that |f(z)|′ is sign(f(z))·f′(z))."""
-
-    def _eval_is_real(self):
-        return all(a.is_real for a in self.args) or None
-
-
-class sigma(_RealFunction):
-    """The logistic sigmoid σ(z) = 1/(1 + e^(−z))."""
-
-    def fdiff(self, argindex=1):
-        return sigma(self.args[0]) * (1 - sigma(self.args[0]))
+def _fn(name: str):
+    """tutor's SymPy function ``name`` (``symfunctions``), imported on first use."""
+    def make(*args):
+        from . import symfunctions
+        return getattr(symfunctions, name)(*args)
+    make.__name__ = make.__qualname__ = name
+    return make
 
 
-class relu(_RealFunction):
-    """relu(z) = max(0, z)."""
-
-    def fdiff(self, argindex=1):
-        return sp.Heaviside(self.args[0], 0)
-
-
-class leaky_relu(_RealFunction):
-    """leaky_relu(z, s) = z for z > 0, s·z otherwise."""
-
-    nargs = 2
-
-    def fdiff(self, argindex=1):
-        z, s = self.args
-        return sp.Piecewise((1, z > 0), (s, True))
+def _sym(name: str):
+    """SymPy's function ``name`` (tanh, exp, …), imported on first use."""
+    def make(*args):
+        import sympy
+        return getattr(sympy, name)(*args)
+    make.__name__ = make.__qualname__ = name
+    return make
 
 
-class softplus(_RealFunction):
-    """softplus(z) = ln(1 + e^z), a smooth relu."""
-
-    def fdiff(self, argindex=1):
-        return sigma(self.args[0])
+sigma, relu, leaky_relu, softplus, silu, elu = map(
+    _fn, ["sigma", "relu", "leaky_relu", "softplus", "silu", "elu"])
 
 
-class silu(_RealFunction):
-    """silu(z) = z·σ(z) (also called swish)."""
+class _Thunk:
+    """A field computed on first access (a rule stated in SymPy): ``Activation`` and
+    ``Loss`` resolve it, so that defining the registries imports no SymPy."""
 
-    def fdiff(self, argindex=1):
-        z = self.args[0]
-        return sigma(z) * (1 + z * (1 - sigma(z)))
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
 
 
-class elu(_RealFunction):
-    """elu(z, α) = z for z > 0, α(e^z − 1) otherwise."""
+def lazy(fn) -> _Thunk:
+    return _Thunk(fn)
 
-    nargs = 2
 
-    def fdiff(self, argindex=1):
-        z, alpha = self.args
-        return sp.Piecewise((1, z > 0), (alpha * sp.exp(z), True))
+class Resolving:
+    """A frozen dataclass whose ``_Thunk`` fields are computed when first read."""
+
+    def __getattribute__(self, name):
+        value = object.__getattribute__(self, name)
+        if type(value) is _Thunk:
+            value = value.fn()
+            object.__setattr__(self, name, value)
+        return value
 
 
 def stable_sigmoid(z):
@@ -159,7 +149,7 @@ class Function:
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in [
     Function("sigma", sigma, stable_sigmoid, "σ", r"\sigma", ("sigma", "σ", "sigmoid")),
-    Function("tanh", sp.tanh, np.tanh, "tanh", r"\tanh", ("tanh",)),
+    Function("tanh", _sym("tanh"), np.tanh, "tanh", r"\tanh", ("tanh",)),
     Function("relu", relu, lambda z: np.maximum(z, 0.0), "relu", r"\operatorname{relu}",
              ("relu",)),
     Function("leaky_relu", leaky_relu, lambda z, s: np.where(z > 0, z, s * z), "lrelu",
@@ -171,23 +161,23 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
     Function("softplus", softplus, _softplus, "softplus", r"\operatorname{softplus}",
              ("softplus",)),
     Function("silu", silu, _silu, "silu", r"\operatorname{silu}", ("silu", "swish")),
-    Function("exp", sp.exp, np.exp, "exp", "e", ("exp",)),
-    Function("Abs", sp.Abs, np.abs, "abs", r"\left|", ("Abs", "abs")),
-    Function("sign", sp.sign, np.sign, "sign", r"\operatorname{sign}", ("sign", "sgn")),
-    Function("log", sp.log, np.log, "ln", r"\ln", ("log", "ln")),
-    Function("sqrt", sp.sqrt, np.sqrt, "sqrt", r"\sqrt", ("sqrt",)),
-    Function("sin", sp.sin, np.sin, "sin", r"\sin", ("sin",)),
-    Function("cos", sp.cos, np.cos, "cos", r"\cos", ("cos",)),
+    Function("exp", _sym("exp"), np.exp, "exp", "e", ("exp",)),
+    Function("Abs", _sym("Abs"), np.abs, "abs", r"\left|", ("Abs", "abs")),
+    Function("sign", _sym("sign"), np.sign, "sign", r"\operatorname{sign}", ("sign", "sgn")),
+    Function("log", _sym("log"), np.log, "ln", r"\ln", ("log", "ln")),
+    Function("sqrt", _sym("sqrt"), np.sqrt, "sqrt", r"\sqrt", ("sqrt",)),
+    Function("sin", _sym("sin"), np.sin, "sin", r"\sin", ("sin",)),
+    Function("cos", _sym("cos"), np.cos, "cos", r"\cos", ("cos",)),
     # (SymPy flattens max(a, max(b, c)) into one Max of three)
-    Function("Max", sp.Max, lambda *xs: functools.reduce(np.maximum, xs), "max", r"\max",
+    Function("Max", _sym("Max"), lambda *xs: functools.reduce(np.maximum, xs), "max", r"\max",
              ("max", "Max"), shown_args=2, arity=2),
-    Function("Min", sp.Min, lambda *xs: functools.reduce(np.minimum, xs), "min", r"\min",
+    Function("Min", _sym("Min"), lambda *xs: functools.reduce(np.minimum, xs), "min", r"\min",
              ("min", "Min"), shown_args=2, arity=2),
 ]}
 
 
 @dataclass(frozen=True)
-class Activation:
+class Activation(Resolving):
     """One activation function, in every form tutor uses.
 
     symbolic(z) -> a            the forward definition, as SymPy
@@ -226,15 +216,17 @@ class Activation:
 
 
 def _leaky(slope: float) -> Activation:
-    s = sp.Float(slope, 15)
+    def s():
+        return sp.Float(slope, 15)
     return Activation(
         name="leaky_relu",
         aliases=("LeakyReLU", "lrelu"),
         function="leaky_relu",
         title=f"leaky relu (slope {slope:g})",
-        symbolic=lambda z: leaky_relu(z, s),
-        derivative=lambda z, a: sp.Piecewise((1, z > 0), (s, True)),
-        rule=(sp.Derivative(leaky_relu(_z, s), _z), sp.Piecewise((1, _z > 0), (s, True))),
+        symbolic=lambda z: leaky_relu(z, s()),
+        derivative=lambda z, a: sp.Piecewise((1, z > 0), (s(), True)),
+        rule=lazy(lambda: (lambda _z: (sp.Derivative(leaky_relu(_z, s()), _z),
+                                       sp.Piecewise((1, _z > 0), (s(), True))))(sp.Symbol("z"))),
         value=lambda Z: np.where(Z > 0, Z, slope * Z),
         grad=lambda Z, A: np.where(Z > 0, 1.0, slope),
         slope=slope,
@@ -245,18 +237,19 @@ def _leaky(slope: float) -> Activation:
 
 
 def _elu(alpha: float) -> Activation:
-    a = sp.Float(alpha, 15)
+    def a():
+        return sp.Float(alpha, 15)
     return Activation(
         name="elu",
         aliases=("ELU",),
         function="elu",
         title=f"elu (α = {alpha:g})",
-        symbolic=lambda z: elu(z, a),
+        symbolic=lambda z: elu(z, a()),
         # elu′(z) = 1 for z > 0, α·e^z = elu(z) + α otherwise
-        derivative=lambda z, act: sp.Piecewise((1, z > 0), (sp.Add(act, a, evaluate=False),
+        derivative=lambda z, act: sp.Piecewise((1, z > 0), (sp.Add(act, a(), evaluate=False),
                                                               True)),
-        rule=(sp.Derivative(elu(_z, a), _z),
-              sp.Piecewise((1, _z > 0), (sp.Add(elu(_z, a), a, evaluate=False), True))),
+        rule=lazy(lambda: (lambda _z: (sp.Derivative(elu(_z, a()), _z), sp.Piecewise(
+            (1, _z > 0), (sp.Add(elu(_z, a()), a(), evaluate=False), True))))(sp.Symbol("z"))),
         value=lambda Z: _elu_numpy(Z, alpha),
         grad=lambda Z, A: np.where(Z > 0, 1.0, A + alpha),
         kinks=(0.0,) if alpha != 1 else (),
@@ -272,7 +265,7 @@ ACTIVATIONS: dict[str, Activation] = {
         title="identity",
         symbolic=lambda z: z,
         derivative=lambda z, a: sp.Integer(1),
-        rule=(sp.Derivative(sp.Function("f")(_z), _z), sp.Integer(1)),
+        rule=lazy(lambda: (lambda _z: (sp.Derivative(sp.Function("f")(_z), _z), sp.Integer(1)))(sp.Symbol("z"))),
         value=lambda Z: Z,
         grad=lambda Z, A: np.ones_like(Z),
     ),
@@ -285,7 +278,7 @@ ACTIVATIONS: dict[str, Activation] = {
         title="sigmoid",
         symbolic=sigma,
         derivative=lambda z, a: product(a, 1 - a),
-        rule=(sp.Derivative(sigma(_z), _z), product(sigma(_z), 1 - sigma(_z))),
+        rule=lazy(lambda: (lambda _z: (sp.Derivative(sigma(_z), _z), product(sigma(_z), 1 - sigma(_z))))(sp.Symbol("z"))),
         value=stable_sigmoid,
         grad=lambda Z, A: A * (1 - A),
     ),
@@ -294,9 +287,9 @@ ACTIVATIONS: dict[str, Activation] = {
         aliases=("Tanh",),
         function="tanh",
         title="tanh",
-        symbolic=sp.tanh,
+        symbolic=_sym("tanh"),
         derivative=lambda z, a: 1 - a**2,
-        rule=(sp.Derivative(sp.tanh(_z), _z), 1 - sp.tanh(_z) ** 2),
+        rule=lazy(lambda: (lambda _z: (sp.Derivative(sp.tanh(_z), _z), 1 - sp.tanh(_z) ** 2))(sp.Symbol("z"))),
         value=np.tanh,
         grad=lambda Z, A: 1 - A * A,
     ),
@@ -308,7 +301,7 @@ ACTIVATIONS: dict[str, Activation] = {
         symbolic=relu,
         # relu'(0) = 0, as in PyTorch and most frameworks.
         derivative=lambda z, a: sp.Heaviside(z, 0),
-        rule=(sp.Derivative(relu(_z), _z), sp.Heaviside(_z, 0)),
+        rule=lazy(lambda: (lambda _z: (sp.Derivative(relu(_z), _z), sp.Heaviside(_z, 0)))(sp.Symbol("z"))),
         value=lambda Z: np.maximum(Z, 0.0),
         grad=lambda Z, A: (Z > 0).astype(float),
         kinks=(0.0,),
@@ -322,7 +315,7 @@ ACTIVATIONS: dict[str, Activation] = {
         title="softplus",
         symbolic=softplus,
         derivative=lambda z, a: sigma(z),
-        rule=(sp.Derivative(softplus(_z), _z), sigma(_z)),
+        rule=lazy(lambda: (lambda _z: (sp.Derivative(softplus(_z), _z), sigma(_z)))(sp.Symbol("z"))),
         value=_softplus,
         grad=lambda Z, A: stable_sigmoid(Z),
     ),
@@ -333,7 +326,7 @@ ACTIVATIONS: dict[str, Activation] = {
         title="silu (swish)",
         symbolic=silu,
         derivative=lambda z, a: product(sigma(z), 1 + product(z, 1 - sigma(z))),
-        rule=(sp.Derivative(silu(_z), _z), product(sigma(_z), 1 + product(_z, 1 - sigma(_z)))),
+        rule=lazy(lambda: (lambda _z: (sp.Derivative(silu(_z), _z), product(sigma(_z), 1 + product(_z, 1 - sigma(_z)))))(sp.Symbol("z"))),
         value=_silu,
         grad=lambda Z, A: (lambda S: S * (1 + Z * (1 - S)))(stable_sigmoid(Z)),
     ),
@@ -344,10 +337,10 @@ ACTIVATIONS: dict[str, Activation] = {
         # Softmax mixes the neurons of its layer: see layer_values and jacobian below.
         symbolic=None,
         derivative=None,
-        rule=(sp.Derivative(sp.Symbol("yhat_k"), sp.Symbol("z_m")),
+        rule=lazy(lambda: (lambda _z: (sp.Derivative(sp.Symbol("yhat_k"), sp.Symbol("z_m")),
               product(sp.Symbol("yhat_k"),
                       sp.Add(sp.KroneckerDelta(sp.Symbol("k"), sp.Symbol("m")),
-                             -sp.Symbol("yhat_m"), evaluate=False))),
+                             -sp.Symbol("yhat_m"), evaluate=False))))(sp.Symbol("z"))),
         value=lambda Z: softmax(Z),
         grad=None,
         elementwise=False,

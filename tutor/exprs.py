@@ -7,7 +7,7 @@ are shown are built unevaluated with these helpers; they evaluate to the same va
 
 from __future__ import annotations
 
-import sympy as sp
+from .lazy import sp
 
 
 def product(*factors) -> sp.Expr:

@@ -11,17 +11,20 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import sympy as sp
+from .lazy import sp
 
-from .activations import Option
+from .activations import Option, Resolving, lazy
 from .exprs import product, quotient
 
-_yh, _y = sp.Symbol("yhat_k"), sp.Symbol("y_k")
-_K = sp.Symbol("K", positive=True, integer=True)
+
+
+def _rule_symbols():
+    """ŷₖ, yₖ and K, the generic symbols the loss rules are stated in."""
+    return sp.Symbol("yhat_k"), sp.Symbol("y_k"), sp.Symbol("K", positive=True, integer=True)
 
 
 @dataclass(frozen=True)
-class Loss:
+class Loss(Resolving):
     """One loss, in every form tutor uses.
 
     symbolic(yhats, ys) -> ℓ          the per-sample loss, as SymPy
@@ -144,11 +147,12 @@ def _scaled(D, c):
 def _huber(delta: float) -> Loss:
     """Huber's loss: ½r² for |r| ≤ δ, δ(|r| − δ/2) beyond, r = ŷ − y, the mean over outputs
     (PyTorch's HuberLoss): quadratic near the target, linear far from it."""
-    d = sp.Float(delta, 15)
+    def d():
+        return sp.Float(delta, 15)
 
     def piece(r):
-        return sp.Piecewise((product(sp.Rational(1, 2), r ** 2), sp.Abs(r) <= d),
-                            (product(d, sp.Abs(r) - d / 2), True))
+        return sp.Piecewise((product(sp.Rational(1, 2), r ** 2), sp.Abs(r) <= d()),
+                            (product(d(), sp.Abs(r) - d() / 2), True))
 
     def value(Z, A, Y):
         r = np.abs(A - Y)
@@ -164,9 +168,9 @@ def _huber(delta: float) -> Loss:
         symbolic=lambda yh, y: product(sp.Rational(1, len(yh)),
                                        _sum(piece(yhk - yk) for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: quotient(sp.Piecewise(
-            (yhk - yk, sp.Abs(yhk - yk) <= d), (product(d, sp.sign(yhk - yk)), True)), K),
-        rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(sp.Piecewise(
-            (_yh - _y, sp.Abs(_yh - _y) <= d), (product(d, sp.sign(_yh - _y)), True)), _K)),
+            (yhk - yk, sp.Abs(yhk - yk) <= d()), (product(d(), sp.sign(yhk - yk)), True)), K),
+        rule=lazy(lambda: (lambda _yh, _y, _K: (sp.Derivative(sp.Symbol("ell"), _yh), quotient(sp.Piecewise(
+            (_yh - _y, sp.Abs(_yh - _y) <= d()), (product(d(), sp.sign(_yh - _y)), True)), _K)))(*_rule_symbols())),
         value=value,
         output_delta=lambda Z, A, Y, act: slope(A, Y) / Y.shape[-1] * act.grad(Z, A),
         rounding=lambda Z, A, Y: (np.abs(A - Y) * (np.abs(A) + delta)).mean(axis=-1),
@@ -186,7 +190,7 @@ LOSSES: dict[str, Loss] = {
             _sum(product(yk, sp.log(yhk)), product(1 - yk, sp.log(1 - yhk)))
             for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: quotient(yhk - yk, product(K, yhk, 1 - yhk)),
-        rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(_yh - _y, product(_K, _yh, 1 - _yh))),
+        rule=lazy(lambda: (lambda _yh, _y, _K: (sp.Derivative(sp.Symbol("ell"), _yh), quotient(_yh - _y, product(_K, _yh, 1 - _yh))))(*_rule_symbols())),
         value=_bce_value,
         output_delta=lambda Z, A, Y, act: _scaled(A - Y, 1 / Y.shape[-1]),
         rounding=lambda Z, A, Y: (np.maximum(Z, 0) + np.abs(Y * Z)
@@ -209,7 +213,7 @@ LOSSES: dict[str, Loss] = {
         symbolic=lambda yh, y: product(sp.Rational(1, len(yh)),
                                        _sum((yhk - yk) ** 2 for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: product(sp.Rational(2, K), yhk - yk),
-        rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(product(2, _yh - _y), _K)),
+        rule=lazy(lambda: (lambda _yh, _y, _K: (sp.Derivative(sp.Symbol("ell"), _yh), quotient(product(2, _yh - _y), _K)))(*_rule_symbols())),
         value=lambda Z, A, Y: ((A - Y) ** 2).mean(axis=-1),
         output_delta=lambda Z, A, Y, act: 2 * (A - Y) / Y.shape[-1] * act.grad(Z, A),
         rounding=lambda Z, A, Y: ((A - Y) ** 2 + 2 * np.abs(A - Y) * np.abs(A)).mean(axis=-1),
@@ -230,7 +234,7 @@ LOSSES: dict[str, Loss] = {
         symbolic=lambda yh, y: product(sp.Rational(1, 2),
                                        _sum((yk - yhk) ** 2 for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: yhk - yk,
-        rule=(sp.Derivative(sp.Symbol("ell"), _yh), _yh - _y),
+        rule=lazy(lambda: (lambda _yh, _y, _K: (sp.Derivative(sp.Symbol("ell"), _yh), _yh - _y))(*_rule_symbols())),
         value=lambda Z, A, Y: 0.5 * ((A - Y) ** 2).sum(axis=-1),
         output_delta=lambda Z, A, Y, act: (A - Y) * act.grad(Z, A),
         rounding=lambda Z, A, Y: (0.5 * (A - Y) ** 2 + np.abs(A - Y) * np.abs(A)).sum(axis=-1),
@@ -247,7 +251,7 @@ LOSSES: dict[str, Loss] = {
         symbolic=lambda yh, y: product(-1, _sum(product(yk, sp.log(yhk))
                                                 for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: quotient(-yk, yhk),
-        rule=(sp.Derivative(sp.Symbol("ell"), _yh), quotient(-_y, _yh)),
+        rule=lazy(lambda: (lambda _yh, _y, _K: (sp.Derivative(sp.Symbol("ell"), _yh), quotient(-_y, _yh)))(*_rule_symbols())),
         value=_ce_value,
         # Σₖ ∂ℓ/∂ŷₖ ∂ŷₖ/∂zₘ = ŷₘ Σₖ yₖ − yₘ, which is ŷₘ − yₘ for targets summing to 1.
         output_delta=lambda Z, A, Y, act: A * Y.sum(axis=-1, keepdims=True) - Y,
