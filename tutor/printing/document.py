@@ -22,10 +22,33 @@ from .exprs import factors
 MAX_LISTED_SAMPLES = 8
 
 
+def _memoized(fn, kind: str):
+    """A printer method of one expression, printed once per printer: a derivation prints the
+    same forward definitions and names for every parameter of a layer."""
+    def method(self, e):
+        cache = self.__dict__.setdefault("_printed", {})
+        try:
+            key = (kind, e)
+            out = cache[key]
+        except TypeError:           # not hashable: printed each time
+            return fn(self, e)
+        except KeyError:
+            out = cache[key] = fn(self, e)
+        return list(out) if isinstance(out, list) else out
+    method.__name__, method.__doc__ = fn.__name__, fn.__doc__
+    return method
+
+
 class DocPrinter(Printer):
     """Base of the document printers. Subclasses implement the primitives below."""
 
     _default_settings = {"digits": 6}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("expr", "terms"):
+            if name in cls.__dict__:
+                setattr(cls, name, _memoized(cls.__dict__[name], name))
 
     # -- primitives (format-specific) --
 

@@ -11,6 +11,8 @@ between printed pieces); ``_math`` turns such loose text into MathML operators a
 
 from __future__ import annotations
 
+import functools
+
 import html
 import math
 import re
@@ -28,6 +30,7 @@ _TOKEN_TAGS = ("mi", "mn", "mo", "mtext", "ms")
 _LOOSE = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][A-Za-z ]*[A-Za-z]|\S")
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _math(s: str) -> str:
     """MathML from a mixture of MathML elements and loose linear text ("= ", "(", " + ")."""
     out = []
@@ -57,6 +60,7 @@ def _math(s: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _visible(m: str) -> int:
     """Roughly how many characters a piece of MathML shows."""
     return len(_TAG.sub("", m))

@@ -9,6 +9,8 @@ the enclosing ``<math>``.
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
@@ -223,4 +225,13 @@ _printer = MathMLPrinter()
 
 def mathml(expr) -> str:
     """The MathML of one expression (an ``<mrow>`` or token element), in tutor's notation."""
+    try:
+        return _mathml(expr)
+    except TypeError:           # not hashable
+        return _printer._print(expr if isinstance(expr, Joined) else sp.sympify(expr)).toxml()
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _mathml(expr) -> str:
+    # (derivations print the same terms for every parameter of a layer: made once)
     return _printer._print(expr if isinstance(expr, Joined) else sp.sympify(expr)).toxml()

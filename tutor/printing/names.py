@@ -8,6 +8,7 @@ separated by commas (w⁽¹⁾₁₀,₂) so that they stay unambiguous.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ class NameParts:
     indices: tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parts(name: str) -> NameParts | None:
     """A quantity's name (tutor.names.Name) or a rule's generic name, as strings to print."""
     n = Name.parse(name)
@@ -51,6 +53,7 @@ def _joined(indices: tuple[str, ...]) -> tuple[str, ...]:
     return indices if all(len(i) == 1 for i in indices) else indices
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def text_name(name: str) -> str:
     """'W1[2,1]' -> 'w⁽¹⁾₂₁'; names it does not know are returned as they are."""
     p = parts(name)
@@ -63,6 +66,7 @@ def text_name(name: str) -> str:
     return base + sup + sub
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def latex_name(name: str) -> str:
     """'W1[2,1]' -> 'w^{(1)}_{21}'."""
     p = parts(name)
