@@ -122,6 +122,22 @@ class Report:
         return score(self.sheet, self.results)
 
 
+def close(given: float, want: float, raw: str | None, rtol: float, atol: float,
+          decimals: int | None, digits: int = ROUNDED_DIGITS) -> bool:
+    """Whether an answer is ``want``: within the tolerances; or ``want`` correctly rounded to
+    the ``decimals`` stated (the sheet's or the answers file's), or to the answer's own last
+    digit when it has at least ``digits`` significant digits (0.0597 for 0.059717). Every
+    number tutor grades, of a network or a graph, is judged by this."""
+    if abs(given - want) <= atol + rtol * abs(want):
+        return True
+    if decimals is not None and abs(given - want) <= 0.5 * 10.0 ** -decimals * (1 + 1e-9):
+        return True
+    precision = written_precision(raw) if raw is not None else None
+    if precision is not None and precision[0] >= digits:
+        return abs(given - want) <= precision[1] * (1 + 1e-9)
+    return False
+
+
 class _Grader:
     def __init__(self, problem: Problem, answers: Answers, rtol: float, atol: float,
                  sample: int | None = None, decimals: int | None = None):
@@ -152,18 +168,7 @@ class _Grader:
 
     def close(self, given: float, want: float, raw: str | None, digits: int = ROUNDED_DIGITS
               ) -> bool:
-        """Within the tolerances; or ``want`` correctly rounded to the decimals stated in the
-        answers file, or to the answer's own last digit when it has at least ``digits``
-        significant digits (0.0597 for 0.059717)."""
-        if abs(given - want) <= self.atol + self.rtol * abs(want):
-            return True
-        d = self.decimals
-        if d is not None and abs(given - want) <= 0.5 * 10.0 ** -d * (1 + 1e-9):
-            return True
-        precision = written_precision(raw) if raw is not None else None
-        if precision is not None and precision[0] >= digits:
-            return abs(given - want) <= precision[1] * (1 + 1e-9)
-        return False
+        return close(given, want, raw, self.rtol, self.atol, self.decimals, digits)
 
     def grad(self, name: str):
         return self.derivation[name] if self.derivation is not None else None

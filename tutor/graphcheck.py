@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .answers import Answer, written_precision
-from .checking import MISTAKE_DIGITS, ROUNDED_DIGITS, Result
+from .answers import Answer
+from .checking import (FOLLOW_THROUGH, MISTAKE_DIGITS, NO_MATCH, ROUNDED_DIGITS, Result,
+                       close)
 from .defaults import ATOL, RTOL
 from .errors import ProblemError
 from .graph import GraphDerivation, GraphProblem, Var, _numeric, derive_graph, forward_values
@@ -184,14 +185,7 @@ class _GraphGrader:
                       and a.number is not None}
 
     def close(self, given, want, raw, digits=ROUNDED_DIGITS) -> bool:
-        if abs(given - want) <= self.atol + self.rtol * abs(want):
-            return True
-        if self.decimals is not None and abs(given - want) <= 0.5 * 10.0 ** -self.decimals \
-                * (1 + 1e-9):
-            return True
-        prec = written_precision(raw) if raw is not None else None
-        return prec is not None and prec[0] >= digits and abs(given - want) <= prec[1] * (
-            1 + 1e-9)
+        return close(given, want, raw, self.rtol, self.atol, self.decimals, digits)
 
     def follow_value(self, name: str) -> float | None:
         """The node's value from the student's own values of its inputs, where given."""
@@ -230,20 +224,17 @@ class _GraphGrader:
             return Result(a, True, want)
         if follow is not None and self.close(a.number, follow, a.text, MISTAKE_DIGITS) and \
                 not self.close(follow, want, None):
-            from .checking import FOLLOW_THROUGH
             return Result(a, False, want, FOLLOW_THROUGH, follow_through=True,
                           mistake="follow_through")
         for s in slips:
             if self.close(a.number, s.value, a.text, MISTAKE_DIGITS) and \
                     not self.close(s.value, want, None):
                 return Result(a, False, want, s.message, mistake=s.id)
-        from .checking import NO_MATCH
         return Result(a, False, want, NO_MATCH)
 
     def grade_formula(self, a: Answer) -> Result:
         """∂out/∂node as a formula in the graph's names: compared with the backward pass's
         own formula at POINTS random input values (every node written out in the inputs)."""
-        from .checking import NO_MATCH
         from .formula import FormulaError, Vocabulary, canonical_name, parse
         p = self.d.problem
         want = symbolic_gradients(p).get(a.name, 0)
