@@ -385,7 +385,7 @@ def test_fill_in_the_graph_worksheets(tmp_path):
         assert "not answered" in blank.output
     assert graph_variant(p, 5, 1) == graph_variant(p, 5, 1)       # deterministic
     tex = (out / "worksheet.tex").read_text()
-    assert r"\begin{tikzpicture}" in tex and "wire from" in tex
+    assert r"\begin{tikzpicture}" in tex and r"\textcircled" in tex and "wire & from" in tex
 
 
 def test_graph_worksheet_pdf(tmp_path):

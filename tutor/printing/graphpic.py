@@ -174,13 +174,15 @@ def tikz(d: GraphDerivation, blanks: bool = False) -> str:
                     "add", "mul", "sub", "div", "pow", "neg") else _tex_symbol(d, name)
             out.append(rf"\node[gate] (n-{_id(name)}) at ({x:.2f},{y:.2f}) {{{sym}}};")
             out.append(rf"\node[font=\scriptsize] at ({x:.2f},{y - 0.6:.2f}) {{${label}$}};")
-    for a, b, value, grad in wires(d):
+    for k, (a, b, value, grad) in enumerate(wires(d), start=1):
         if b:
             target = f"(n-{_id(b)})"
         else:
             c, r = pos[a]
             target = f"({c * COLUMN * scale + 2.2:.2f},{-r * ROW * scale:.2f})"
-        v, g = ("", "") if blanks else (f"${_tnum(value)}$", f"${_tnum(grad)}$")
+        # a worksheet's picture numbers each wire; its table has the blanks
+        v, g = (rf"\textcircled{{\tiny {k}}}", "") if blanks else \
+            (f"${_tnum(value)}$", f"${_tnum(grad)}$")
         out.append(rf"\draw[->] (n-{_id(a)}) -- node[val, above] {{{v}}} "
                    rf"node[grad, below] {{{g}}} {target};")
     out.append(r"\end{tikzpicture}\end{center}")
@@ -213,11 +215,11 @@ def _tex_symbol(d: GraphDerivation, name: str) -> str:
 def wire_table(d: GraphDerivation, decimals: int, filled: bool) -> str:
     """LaTeX: a row per wire (from, to), its value and its gradient, blank or filled."""
     rows = []
-    for a, b, value, grad in wires(d):
+    for k, (a, b, value, grad) in enumerate(wires(d), start=1):
         to = f"${exprs.tex(Var(b))}$" if b else "output"
         cells = ((f"{value:.{decimals}f}", f"{grad:.{decimals}f}") if filled else
                  (r"\rule{2.5cm}{0.4pt}", r"\rule{2.5cm}{0.4pt}"))
-        rows.append(f"${exprs.tex(Var(a))}$ & {to} & {cells[0]} & {cells[1]} \\\\")
-    return (r"\begin{center}\begin{tabular}{ccp{3cm}p{3cm}}wire from & to & value & "
+        rows.append(f"{k} & ${exprs.tex(Var(a))}$ & {to} & {cells[0]} & {cells[1]} \\\\")
+    return (r"\begin{center}\begin{tabular}{cccp{3cm}p{3cm}}wire & from & to & value & "
             r"gradient \\ \hline" + "\n" + "\n".join(rows) + "\n"
             + r"\end{tabular}\end{center}")
