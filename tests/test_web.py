@@ -675,3 +675,25 @@ def test_a_computational_graph_on_the_web(client):
     assert client.get("/problems/reuse/train").status_code == 422
     kinds = {p["id"]: p["kind"] for p in client.get("/api/problems").json()["problems"]}
     assert kinds["reuse"] == "graph" and kinds["xor"] == "network"
+
+
+def test_a_graph_can_be_uploaded():
+    # (a client of its own: the module's has used its address's uploads of this minute)
+    app = create_app(Library.from_dir(ROOT / "problems"), workers=1)
+    with TestClient(app, raise_server_exceptions=True) as client:
+        _upload_a_graph(client)
+
+
+def _upload_a_graph(client):
+    text = ("name: my graph\ngraph:\n  inputs: {x: 2, y: 3}\n  steps:\n    - q = x * y\n"
+            "    - f = q + x\n")
+    r = client.post("/api/problems", content=text, headers={"content-type": "application/yaml"})
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert doc["kind"] == "graph" and doc["uploaded"]
+    d = client.get(f"/api/problems/{doc['id']}/derivation").json()
+    assert d["gradients"] == {"x": 4.0, "y": 2.0}
+    page = client.get(f"/problems/{doc['id']}")
+    assert page.status_code == 200 and '<svg class="graph"' in page.text
+    bad = client.post("/api/problems", content=text.replace("q + x", "log(-q)"))
+    assert bad.status_code == 422

@@ -568,7 +568,12 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshot
     from .problem import load_problem
     from .training import resolve_settings, run_seeds, train as run_train
 
-    prob = load_problem(problem)
+    from .problem import Problem, load_any
+    prob = load_any(problem)
+    if not isinstance(prob, Problem):
+        raise click.UsageError(f"{problem} is a computational graph: it has nothing to train "
+                               "(its inputs are given values, not weights to learn); "
+                               "`tutor derive` derives it and `tutor check` grades answers to it")
     if trace_params and not trace:
         raise click.UsageError("-p chooses the parameters of --trace K: give --trace too")
     if trace and seeds is not None:

@@ -259,7 +259,10 @@ def parse(text: str, file: str):
     uploaded text is never parsed in the server's own process), and small enough for the web
     tutor: at most MAX_UPLOAD_PARAMS parameters (a page shows a box for each)."""
     from ..errors import ProblemError
-    problem = _problem(text, file)
+    from ..problem import Problem, parse_any
+    problem = parse_any(text, file)
+    if not isinstance(problem, Problem):     # a computational graph (at most MAX_NODES)
+        return problem
     count = problem.network.n_params
     if count > MAX_UPLOAD_PARAMS:
         raise ProblemError(f"{count:,} parameters; the web tutor takes networks of at most "
