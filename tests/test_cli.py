@@ -76,8 +76,8 @@ def test_python_m_tutor():
 
 BIG = """\
 name: big
-network: {inputs: 2, layers: [{units: 40, activation: tanh}, {units: 40, activation: tanh},
-                              {units: 40, activation: tanh}, {units: 1, activation: identity}]}
+network: {inputs: 2, layers: [{units: 150, activation: tanh}, {units: 150, activation: tanh},
+                              {units: 1, activation: identity}]}
 loss: mse
 data: {inputs: [[1, 2]], targets: [1]}
 """

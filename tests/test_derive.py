@@ -272,3 +272,18 @@ init: {{seed: 0}}
     problem = problem.with_params({k: v * 0 + 1e100 for k, v in problem.params.items()})
     with pytest.raises(ProblemError, match="overflows"):
         derive(problem, ["b16[1]"])
+
+
+def test_a_2_64_64_1_network_derives_whole():
+    """4,417 parameters at once, every one checked three ways (no size refusal below the
+    documented limit)."""
+    import yaml as _yaml
+    from tutor import parse_problem
+    layers = [{"units": 64, "activation": "sigmoid"}, {"units": 64, "activation": "sigmoid"},
+              {"units": 1, "activation": "sigmoid"}]
+    p = parse_problem(_yaml.safe_dump({
+        "name": "2-64-64-1", "network": {"inputs": 2, "layers": layers}, "loss": "bce",
+        "data": {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [0, 1, 1, 0]},
+        "init": {"seed": 0}}))
+    d = derive(p)
+    assert len(d.gradients) == 4417 and d.ok

@@ -181,7 +181,8 @@ def _differences(problem: Problem, refs: Sequence[ParamRef], steps: np.ndarray,
     pass at the problem's parameters, ``scale`` its rounding_scale."""
     net = problem.network
     n = problem.n_samples
-    per_copy = n * (net.sizes[0] + 2 * sum(net.sizes[1:]))
+    # a perturbed copy holds its forward pass and its own parameters
+    per_copy = n * (net.sizes[0] + 2 * sum(net.sizes[1:])) + net.n_params
     m = len(_POINTS)
     chunk = max(1, BUDGET // (m * per_copy))
     out: list[Difference] = []
