@@ -30,34 +30,33 @@ _TOKEN_TAGS = ("mi", "mn", "mo", "mtext", "ms")
 _LOOSE = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][A-Za-z ]*[A-Za-z]|\S")
 
 
+# One pass over a mixture: a whole token element (its text is its content; tokens do not
+# nest), another tag, or loose text between elements.
+_PIECES = re.compile(r"(<(mi|mn|mo|mtext|ms)\b[^>]*>.*?</\2>|<(?:mi|mn|mo|mtext|ms)\b[^>]*/>)"
+                     r"|(<[^>]+>)|([^<]+)", re.S)
+
+
+def _loose(text: str) -> str:
+    out = []
+    for t in _LOOSE.findall(text):
+        if t[0].isdigit():
+            out.append(f"<mn>{t}</mn>")
+        elif t[0].isalpha():
+            out.append(f"<mtext>{t}</mtext>")
+        elif t in "()":
+            # Loose brackets enclose no row of their own: let them not stretch to the height
+            # of everything beside them.
+            out.append(f'<mo stretchy="false">{t}</mo>')
+        else:
+            out.append(f"<mo>{'−' if t == '-' else t}</mo>")
+    return "".join(out)
+
+
 @functools.lru_cache(maxsize=1 << 14)
 def _math(s: str) -> str:
     """MathML from a mixture of MathML elements and loose linear text ("= ", "(", " + ")."""
-    out = []
-    depth = 0  # inside a token element, whose text is its content
-    for piece in _TAG.split(s):
-        if not piece:
-            continue
-        if piece.startswith("<"):
-            name = piece.strip("</>").split()[0]
-            if name in _TOKEN_TAGS and not piece.endswith("/>"):
-                depth += -1 if piece.startswith("</") else 1
-            out.append(piece)
-        elif depth:
-            out.append(piece)
-        else:
-            for t in _LOOSE.findall(piece):
-                if t[0].isdigit():
-                    out.append(f"<mn>{t}</mn>")
-                elif t[0].isalpha():
-                    out.append(f"<mtext>{t}</mtext>")
-                elif t in "()":
-                    # Loose brackets enclose no row of their own: let them not stretch to
-                    # the height of everything beside them.
-                    out.append(f'<mo stretchy="false">{t}</mo>')
-                else:
-                    out.append(f"<mo>{'−' if t == '-' else t}</mo>")
-    return "".join(out)
+    return _PIECES.sub(lambda m: _loose(m.group(4)) if m.group(4) is not None
+                       else m.group(0), s)
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -26,6 +26,15 @@ _TALL = ("mfrac", "mtable", "munder", "munderover")
 _BASES = {"W": "w", "delta": "δ", "ell": "ℓ", "yhat": "y"}
 
 
+def _is_tall(e) -> bool:
+    """Whether an element holds a fraction, a table or an under-script (a bracket around it
+    must stretch): known for tutor's elements, searched for in SymPy's own."""
+    known = getattr(e, "_tall", None)
+    if known is not None:
+        return known
+    return e.tagName in _TALL or any(e.getElementsByTagName(t) for t in _TALL)
+
+
 class MathMLPrinter(MathMLPresentationPrinter):
     _default_settings = dict(MathMLPresentationPrinter._default_settings, order="none")
 
@@ -36,8 +45,14 @@ class MathMLPrinter(MathMLPresentationPrinter):
         e = self.dom.createElement(tag)
         for k, v in attrs.items():
             e.setAttribute(k, v)
+        tall = tag in _TALL
         for c in children:
-            e.appendChild(self.dom.createTextNode(c) if isinstance(c, str) else c)
+            if isinstance(c, str):
+                e.appendChild(self.dom.createTextNode(c))
+            else:
+                e.appendChild(c)
+                tall = tall or _is_tall(c)
+        e._tall = tall      # (known once, not searched for at every bracket)
         return e
 
     def row(self, *children):
@@ -49,7 +64,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def fenced(self, inner):
         """(inner). Brackets stretch only around something tall (a fraction, cases): a
         stretchy bracket is drawn wider, which spaces out a plain (1) or σ(z)."""
-        tall = inner.tagName in _TALL or any(inner.getElementsByTagName(t) for t in _TALL)
+        tall = _is_tall(inner)
         attrs = {} if tall else {"stretchy": "false"}
         return self.row(self.el("mo", "(", **attrs), inner, self.el("mo", ")", **attrs))
 
