@@ -35,7 +35,35 @@ def short_float(x: float) -> str:
     return repr(float(x)) if float(x) != int(x) else str(int(x))
 
 
-class TextPrinter(StrPrinter):
+class _Memo:
+    """Each subexpression printed once per printer: the gradients of a layer's parameters share
+    their forward definitions and most of their chains. The printed form of an expression
+    depends on the expression alone (SymPy's equality is structural and strict: 2.0 ≠ 2), so a
+    cache keyed on it is exact; it is emptied when full so that a long-lived server stays
+    bounded."""
+
+    MEMO_LIMIT = 1 << 15
+
+    def _print(self, expr, **kwargs):
+        if kwargs:
+            return super()._print(expr, **kwargs)
+        memo = self.__dict__.get("_memo")
+        if memo is None:
+            memo = self._memo = {}
+        try:
+            return memo[expr]
+        except KeyError:
+            pass
+        except TypeError:           # not hashable
+            return super()._print(expr)
+        out = super()._print(expr)
+        if len(memo) >= self.MEMO_LIMIT:
+            memo.clear()
+        memo[expr] = out
+        return out
+
+
+class TextPrinter(_Memo, StrPrinter):
     """Unicode mathematics for a terminal: w⁽¹⁾₂₁, σ(z), ŷ(1 − ŷ), ∂ℓ/∂ŷ."""
 
     _default_settings = dict(StrPrinter._default_settings, order="none")
@@ -198,7 +226,9 @@ def _split(args):
     return num, den
 
 
-class AsciiPrinter(StrPrinter):
+class AsciiPrinter(_Memo, StrPrinter):
+    """Plain ASCII with the names of files and commands: (yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])."""
+
     _ascii_seps = {"→": "->", "·": "*"}
 
     def _print_Max(self, expr):
@@ -210,8 +240,6 @@ class AsciiPrinter(StrPrinter):
     def _print_Joined(self, j):
         sep = self._ascii_seps.get(j.sep, j.sep)
         return f" {sep} ".join(self._print(p) for p in j.parts)
-
-    """Plain ASCII with the names of files and commands: (yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])."""
 
     _default_settings = dict(StrPrinter._default_settings, order="none")
 
@@ -240,14 +268,14 @@ class AsciiPrinter(StrPrinter):
         return f"({chain}{self._print(last)})"
 
 
-class TexPrinter(LatexPrinter):
+class TexPrinter(_Memo, LatexPrinter):
+    """LaTeX (amsmath) in tutor's notation: w^{(1)}_{21}, \\sigma(z), \\hat{y}."""
+
     _tex_seps = {"→": r"\to", "·": r"\cdot"}
 
     def _print_Joined(self, j):
         sep = self._tex_seps.get(j.sep, j.sep)
         return f" {sep} ".join(self._print(p) for p in j.parts)
-
-    """LaTeX (amsmath) in tutor's notation: w^{(1)}_{21}, \\sigma(z), \\hat{y}."""
 
     _default_settings = dict(LatexPrinter._default_settings, order="none", mul_symbol=None)
 

@@ -30,10 +30,10 @@ _TOKEN_TAGS = ("mi", "mn", "mo", "mtext", "ms")
 _LOOSE = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][A-Za-z ]*[A-Za-z]|\S")
 
 
-# One pass over a mixture: a whole token element (its text is its content; tokens do not
-# nest), another tag, or loose text between elements.
-_PIECES = re.compile(r"(<(mi|mn|mo|mtext|ms)\b[^>]*>.*?</\2>|<(?:mi|mn|mo|mtext|ms)\b[^>]*/>)"
-                     r"|(<[^>]+>)|([^<]+)", re.S)
+# One pass over a mixture: runs of markup (whole token elements, whose text is their content
+# — tokens do not nest — and other tags) are kept as they are, in one match each; loose text
+# between elements is the rest.
+_PIECES = re.compile(r"(?:<(mi|mn|mo|mtext|ms)\b[^>]*>.*?</\1>|<[^>]+>)+|([^<]+)", re.S)
 
 
 def _loose(text: str) -> str:
@@ -55,8 +55,7 @@ def _loose(text: str) -> str:
 @functools.lru_cache(maxsize=1 << 14)
 def _math(s: str) -> str:
     """MathML from a mixture of MathML elements and loose linear text ("= ", "(", " + ")."""
-    return _PIECES.sub(lambda m: _loose(m.group(4)) if m.group(4) is not None
-                       else m.group(0), s)
+    return _PIECES.sub(lambda m: m.group(0) if m.group(2) is None else _loose(m.group(2)), s)
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -28,31 +28,95 @@ _BASES = {"W": "w", "delta": "δ", "ell": "ℓ", "yhat": "y"}
 
 def _is_tall(e) -> bool:
     """Whether an element holds a fraction, a table or an under-script (a bracket around it
-    must stretch): known for tutor's elements, searched for in SymPy's own."""
-    known = getattr(e, "_tall", None)
-    if known is not None:
-        return known
-    return e.tagName in _TALL or any(e.getElementsByTagName(t) for t in _TALL)
+    must stretch)."""
+    return e._tall
+
+
+def _attr(v: str) -> str:
+    return (v.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+            .replace(">", "&gt;"))
+
+
+class _Element:
+    """An element of presentation MathML, made as SymPy's printer makes minidom's (the same
+    ``appendChild``/``setAttribute``, the same markup from ``toxml``) but light: a derivation
+    makes hundreds of thousands. Elements are not changed once printed, so one printed
+    subexpression may appear in many places; its markup is made once."""
+
+    __slots__ = ("tagName", "attrs", "childNodes", "_tall", "_xml")
+
+    def __init__(self, tag: str):
+        self.tagName, self.attrs, self.childNodes = tag, {}, []
+        self._tall, self._xml = tag in _TALL, None
+
+    def appendChild(self, c):
+        self.childNodes.append(c)
+        if not isinstance(c, str) and c._tall:
+            self._tall = True
+        return c
+
+    def setAttribute(self, k: str, v: str) -> None:
+        self.attrs[k] = v
+
+    def toxml(self) -> str:
+        if self._xml is None:
+            attrs = "".join(f' {k}="{_attr(v)}"' for k, v in self.attrs.items())
+            if not self.childNodes:
+                self._xml = f"<{self.tagName}{attrs}/>"
+            else:
+                inner = "".join(c if isinstance(c, str) else c.toxml() for c in self.childNodes)
+                self._xml = f"<{self.tagName}{attrs}>{inner}</{self.tagName}>"
+        return self._xml
+
+
+class _Document:
+    """What SymPy's printer asks of its ``dom``: elements, and text written as it is (SymPy
+    writes its text unescaped, entities included)."""
+
+    @staticmethod
+    def createElement(tag: str) -> _Element:
+        return _Element(tag)
+
+    @staticmethod
+    def createTextNode(data: str) -> str:
+        return data
 
 
 class MathMLPrinter(MathMLPresentationPrinter):
     _default_settings = dict(MathMLPresentationPrinter._default_settings, order="none")
 
+    MEMO_LIMIT = 1 << 15
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self.dom = _Document()
+        self._memo = {}
+
+    def _print(self, expr, **kwargs):
+        # Each subexpression printed once (see exprs._Memo): elements are never changed after
+        # they are printed, so sharing them is safe.
+        if kwargs:
+            return super()._print(expr, **kwargs)
+        try:
+            return self._memo[expr]
+        except KeyError:
+            pass
+        except TypeError:
+            return super()._print(expr)
+        out = super()._print(expr)
+        if len(self._memo) >= self.MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[expr] = out
+        return out
+
     # -- building blocks --
 
     def el(self, tag: str, *children, **attrs):
         """An element; children are elements or strings (text)."""
-        e = self.dom.createElement(tag)
-        for k, v in attrs.items():
-            e.setAttribute(k, v)
-        tall = tag in _TALL
+        e = _Element(tag)
+        e.attrs.update(attrs)
         for c in children:
-            if isinstance(c, str):
-                e.appendChild(self.dom.createTextNode(c))
-            else:
-                e.appendChild(c)
-                tall = tall or _is_tall(c)
-        e._tall = tall      # (known once, not searched for at every bracket)
+            e.appendChild(c)
         return e
 
     def row(self, *children):
