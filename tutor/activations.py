@@ -58,13 +58,25 @@ def lazy(fn) -> _Thunk:
 
 
 class Resolving:
-    """A frozen dataclass whose ``_Thunk`` fields are computed when first read."""
+    """A frozen dataclass whose ``_Thunk`` fields are computed when first read.
 
-    def __getattribute__(self, name):
-        value = object.__getattribute__(self, name)
-        if type(value) is _Thunk:
-            value = value.fn()
-            object.__setattr__(self, name, value)
+    A thunk is set aside when the entry is made, so that reading the field finds nothing and
+    ``__getattr__`` computes it once; every other attribute is read at full speed (the
+    training loop reads ``value`` and ``grad`` thousands of times a second). A lazy field
+    must have no default (a default would be found on the class instead)."""
+
+    def __post_init__(self):
+        d = self.__dict__
+        for name in [k for k, v in d.items() if type(v) is _Thunk]:
+            d["_lazy_" + name] = d.pop(name)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        thunk = d.get("_lazy_" + name)
+        if thunk is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = thunk.fn()
+        object.__setattr__(self, name, value)
         return value
 
 

@@ -71,16 +71,20 @@ class Backward:
 
 
 def backward(network: Network, loss: losses.Loss | str, params: Params, fw: Forward,
-             Y: np.ndarray, mean: bool = True) -> Backward:
+             Y: np.ndarray, mean: bool = True, scale: float | None = None) -> Backward:
     """Backpropagation: δ⁽ᴸ⁾ from the loss, δ⁽ˡ⁾ = (δ⁽ˡ⁺¹⁾ W⁽ˡ⁺¹⁾) ⊙ f'(Z⁽ˡ⁾),
     ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ᵀ A⁽ˡ⁻¹⁾ / n, ∂L/∂b⁽ˡ⁾ = mean of δ⁽ˡ⁾ over samples.
 
     Y: (..., n, n_outputs), the targets of the samples in ``fw``. With ``mean=False`` the
     gradients are of the sum of ℓ over the samples, n·L, sparing the divisions for a caller
-    that folds 1/n into its step size."""
+    that folds 1/n into its step size. With ``scale`` (and ``mean=False``), every δ and
+    gradient is of scale·Σℓ: training passes 1/n, one multiplication at the output instead of
+    one per parameter array (exactly the mean when n is a power of two)."""
     layers = network.layers
     n = Y.shape[-2]
     delta = losses.entry(loss).output_delta(fw.zs[-1], fw.output, Y, layers[-1].act)
+    if scale is not None:
+        delta = delta * scale
     deltas: list[np.ndarray] = [delta]
     grads: dict[str, np.ndarray] = {}
     for l in range(len(layers), 0, -1):

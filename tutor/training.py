@@ -208,23 +208,25 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
     recorded = np.empty((min(chunk, max(settings.epochs, 1)),) + copies + Y.shape)
     history = np.empty((settings.epochs,) + copies)
 
-    def update(grads: Mapping[str, np.ndarray], size: int) -> None:
-        # grads are of the batch's sum of ℓ, over ``size`` samples. Without momentum,
-        # p ← p − (η/size)·g. With it, the velocity is kept in units of the batch mean, as in
-        # torch.optim.SGD (v ← μv + g/size, p ← p − ηv), so that a smaller last batch adds a
+    def update(fw, Yb, size: int) -> None:
+        # The gradients of the batch mean, 1/size folded into the output's δ. Without
+        # momentum, p ← p − η·g. With it, the velocity is kept in units of the batch mean, as
+        # in torch.optim.SGD (v ← μv + g, p ← p − ηv), so that a smaller last batch adds a
         # mean gradient like every other batch.
+        grads = engine.backward(net, problem.loss_fn, params, fw, Yb, False, 1 / size).grads
         recording = len(updates) < trace
         if recording:
+            # (as derive computes them: the mean taken at the end)
+            exact = engine.backward(net, problem.loss_fn, params, fw, Yb).grads
             before = {r.name: (float(params[r.array][r.index]),
                                None if velocity is None or velocity[r.array] is None
                                else float(velocity[r.array][r.index])) for r in traced}
-            gradient = {r.name: float(grads[r.array][r.index] / size) for r in traced}
+            gradient = {r.name: float(exact[r.array][r.index]) for r in traced}
         for name, g in grads.items():
             if velocity is None:
-                g *= lr_ / size
+                g *= lr_
                 params[name] -= g
                 continue
-            g /= size
             v = velocity[name]
             if v is None:
                 velocity[name] = v = g
@@ -253,7 +255,7 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                     recorded[i] = fw.zs[-1]
                     if len(updates) < trace:
                         where["batch"], where["loss"] = range(n), _batch_loss(problem, fw, Y)
-                    update(engine.backward(net, problem.loss_fn, params, fw, Y, False).grads, n)
+                    update(fw, Y, n)
                 else:
                     recorded[i] = engine.forward(net, params, X).zs[-1]
                     for s in range(0, n, B):
@@ -262,8 +264,7 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                         if len(updates) < trace:
                             where["batch"] = idx.tolist()
                             where["loss"] = _batch_loss(problem, fw, Y[idx])
-                        update(engine.backward(net, problem.loss_fn, params, fw, Y[idx],
-                                               False).grads, idx.shape[-1])
+                        update(fw, Y[idx], idx.shape[-1])
                 if wanted:
                     keep(done + i + 1)
             Z = recorded[:c]

@@ -25,15 +25,18 @@ MAX_LISTED_SAMPLES = 8
 def _memoized(fn, kind: str):
     """A printer method of one expression, printed once per printer: a derivation prints the
     same forward definitions and names for every parameter of a layer."""
+    attr = "_printed_" + kind
+
     def method(self, e):
-        cache = self.__dict__.setdefault("_printed", {})
+        cache = self.__dict__.get(attr)
+        if cache is None:
+            cache = self.__dict__[attr] = {}
         try:
-            key = (kind, e)
-            out = cache[key]
+            out = cache[e]
         except TypeError:           # not hashable: printed each time
             return fn(self, e)
         except KeyError:
-            out = cache[key] = fn(self, e)
+            out = cache[e] = fn(self, e)
         return list(out) if isinstance(out, list) else out
     method.__name__, method.__doc__ = fn.__name__, fn.__doc__
     return method

@@ -1,0 +1,193 @@
+"""tutor at scale: the cases of the "derive at scale" table, as a user runs them.
+
+    python benchmarks/scale_speed.py [--repeat N] [--quick]
+
+Every figure is of a whole process (`python -m tutor …`, imports included) unless it says
+otherwise, with its baseline measured in the same run, and peak memory as the process's own
+peak resident set. Prints, with the targets:
+
+1. `tutor derive` of 2-32-32-1 and 2-8-8-8-8-1 in every format, against the imports plus three
+   times the derivation alone (measured in a fresh process, cold);
+2. `tutor derive` of 2-64-64-1 and 2-8-8-8-8-8-8-1 (no refusal; time per parameter against
+   2-32-32-1's);
+3. `tutor derive` of 2-32-32-1 with 1,000 samples and `tutor train --seeds 100` of 2-3-1 with
+   10,000 samples: peak memory (target: under 512 MiB);
+4. `tutor check` of one formula answer on 2-8-8-8-8-1 and on 2-4-4-4-4-4-4-1 (1,024 paths)
+   (target: under 1 s beyond the imports; baseline: the same check on XOR);
+5. `tutor train problems/xor.yaml` against the hand-written loop run as a script
+   (xor_numpy_loop.py; target: 1.3x);
+6. `tutor train` of 2-64-64-1 tanh, 1,024 samples, mini-batches of 32, momentum (in process)
+   against the hand-written loop doing the same computation (minibatch_loop.py; target:
+   1.05x), ending at the same weights.
+Machines here are shared and noisy: each figure is the fastest of several interleaved runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Runs the CLI and reports the process's peak memory on stderr's last line.
+_RUN = ("import atexit, resource, sys\n"
+        "atexit.register(lambda: sys.stderr.write("
+        "f'\\nMAXRSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'))\n"
+        "from tutor.cli import main\nmain(sys.argv[1:])\n")
+
+
+def tutor(*args) -> tuple[float, float]:
+    """(seconds, peak MiB) of one whole `tutor …` process."""
+    t = time.perf_counter()
+    p = subprocess.run([sys.executable, "-c", _RUN, *map(str, args)], capture_output=True,
+                       text=True)
+    dt = time.perf_counter() - t
+    if p.returncode not in (0, 1):
+        raise SystemExit(f"tutor {' '.join(map(str, args))} failed:\n{p.stderr}")
+    rss = int(p.stderr.rsplit("MAXRSS", 1)[1]) / 1024
+    return dt, rss
+
+
+def fastest(fn, repeat: int):
+    best = None
+    for _ in range(repeat):
+        out = fn()
+        best = out if best is None or out[0] < best[0] else best
+    return best
+
+
+def network(path: Path, hidden, samples: int = 4, activation: str = "sigmoid") -> Path:
+    import numpy as np
+    rng = np.random.default_rng(1)
+    if samples == 4:
+        X, Y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    else:
+        X = np.round(rng.uniform(-1, 1, (samples, 2)), 4).tolist()
+        Y = [int(a * b > 0) for a, b in X]
+    layers = [{"units": h, "activation": activation} for h in hidden]
+    path.write_text(yaml.safe_dump({
+        "name": "2-" + "-".join(map(str, hidden)) + "-1",
+        "network": {"inputs": 2, "layers": layers + [{"units": 1, "activation": "sigmoid"}]},
+        "loss": "bce", "data": {"inputs": X, "targets": Y}, "init": {"seed": 0}}))
+    return path
+
+
+def derivation_alone(problem: Path) -> float:
+    """The derivation with its checks, in a fresh process (cold), without imports or
+    printing."""
+    code = ("import time, sys\nfrom tutor import load_problem, derive\n"
+            "p = load_problem(sys.argv[1])\nt = time.perf_counter()\nderive(p)\n"
+            "print(time.perf_counter() - t)")
+    return float(subprocess.run([sys.executable, "-c", code, str(problem)], check=True,
+                                capture_output=True, text=True).stdout)
+
+
+def ok(good: bool) -> str:
+    return "ok" if good else "MISSED"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="fewer formats and epochs")
+    args = ap.parse_args()
+    r = args.repeat
+    tmp = Path(tempfile.mkdtemp(prefix="tutor-scale-"))
+    out = tmp / "out"
+
+    imports = min(_timed([sys.executable, "-c", "import tutor.cli, sympy, numpy"])
+                  for _ in range(r))
+    print(f"imports (python -c 'import tutor.cli, sympy, numpy'): {imports:.2f} s")
+
+    print("\n1. tutor derive, whole process, against imports + 3 x the derivation alone")
+    formats = ("text", "json") if args.quick else ("text", "latex", "markdown", "json", "html")
+    for hidden in ((32, 32), (8, 8, 8, 8)):
+        problem = network(tmp / f"n{len(hidden)}.yaml", hidden)
+        alone = min(derivation_alone(problem) for _ in range(r))
+        budget = imports + 3 * alone
+        print(f"   2-{'-'.join(map(str, hidden))}-1: derivation alone {alone:.2f} s, "
+              f"budget {budget:.2f} s")
+        for fmt in formats:
+            t, rss = fastest(lambda: tutor("derive", problem, "-f", fmt, "-o", out), r)
+            print(f"     {fmt:<9} {t:6.2f} s  {t / budget:5.2f}x the budget  {rss:6.0f} MiB  "
+                  f"{ok(t <= budget)}")
+
+    print("\n2. No refusal by size (time per parameter against 2-32-32-1's)")
+    base_t, _ = fastest(lambda: tutor("derive", tmp / "n2.yaml", "-o", out), r)
+    for hidden, params in (((64, 64), 4417), ((8,) * 6, 386)):
+        problem = network(tmp / f"big{len(hidden)}.yaml", hidden)
+        t, rss = fastest(lambda: tutor("derive", problem, "-o", out), max(1, r - 1))
+        per = (t - imports) / params / ((base_t - imports) / 1185)
+        print(f"   2-{'-'.join(map(str, hidden))}-1 ({params} parameters): {t:.2f} s, "
+              f"{rss:.0f} MiB; per parameter {per:.2f}x 2-32-32-1's")
+
+    print("\n3. Bounded memory (target: peak under 512 MiB)")
+    many = network(tmp / "many.yaml", (32, 32), samples=1000)
+    t, rss = tutor("derive", many, "-o", out)
+    print(f"   derive 2-32-32-1, 1,000 samples: {t:.1f} s, {rss:.0f} MiB  {ok(rss < 512)}")
+    wide = network(tmp / "wide.yaml", (3,), samples=10_000)
+    t, rss = tutor("train", wide, "--seeds", "100", "--epochs", "300",
+                   "-o", out)
+    print(f"   train --seeds 100, 2-3-1, 10,000 samples, 300 epochs: {t:.1f} s, {rss:.0f} MiB  "
+          f"{ok(rss < 512)}")
+
+    print("\n4. One formula answer graded (target: under 1 s beyond the imports)")
+    xor_answers = tmp / "xor-answers.yaml"
+    xor_answers.write_text("sample: 3\nformulas:\n  W1[1,1]: (yhat - y)*W2[1,1]*x1\n")
+    base, _ = fastest(lambda: tutor("check", ROOT / "problems" / "xor.yaml", xor_answers), r)
+    print(f"   baseline, the same answer on XOR: {base:.2f} s")
+    for hidden, paths in (((8, 8, 8, 8), 512), ((4,) * 6, 1024)):
+        problem = network(tmp / f"check{len(hidden)}.yaml", hidden)
+        t, rss = fastest(lambda: tutor("check", problem, xor_answers), r)
+        print(f"   2-{'-'.join(map(str, hidden))}-1 ({paths} paths): {t:.2f} s "
+              f"({t - imports:.2f} s beyond the imports), {rss:.0f} MiB  "
+              f"{ok(t - imports < 1)}")
+
+    print("\n5. tutor train problems/xor.yaml against the hand-written loop as a script")
+    hand = min(_timed([sys.executable, str(ROOT / "benchmarks" / "xor_numpy_loop.py")])
+               for _ in range(r + 2))
+    ours = min(tutor("train", ROOT / "problems" / "xor.yaml")[0] for _ in range(r + 2))
+    print(f"   tutor {ours:.2f} s, script {hand:.2f} s: {ours / hand:.2f}x  (target <= 1.3x) "
+          f"{ok(ours / hand <= 1.3)}")
+
+    print("\n6. tutor train, 2-64-64-1 tanh, 1,024 samples, batches of 32, momentum 0.9, "
+          "in process")
+    import numpy as np
+    import minibatch_loop
+    from tutor import parse_problem
+    from tutor.training import train
+    spec = minibatch_loop.problem()
+    epochs = 100 if args.quick else 500
+    spec["training"]["epochs"] = epochs
+    problem = parse_problem(yaml.safe_dump(spec))
+    best = {"tutor": float("inf"), "hand": float("inf")}
+    for _ in range(r + 2):
+        t = time.perf_counter()
+        result = train(problem)
+        best["tutor"] = min(best["tutor"], time.perf_counter() - t)
+        params = {k: np.array(v, dtype=float) for k, v in problem.params.items()}
+        t = time.perf_counter()
+        minibatch_loop.train(params, problem.inputs, problem.targets, lr=0.05, epochs=epochs,
+                             batch=32, momentum=0.9, seed=None)
+        best["hand"] = min(best["hand"], time.perf_counter() - t)
+    gap = max(float(np.max(np.abs(params[k] - result.params[k]))) for k in params)
+    ratio = best["tutor"] / best["hand"]
+    print(f"   {epochs} epochs: tutor {best['tutor']:.2f} s, hand loop {best['hand']:.2f} s: "
+          f"{ratio:.3f}x  (target <= 1.05x) {ok(ratio <= 1.05)}; weights agree to {gap:.0e}")
+
+
+def _timed(cmd) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+if __name__ == "__main__":
+    main()
