@@ -16,6 +16,10 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# Tests read English unless they choose another language: whatever the machine's locale says
+# (commands run in subprocesses inherit this).
+os.environ["TUTOR_LANG"] = "en"
+
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
 DATA = Path(__file__).resolve().parent / "data"

@@ -17,6 +17,8 @@ import numpy as np
 from .lazy import sp
 
 from .exprs import product
+from .i18n import N_
+from .words import Words
 
 # A generic pre-activation, used only to state rules (σ'(z) = σ(z)(1 − σ(z))).
 
@@ -234,7 +236,7 @@ def _leaky(slope: float) -> Activation:
         name="leaky_relu",
         aliases=("LeakyReLU", "lrelu"),
         function="leaky_relu",
-        title=f"leaky relu (slope {slope:g})",
+        title=Words("leaky relu (slope {slope:g})", slope=slope),
         symbolic=lambda z: leaky_relu(z, s()),
         derivative=lambda z, a: sp.Piecewise((1, z > 0), (s(), True)),
         rule=lazy(lambda: (lambda _z: (sp.Derivative(leaky_relu(_z, s()), _z),
@@ -255,7 +257,7 @@ def _elu(alpha: float) -> Activation:
         name="elu",
         aliases=("ELU",),
         function="elu",
-        title=f"elu (α = {alpha:g})",
+        title=Words("elu (α = {alpha:g})", alpha=alpha),
         symbolic=lambda z: elu(z, a()),
         # elu′(z) = 1 for z > 0, α·e^z = elu(z) + α otherwise
         derivative=lambda z, act: sp.Piecewise((1, z > 0), (sp.Add(act, a(), evaluate=False),
@@ -274,7 +276,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "identity": Activation(
         name="identity",
         aliases=("linear", "none", "Identity"),
-        title="identity",
+        title=N_("identity"),
         symbolic=lambda z: z,
         derivative=lambda z, a: sp.Integer(1),
         rule=lazy(lambda: (lambda _z: (sp.Derivative(sp.Function("f")(_z), _z), sp.Integer(1)))(sp.Symbol("z"))),
@@ -285,9 +287,9 @@ ACTIVATIONS: dict[str, Activation] = {
         name="sigmoid",
         aliases=("logistic", "Sigmoid", "sigma"),
         function="sigma",
-        forward_slips=(("exponent_sign", "the sign in the exponent is wrong: "
-                        "σ(z) = 1/(1 + e^(−z))", lambda z, a: 1 - a),),
-        title="sigmoid",
+        forward_slips=(("exponent_sign", N_("the sign in the exponent is wrong: "
+                                            "σ(z) = 1/(1 + e^(−z))"), lambda z, a: 1 - a),),
+        title=N_("sigmoid"),
         symbolic=sigma,
         derivative=lambda z, a: product(a, 1 - a),
         rule=lazy(lambda: (lambda _z: (sp.Derivative(sigma(_z), _z), product(sigma(_z), 1 - sigma(_z))))(sp.Symbol("z"))),
@@ -298,7 +300,7 @@ ACTIVATIONS: dict[str, Activation] = {
         name="tanh",
         aliases=("Tanh",),
         function="tanh",
-        title="tanh",
+        title=N_("tanh"),
         symbolic=_sym("tanh"),
         derivative=lambda z, a: 1 - a**2,
         rule=lazy(lambda: (lambda _z: (sp.Derivative(sp.tanh(_z), _z), 1 - sp.tanh(_z) ** 2))(sp.Symbol("z"))),
@@ -309,7 +311,7 @@ ACTIVATIONS: dict[str, Activation] = {
         name="relu",
         aliases=("ReLU",),
         function="relu",
-        title="relu (H(z) = 1 for z > 0, 0 otherwise)",
+        title=N_("relu (H(z) = 1 for z > 0, 0 otherwise)"),
         symbolic=relu,
         # relu'(0) = 0, as in PyTorch and most frameworks.
         derivative=lambda z, a: sp.Heaviside(z, 0),
@@ -324,7 +326,7 @@ ACTIVATIONS: dict[str, Activation] = {
         name="softplus",
         aliases=("Softplus", "smooth_relu"),
         function="softplus",
-        title="softplus",
+        title=N_("softplus"),
         symbolic=softplus,
         derivative=lambda z, a: sigma(z),
         rule=lazy(lambda: (lambda _z: (sp.Derivative(softplus(_z), _z), sigma(_z)))(sp.Symbol("z"))),
@@ -335,7 +337,7 @@ ACTIVATIONS: dict[str, Activation] = {
         name="silu",
         aliases=("SiLU", "swish"),
         function="silu",
-        title="silu (swish)",
+        title=N_("silu (swish)"),
         symbolic=silu,
         derivative=lambda z, a: product(sigma(z), 1 + product(z, 1 - sigma(z))),
         rule=lazy(lambda: (lambda _z: (sp.Derivative(silu(_z), _z), product(sigma(_z), 1 + product(_z, 1 - sigma(_z)))))(sp.Symbol("z"))),
@@ -345,7 +347,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "softmax": Activation(
         name="softmax",
         aliases=("Softmax",),
-        title="softmax",
+        title=N_("softmax"),
         # Softmax mixes the neurons of its layer: see layer_values and jacobian below.
         symbolic=None,
         derivative=None,

@@ -13,12 +13,21 @@ from pathlib import Path
 
 import click
 
-from . import __version__, defaults
+from . import __version__, defaults, i18n
 from .errors import TutorError, VerificationError
+from .i18n import _
 from .printing import FORMATS
 
 
-class UserError(click.ClickException):
+class _Failure(click.ClickException):
+    """A one-line failure, ``Error: …`` in the chosen language."""
+
+    def show(self, file=None) -> None:
+        click.echo(_("Error: {message}").format(message=self.format_message()),
+                   file=file or click.get_text_stream("stderr"))
+
+
+class UserError(_Failure):
     """A TutorError as click prints it: ``Error: <one line>``, exit status 2 (or the error's
     own: 1 for a training run that diverged)."""
 
@@ -33,7 +42,7 @@ def user_error(e: TutorError) -> UserError:
     return UserError(str(e), e.exit_code)
 
 
-class VerificationFailed(click.ClickException):
+class VerificationFailed(_Failure):
     exit_code = 1
 
 
@@ -63,6 +72,12 @@ class TutorGroup(click.Group):
     a VerificationError (the three computations disagree: a bug in tutor) is one line and
     status 1. No command can show a traceback for an error tutor raises itself."""
 
+    def main(self, *args, **kwargs):
+        # In a context of its own: --lang chooses the language of this command only (a
+        # program calling main() twice, or the tests, are not left in the last one's).
+        import contextvars
+        return contextvars.copy_context().run(super().main, *args, **kwargs)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -72,8 +87,24 @@ class TutorGroup(click.Group):
             raise VerificationFailed(str(e)) from None
 
 
+def _choose_language(ctx, param, value):
+    if value is None:
+        return None
+    lang = i18n.normalise(value)
+    if lang is None:
+        raise click.BadParameter(f"{value!r} is not one of tutor's languages: "
+                                 f"{', '.join(i18n.languages())}")
+    i18n.set_language(lang)
+    return lang
+
+
 @click.group(cls=TutorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tutor")
+@click.option("--lang", metavar="LANG", callback=_choose_language, expose_value=False,
+              is_eager=True,
+              help="The language of everything tutor writes: en (English) or ko (한국어). "
+                   "Default: TUTOR_LANG, then the locale (LANGUAGE, LC_ALL, LC_MESSAGES, "
+                   "LANG), else English.")
 def main():
     """tutor: backpropagation, step by step.
 

@@ -17,6 +17,7 @@ import sympy as sp
 from . import engine, gradcheck
 from .errors import ProblemError, VerificationError
 from .exprs import product
+from .i18n import N_
 from .problem import ParamRef, Problem, parse_param_refs
 from .steps import (ChainPath, Definition, DeltaForm, Derivation, Fusion,
                     GradientDerivation, LocalDerivative, Numbers, Partial, Rule)
@@ -34,9 +35,9 @@ SHOWN_PATHS = 3
 MAX_PARAMS = 20_000
 
 _g = sp.Symbol
-LINEAR_W = Rule("linear", sp.Derivative(_g("z_j"), _g("w_ji")), _g("a_i"))
-LINEAR_B = Rule("linear", sp.Derivative(_g("z_j"), _g("b_j")), sp.Integer(1))
-LINEAR_A = Rule("linear", sp.Derivative(_g("z_m"), _g("a_j")), _g("w_mj"))
+LINEAR_W = Rule(N_("linear"), sp.Derivative(_g("z_j"), _g("w_ji")), _g("a_i"))
+LINEAR_B = Rule(N_("linear"), sp.Derivative(_g("z_j"), _g("b_j")), sp.Integer(1))
+LINEAR_A = Rule(N_("linear"), sp.Derivative(_g("z_m"), _g("a_j")), _g("w_mj"))
 
 
 def path_count(problem: Problem, ref: ParamRef) -> int:

@@ -17,6 +17,7 @@ from typing import Callable
 import sympy as sp
 
 from .activations import relu, sigma
+from .i18n import N_
 
 
 @dataclass(frozen=True)
@@ -56,64 +57,64 @@ def _split(a: float, b: float, first: bool) -> tuple[float, float]:
 
 
 GATES: dict[str, Gate] = {g.name: g for g in [
-    Gate("add", "add gate", "passes the upstream gradient on to each input unchanged", 2,
+    Gate("add", N_("add gate"), N_("passes the upstream gradient on to each input unchanged"), 2,
          lambda a, b: sp.Add(a, b, evaluate=False), lambda a, b: [sp.S.One, sp.S.One],
          lambda a, b: a + b, lambda a, b: [1.0, 1.0]),
-    Gate("sub", "subtract gate", "passes the gradient on, with the sign flipped for the "
-         "subtracted input", 2,
+    Gate("sub", N_("subtract gate"), N_("passes the gradient on, with the sign flipped for the "
+         "subtracted input"), 2,
          lambda a, b: sp.Add(a, sp.Mul(-1, b, evaluate=False), evaluate=False),
          lambda a, b: [sp.S.One, sp.S.NegativeOne], lambda a, b: a - b,
          lambda a, b: [1.0, -1.0]),
-    Gate("mul", "multiply gate", "swaps its inputs: each input's gradient is the upstream "
-         "gradient times the other input", 2,
+    Gate("mul", N_("multiply gate"), N_("swaps its inputs: each input's gradient is the upstream "
+         "gradient times the other input"), 2,
          lambda a, b: sp.Mul(a, b, evaluate=False), lambda a, b: [b, a],
          lambda a, b: a * b, lambda a, b: [b, a]),
-    Gate("div", "divide gate", "∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²", 2,
+    Gate("div", N_("divide gate"), N_("∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²"), 2,
          lambda a, b: sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False),
          lambda a, b: [1 / b, -a / b**2], lambda a, b: a / b,
          lambda a, b: [1 / b, -a / (b * b)]),
-    Gate("neg", "negation", "flips the sign of the gradient", 1,
+    Gate("neg", N_("negation"), N_("flips the sign of the gradient"), 1,
          lambda a: sp.Mul(-1, a, evaluate=False), lambda a: [sp.S.NegativeOne],
          lambda a: -a, lambda a: [-1.0]),
-    Gate("pow", "power gate", "the power rule: ∂aⁿ/∂a = n·aⁿ⁻¹", 1,
+    Gate("pow", N_("power gate"), N_("the power rule: ∂aⁿ/∂a = n·aⁿ⁻¹"), 1,
          lambda a, param: sp.Pow(a, param, evaluate=False),
          lambda a, param: [param * a ** (param - 1)],
          lambda a, param: a ** param, lambda a, param: [param * a ** (param - 1)]),
-    Gate("exp", "exp gate", "∂eᵃ/∂a = eᵃ, its own output", 1,
+    Gate("exp", N_("exp gate"), N_("∂eᵃ/∂a = eᵃ, its own output"), 1,
          lambda a: sp.exp(a, evaluate=False), lambda a: [sp.exp(a)],
          math.exp, lambda a: [math.exp(a)]),
-    Gate("log", "log gate", "∂ln a/∂a = 1/a", 1,
+    Gate("log", N_("log gate"), N_("∂ln a/∂a = 1/a"), 1,
          lambda a: sp.log(a, evaluate=False), lambda a: [1 / a],
          math.log, lambda a: [1 / a]),
-    Gate("sqrt", "square-root gate", "∂√a/∂a = 1/(2√a)", 1,
+    Gate("sqrt", N_("square-root gate"), N_("∂√a/∂a = 1/(2√a)"), 1,
          lambda a: sp.sqrt(a, evaluate=False), lambda a: [1 / (2 * sp.sqrt(a))],
          math.sqrt, lambda a: [1 / (2 * math.sqrt(a))]),
-    Gate("sin", "sine gate", "∂sin a/∂a = cos a", 1,
+    Gate("sin", N_("sine gate"), N_("∂sin a/∂a = cos a"), 1,
          lambda a: sp.sin(a, evaluate=False), lambda a: [sp.cos(a)],
          math.sin, lambda a: [math.cos(a)]),
-    Gate("cos", "cosine gate", "∂cos a/∂a = −sin a", 1,
+    Gate("cos", N_("cosine gate"), N_("∂cos a/∂a = −sin a"), 1,
          lambda a: sp.cos(a, evaluate=False), lambda a: [-sp.sin(a)],
          math.cos, lambda a: [-math.sin(a)]),
-    Gate("sigma", "sigmoid gate", "σ′(a) = σ(a)(1 − σ(a)), from its own output", 1,
+    Gate("sigma", N_("sigmoid gate"), N_("σ′(a) = σ(a)(1 − σ(a)), from its own output"), 1,
          lambda a: sigma(a), lambda a: [sigma(a) * (1 - sigma(a))],
          _sig, lambda a: [_sig(a) * (1 - _sig(a))]),
-    Gate("tanh", "tanh gate", "tanh′(a) = 1 − tanh²(a)", 1,
+    Gate("tanh", N_("tanh gate"), N_("tanh′(a) = 1 − tanh²(a)"), 1,
          lambda a: sp.tanh(a, evaluate=False), lambda a: [1 - sp.tanh(a) ** 2],
          math.tanh, lambda a: [1 - math.tanh(a) ** 2]),
-    Gate("relu", "relu gate", "lets the gradient through where its input is positive, and "
-         "blocks it elsewhere (relu′(0) = 0)", 1,
+    Gate("relu", N_("relu gate"), N_("lets the gradient through where its input is positive, and "
+         "blocks it elsewhere (relu′(0) = 0)"), 1,
          lambda a: relu(a), lambda a: [sp.Heaviside(a, 0)],
          lambda a: max(a, 0.0), lambda a: [1.0 if a > 0 else 0.0], side=_sign),
-    Gate("abs", "absolute-value gate", "passes the gradient with the sign of its input "
-         "(0 at 0)", 1,
+    Gate("abs", N_("absolute-value gate"), N_("passes the gradient with the sign of its input "
+         "(0 at 0)"), 1,
          lambda a: sp.Abs(a, evaluate=False), lambda a: [sp.sign(a)],
          abs, lambda a: [float(_sign(a))], side=_sign),
-    Gate("max", "max gate", "routes the gradient to the larger input (a tie splits it)", 2,
+    Gate("max", N_("max gate"), N_("routes the gradient to the larger input (a tie splits it)"), 2,
          lambda a, b: sp.Max(a, b, evaluate=False),
          lambda a, b: [sp.Heaviside(a - b, sp.Rational(1, 2)),
                        sp.Heaviside(b - a, sp.Rational(1, 2))],
          max, lambda a, b: list(_split(a, b, True)), side=lambda a, b: _sign(a - b)),
-    Gate("min", "min gate", "routes the gradient to the smaller input (a tie splits it)", 2,
+    Gate("min", N_("min gate"), N_("routes the gradient to the smaller input (a tie splits it)"), 2,
          lambda a, b: sp.Min(a, b, evaluate=False),
          lambda a, b: [sp.Heaviside(b - a, sp.Rational(1, 2)),
                        sp.Heaviside(a - b, sp.Rational(1, 2))],

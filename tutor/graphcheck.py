@@ -139,8 +139,9 @@ def _gradient_slips(d: GraphDerivation, name: str):
                            + u.upstream * d.values[other[0]])
         if u.gate in ("max", "min"):
             yield Slip("wrong_route",
-                       Words("{g} routes the gradient to the {side} input", g=u.gate,
-                             side="larger" if u.gate == "max" else "smaller"),
+                       Words("max routes the gradient to the larger input")
+                       if u.gate == "max" else
+                       Words("min routes the gradient to the smaller input"),
                        sum(w.value for w in b.uses if w is not u)
                        + u.upstream * (1 - u.local_value))
     yield Slip("dropped_upstream",

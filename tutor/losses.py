@@ -15,6 +15,8 @@ from .lazy import sp
 
 from .activations import Option, Resolving, lazy
 from .exprs import product, quotient
+from .i18n import N_
+from .words import Words
 
 
 
@@ -164,7 +166,7 @@ def _huber(delta: float) -> Loss:
     return Loss(
         name="huber",
         aliases=("HuberLoss", "smooth_l1", "SmoothL1Loss"),
-        title=f"Huber loss (δ = {delta:g})",
+        title=Words("Huber loss (δ = {delta:g})", delta=delta),
         symbolic=lambda yh, y: product(sp.Rational(1, len(yh)),
                                        _sum(piece(yhk - yk) for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: quotient(sp.Piecewise(
@@ -185,7 +187,7 @@ LOSSES: dict[str, Loss] = {
     "bce": Loss(
         name="bce",
         aliases=("binary_cross_entropy", "binary_crossentropy", "BCELoss", "BCEWithLogitsLoss", "log_loss"),
-        title="binary cross-entropy",
+        title=N_("binary cross-entropy"),
         symbolic=lambda yh, y: product(sp.Rational(-1, len(yh)), _sum(
             _sum(product(yk, sp.log(yhk)), product(1 - yk, sp.log(1 - yhk)))
             for yhk, yk in zip(yh, y))),
@@ -198,18 +200,18 @@ LOSSES: dict[str, Loss] = {
         baseline=lambda Y: float(np.mean(-(_xlogx(Y.mean(axis=0)) + _xlogx(1 - Y.mean(axis=0))))),
         from_outputs=_bce_outputs,
         classes=lambda A: (A >= 0.5).astype(int),
-        class_rule="ŷ ≥ 0.5 means 1",
+        class_rule=N_("1 when ŷ ≥ 0.5"),
         output="sigmoid",
         output_needs="outputs in (0, 1): a sigmoid output layer",
         bad_targets=_unit_interval,
         fused_with="sigmoid",
         fused=lambda yhm, ym, K: quotient(yhm - ym, K),
-        fused_title="BCE∘sigmoid",
+        fused_title=N_("BCE∘sigmoid"),
     ),
     "mse": Loss(
         name="mse",
         aliases=("MSELoss", "mean_squared_error", "squared_error", "l2"),
-        title="mean squared error",
+        title=N_("mean squared error"),
         symbolic=lambda yh, y: product(sp.Rational(1, len(yh)),
                                        _sum((yhk - yk) ** 2 for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: product(sp.Rational(2, K), yhk - yk),
@@ -220,17 +222,20 @@ LOSSES: dict[str, Loss] = {
         baseline=lambda Y: float(Y.var(axis=0).mean()),
         from_outputs=lambda A, Y: ((A - Y) ** 2).mean(axis=-1),
         scale_slips=(
-            ("ell", "missing_output_mean", "the 1/K of the mean over the K outputs is missing",
+            ("ell", "missing_output_mean",
+             N_("the 1/K of the mean over the K outputs is missing"),
              lambda K: K if K > 1 else None),
-            ("delta", "missing_output_mean", "the 1/K of the mean over the K outputs is missing "
-             "(∂ℓ/∂ŷₖ = 2(ŷₖ − yₖ)/K)", lambda K: K if K > 1 else None),
-            ("delta", "missing_factor_two", "the 2 of the square's derivative is missing "
-             "(∂ℓ/∂ŷₖ = 2(ŷₖ − yₖ)/K)", lambda K: 0.5)),
+            ("delta", "missing_output_mean",
+             N_("the 1/K of the mean over the K outputs is missing (∂ℓ/∂ŷₖ = 2(ŷₖ − yₖ)/K)"),
+             lambda K: K if K > 1 else None),
+            ("delta", "missing_factor_two",
+             N_("the 2 of the square's derivative is missing (∂ℓ/∂ŷₖ = 2(ŷₖ − yₖ)/K)"),
+             lambda K: 0.5)),
     ),
     "half_sse": Loss(
         name="half_sse",
         aliases=("sse", "sum_squared_error", "sum_of_squares"),
-        title="half sum of squared errors",
+        title=N_("half sum of squared errors"),
         symbolic=lambda yh, y: product(sp.Rational(1, 2),
                                        _sum((yk - yhk) ** 2 for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: yhk - yk,
@@ -241,13 +246,14 @@ LOSSES: dict[str, Loss] = {
         baseline=lambda Y: float(0.5 * Y.var(axis=0).sum()),
         from_outputs=lambda A, Y: 0.5 * ((A - Y) ** 2).sum(axis=-1),
         scale_slips=(
-            ("delta", "extra_factor_two", "the ½ of ½ Σ (ŷ − y)² cancels the square's 2: "
-             "∂ℓ/∂ŷ = ŷ − y, with no factor 2", lambda K: 2.0),),
+            ("delta", "extra_factor_two",
+             N_("the ½ of ½ Σ (ŷ − y)² cancels the square's 2: ∂ℓ/∂ŷ = ŷ − y, with no "
+                "factor 2"), lambda K: 2.0),),
     ),
     "cross_entropy": Loss(
         name="cross_entropy",
         aliases=("CrossEntropyLoss", "categorical_crossentropy", "sparse_categorical_crossentropy", "NLLLoss", "nll", "ce", "softmax_cross_entropy"),
-        title="cross-entropy",
+        title=N_("cross-entropy"),
         symbolic=lambda yh, y: product(-1, _sum(product(yk, sp.log(yhk))
                                                 for yhk, yk in zip(yh, y))),
         derivative=lambda yhk, yk, K: quotient(-yk, yhk),
@@ -260,14 +266,14 @@ LOSSES: dict[str, Loss] = {
         baseline=lambda Y: float(-np.sum(_xlogx(Y.mean(axis=0)))),
         from_outputs=_ce_outputs,
         classes=lambda A: A.argmax(axis=-1),
-        class_rule="the largest output",
+        class_rule=N_("the largest output"),
         output="softmax",
         output_needs="a softmax output layer",
         bad_targets=_probability_vectors,
         random_targets=lambda rng, shape: rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]),
         fused_with="softmax",
         fused=lambda yhm, ym, K: yhm - ym,
-        fused_title="CE∘softmax",
+        fused_title=N_("CE∘softmax"),
     ),
 }
 LOSSES["huber"] = _huber(1.0)

@@ -29,6 +29,7 @@ import yaml
 
 from . import activations, losses
 from .errors import ProblemError, TutorError
+from .i18n import N_
 
 MAX_FILE_BYTES = 1_000_000
 MAX_LAYERS = 16
@@ -228,7 +229,7 @@ class Problem:
     file: str = "<problem>"
     # Whose parameter values these are, as the documents say it ("at the problem's
     # parameters", "at the parameters of variant 3 of seed 7").
-    origin: str = "the problem's parameters"
+    origin: str = N_("the problem's parameters")
     loss_options: tuple[tuple[str, float], ...] = ()   # (name, value): huber's delta
 
     @cached_property
@@ -253,7 +254,7 @@ class Problem:
     def value(self, ref: ParamRef) -> float:
         return float(self.params[ref.array][ref.index])
 
-    def with_params(self, params: Mapping[str, np.ndarray], origin: str = "these parameters"
+    def with_params(self, params: Mapping[str, np.ndarray], origin: str = N_("these parameters")
                     ) -> "Problem":
         """The same problem at other parameter values (explicit ones: no longer from a seed),
         ``origin`` saying whose they are."""

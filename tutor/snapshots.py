@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ProblemError, TutorError
+from .i18n import _, ngettext
 from .problem import Problem, _read_yaml, _Validator
 
 # A saved sweep of many seeds with its loss curves is large: read at most this much.
@@ -61,7 +62,8 @@ def parse_params(text: str, problem: Problem, file: str = "<params>", *,
     if epoch is not None:
         raise v.error("", f"--epoch picks a snapshot of a run saved by `tutor train -f json`; "
                           "this is a file of arrays (derive at it without --epoch)")
-    return problem.with_params(_arrays(doc, problem, v, ""), f"the parameters of {file}")
+    return problem.with_params(_arrays(doc, problem, v, ""),
+                               _("the parameters of {file}").format(file=file))
 
 
 def _no_constant(name: str):
@@ -119,8 +121,9 @@ def _from_run(doc: dict, problem: Problem, v: _Validator, epoch: int | None,
                          f"{field}.snapshots[{k}].params".lstrip("."))
         at = epoch
     s = doc.get("settings") or {}
-    how = f"η = {s.get('lr')}" + (f", seed {run.get('seed')}" if run.get("seed") is not None
-                                  else "")
-    return problem.with_params(params, f"the parameters after {at} epoch"
-                                       f"{'s' if at != 1 else ''} of training ({how}, "
-                                       f"read from {v.file})")
+    how = f"η = {s.get('lr')}" + (_(", seed {s}").format(s=run.get("seed"))
+                                  if run.get("seed") is not None else "")
+    return problem.with_params(params, ngettext(
+        "the parameters after {n} epoch of training ({how}, read from {file})",
+        "the parameters after {n} epochs of training ({how}, read from {file})", at).format(
+            n=at, how=how, file=v.file))

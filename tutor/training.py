@@ -20,6 +20,7 @@ import numpy as np
 
 from . import engine
 from .errors import TutorError
+from .i18n import _, ngettext
 from .problem import Problem, Training
 
 # Epochs per chunk: losses are computed, checked for finiteness and reported once per chunk.
@@ -329,11 +330,14 @@ def trained_origin(result: TrainResult, epoch: int) -> str:
     start = result.seeds[0]
     how = f"η = {s.lr:g}"
     if s.momentum:
-        how += f", momentum {s.momentum:g}"
+        how += _(", momentum {m}").format(m=f"{s.momentum:g}")
     if s.batch_size:
-        how += f", batches of {s.batch_size}"
-    how += ", from the problem's initial values" if start is None else f", seed {start}"
-    return f"the parameters after {epoch} epoch{'s' if epoch != 1 else ''} of training ({how})"
+        how += _(", batches of {b}").format(b=s.batch_size)
+    how += (_(", from the problem's initial values") if start is None
+            else _(", seed {s}").format(s=start))
+    return ngettext("the parameters after {n} epoch of training ({how})",
+                    "the parameters after {n} epochs of training ({how})", epoch).format(
+        n=epoch, how=how)
 
 
 # ---------------------------------------------------------------------------------------------

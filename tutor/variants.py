@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .i18n import _
 from .problem import Problem
 
 GRID = np.round(np.concatenate([np.arange(-10, 0), np.arange(1, 11)]) / 10, 1)
@@ -23,7 +24,8 @@ def variant_params(problem: Problem, seed: int, variant: int) -> dict[str, np.nd
 def variant_problem(problem: Problem, seed: int, variant: int) -> Problem:
     """``problem`` with the initial values of variant ``variant`` (1-based) of ``seed``."""
     return problem.with_params(variant_params(problem, seed, variant),
-                               f"the parameters of variant {variant} (seed {seed})")
+                               _("the parameters of variant {k} (seed {s})").format(
+                                   k=variant, s=seed))
 
 
 def exercise_sample(problem: Problem) -> int:

@@ -43,48 +43,57 @@ class Words:
     ``str.format``) and the value of each slot: a SymPy object or ``Joined`` (mathematics,
     rendered by the printer), or a number or text (formatted with the slot's spec)."""
 
-    __slots__ = ("template", "slots")
+    __slots__ = ("template", "slots", "capital")
 
-    def __init__(self, template: str, **slots):
+    def __init__(self, template: str, *, _capital: bool = False, **slots):
         names = {f for _, f, _, _ in Formatter().parse(template) if f is not None}
         if names != set(slots):
             raise TypeError(f"slots {sorted(slots)} do not fill {template!r}")
         object.__setattr__(self, "template", template)
         object.__setattr__(self, "slots", slots)
+        object.__setattr__(self, "capital", _capital)
 
     def __setattr__(self, name, value):
         raise AttributeError("Words are immutable")
 
     def __reduce__(self):          # (pickled to and from worker processes)
-        return (_words, (self.template, self.slots))
+        return (_words, (self.template, self.slots, self.capital))
 
     @classmethod
     def plain(cls, s: str) -> Words:
         """Text without slots (its braces are text)."""
         return cls(s.replace("{", "{{").replace("}", "}}"))
 
-    def parts(self):
-        """(literal text, slot value or None, format spec) in order."""
-        for literal, name, spec, _ in Formatter().parse(self.template):
+    def parts(self, template: str | None = None):
+        """(literal text, slot value or None, format spec) in order; of ``template`` (a
+        translation of this one, with the same slots) if given. Starting a sentence, the
+        first letter is capitalised when the sentence begins with a word, not with
+        mathematics (z⁽¹⁾₃ keeps its letters)."""
+        t = self.template if template is None else template
+        if self.capital:
+            first = t.split(" ", 1)[0]
+            if first.isascii() and first.isalpha():
+                t = t[0].upper() + t[1:]
+        for literal, name, spec, _ in Formatter().parse(t):
             yield literal, (self.slots[name] if name is not None else None), spec or ""
 
     def capitalised(self) -> Words:
-        """The same words as the start of a sentence: the first letter capitalised when the
-        sentence begins with a word, not with mathematics (z⁽¹⁾₃ keeps its letters)."""
-        t = self.template
-        first = t.split(" ", 1)[0]
-        if first.isascii() and first.isalpha():
-            t = t[0].upper() + t[1:]
-        return Words(t, **self.slots)
+        """The same words as the start of a sentence (the message, and its id in a
+        translation catalog, unchanged)."""
+        return Words(self.template, _capital=True, **self.slots)
 
     def __eq__(self, other):
         return (isinstance(other, Words) and self.template == other.template
-                and self.slots == other.slots)
+                and self.slots == other.slots and self.capital == other.capital)
 
     def __hash__(self):
         return hash(self.template)
 
     def __str__(self) -> str:
+        if all(isinstance(v, (int, float, str, Words)) for v in self.slots.values()):
+            # (no mathematics: formatted without importing the printers, or SymPy)
+            return "".join(lit + ("" if v is None else format(v, spec))
+                           for lit, v, spec in self.parts())
         from .printing.words import text
         return text(self)
 
@@ -92,5 +101,5 @@ class Words:
         return f"Words({self.template!r}, {self.slots!r})"
 
 
-def _words(template: str, slots: dict) -> Words:
-    return Words(template, **slots)
+def _words(template: str, slots: dict, capital: bool = False) -> Words:
+    return Words(template, _capital=capital, **slots)

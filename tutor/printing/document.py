@@ -15,6 +15,7 @@ from ..names import Name
 from ..problem import ParamRef
 from ..steps import (Check, DeltaForm, Derivation, Fusion, GradientDerivation, LocalDerivative,
                      Numbers, Partial)
+from ..i18n import _, ngettext
 from . import Printer
 from .exprs import factors
 
@@ -128,7 +129,7 @@ class DocPrinter(Printer):
         if x == 0:
             return "0"  # never −0
         if not math.isfinite(x):
-            return self.words("undefined (a sigmoid output rounds to 0 or 1)")
+            return self.words(_("undefined (a sigmoid output rounds to 0 or 1)"))
         d = digits or self._settings["digits"]
         s = f"{x:.{d}g}"
         if "e" in s:
@@ -147,9 +148,11 @@ class DocPrinter(Printer):
         p = d.problem
         intro = [self.para(self.words(p.description))] if p.description else []
         intro.append(self.para(
-            self.words(f"Network {p.network.describe()}, loss {p.loss}, "
-                       f"{p.n_samples} sample{'s' if p.n_samples != 1 else ''}; at "
-                       f"{p.origin} the batch loss is ")
+            self.words(ngettext("Network {network}, loss {loss}, {n} sample; at {origin} the "
+                                "batch loss is ",
+                                "Network {network}, loss {loss}, {n} samples; at {origin} the "
+                                "batch loss is ", p.n_samples).format(
+                network=p.network.describe(), loss=p.loss, n=p.n_samples, origin=_(p.origin)))
             + self.inline(self.op("L") + " = " + self.num(d.loss)) + self.words(".")))
         if len(d.gradients) > 1:
             intro.append(self._summary(d))
@@ -162,12 +165,12 @@ class DocPrinter(Printer):
         N = d.problem.n_samples
         p, L, ell = sp.Symbol("p"), sp.Symbol("L"), sp.Symbol("ell")
         listed = N <= MAX_LISTED_SAMPLES
-        header = [self.words("parameter"), self.words("in files"),
+        header = [self.words(_("parameter")), self.words(_("in files")),
                   self.inline(self.partial(Partial(L, p), inline=True))]
         if listed:
             header += [self.inline(self.partial(Partial(ell, p), sample=n, inline=True))
                        for n in range(1, N + 1)]
-        header.append(self.words("check"))
+        header.append(self.words(_("check")))
         rows = []
         for g in d.gradients:
             row = [self.inline(self.expr(g.symbol)), self.words(g.param.name),
@@ -176,14 +179,17 @@ class DocPrinter(Printer):
                 row += [self.inline(self.num(v)) for v in g.numbers.per_sample]
             row.append(self.mark(g.check.ok))
             rows.append(row)
-        what = ("∂ℓₙ/∂p is sample n's contribution; ∂L/∂p is their mean." if listed else
-                f"The contributions of the {N} samples are in each parameter's section.")
+        what = (_("∂ℓₙ/∂p is sample n's contribution; ∂L/∂p is their mean.") if listed else
+                _("The contributions of the {n} samples are in each parameter's section.")
+                .format(n=N))
         return "\n".join([
-            self.heading(2, self.words(f"Summary: the {len(d.gradients)} gradients")),
+            self.heading(2, self.words(_("Summary: the {n} gradients").format(
+                n=len(d.gradients)))),
             self.table(header, rows, names=2),
-            self.para(self.words(what + " ✓: the symbolic, NumPy and finite-difference "
-                                 "values agree.")),
-            self.para(self.words("The derivation of each parameter follows, in this order."))])
+            self.para(self.words(what + " " + _("✓: the symbolic, NumPy and finite-difference "
+                                                "values agree."))),
+            self.para(self.words(_("The derivation of each parameter follows, in this "
+                                   "order.")))])
 
     # -- computational graphs --
 
@@ -196,25 +202,25 @@ class DocPrinter(Printer):
         p = d.problem
         out = Var(p.output)
         body = [self.para(self.words(p.description))] if p.description else []
-        body.append(self.para(self.words("Inputs: ") + self.inline(", ".join(
+        body.append(self.para(self.words(_("Inputs: ")) + self.inline(", ".join(
             f"{self.expr(n.symbol)} = {self.num(n.value)}" for n in p.inputs))
-            + self.words(f"; output {p.output}.")))
-        body.append(self.heading(2, self.words("The graph: each wire's value above, its "
-                                               "gradient below")))
+            + self.words(_("; output {output}.").format(output=p.output))))
+        body.append(self.heading(2, self.words(_("The graph: each wire's value above, its "
+                                                 "gradient below"))))
         body.append(self.graph_picture(d))
-        body.append(self.heading(2, self.words("Forward pass, node by node")))
+        body.append(self.heading(2, self.words(_("Forward pass, node by node"))))
         rows = []
         for n in p.nodes:
             if n.kind != "gate":
                 continue
             g = GATES[n.gate]
             rows.append((self.expr(n.symbol), [self.expr(n.expr()), "= " + self.num(n.value)],
-                         (("words", g.title),)))
+                         (("words", _(g.title)),)))
         body.append(self.rows(rows))
-        body.append(self.heading(2, self.words("Backward pass: upstream × local = "
-                                               "downstream")))
+        body.append(self.heading(2, self.words(_("Backward pass: upstream × local = "
+                                                 "downstream"))))
         rows = [(self.partial(Partial(out, out)), "1",
-                 (("words", "the output's gradient with respect to itself"),))]
+                 (("words", _("the output's gradient with respect to itself")),))]
         cdot = f" {self.op('cdot')} "
         for b in d.backward:
             node = Var(b.node)
@@ -230,28 +236,30 @@ class DocPrinter(Printer):
                 rhs.append("= " + " + ".join(nums))
             rhs.append("= " + self.num(b.gradient))
             if len(b.uses) > 1:
-                note = (("words", f"used {len(b.uses)} times: the gradients of its uses add"),)
+                note = (("words", _("used {n} times: the gradients of its uses add").format(
+                    n=len(b.uses))),)
             else:
                 g = GATES[b.uses[0].gate]
-                note = (("words", f"{g.title}: {g.rule}"),)
+                note = (("words", f"{_(g.title)}: {_(g.rule)}"),)
             rows.append((self.partial(Partial(out, node)), rhs, note))
         body.append(self.rows(rows))
-        body.append(self.heading(2, self.words("Gradients of the inputs")))
+        body.append(self.heading(2, self.words(_("Gradients of the inputs"))))
         body.append(self.rows([(self.partial(Partial(out, n.symbol)),
                                 self.num(d.gradients[n.name]), "") for n in p.inputs]))
-        body.append(self.heading(2, self.words("Check")))
-        header = [self.words("input"), self.words("symbolic"), self.words("reverse pass"),
-                  self.words("finite difference"), self.words("check")]
+        body.append(self.heading(2, self.words(_("Check"))))
+        header = [self.words(_("input")), self.words(_("symbolic")),
+                  self.words(_("reverse pass")), self.words(_("finite difference")),
+                  self.words(_("check"))]
+        kink = self.words(_("at a kink: n/a"))
         table = [[self.inline(self.expr(Var(c.name))),
-                  self.inline(self.num(c.symbolic, 12)) if not c.kink
-                  else self.words("at a kink: n/a"),
+                  self.inline(self.num(c.symbolic, 12)) if not c.kink else kink,
                   self.inline(self.num(c.numeric, 12)),
-                  self.inline(self.num(c.finite_difference, 12)) if not c.kink
-                  else self.words("at a kink: n/a"), self.mark(c.ok)] for c in d.checks]
+                  self.inline(self.num(c.finite_difference, 12)) if not c.kink else kink,
+                  self.mark(c.ok)] for c in d.checks]
         body.append(self.table(header, table))
-        body.append(self.para(self.words(
+        body.append(self.para(self.words(_(
             "symbolic: SymPy's derivative of the whole expression; reverse pass: the gradients "
-            "above, in floats; finite difference: a central difference of the forward pass.")))
+            "above, in floats; finite difference: a central difference of the forward pass."))))
         return self.document(p.name, body)
 
     def graph_picture(self, d) -> str:
@@ -268,55 +276,62 @@ class DocPrinter(Printer):
         out = [self.heading(2, self.inline(self.partial(Partial(sp.Symbol("L"), g.symbol),
                                                         inline=True))
                             + self.words(f" — {ref.name} = {g.value:.6g}, {describe(ref)}"))]
-        out.append(self.heading(3, self.words("Forward pass")))
+        out.append(self.heading(3, self.words(_("Forward pass"))))
         out.append(self._print_definitions(g.definitions))
         out.append(self._print_paths(g))
-        out.append(self.heading(3, self.words("Local derivatives")))
+        out.append(self.heading(3, self.words(_("Local derivatives"))))
         out.append(self.rows([self._local_row(ld) for ld in g.local]))
         if g.fusions:
-            out.append(self.heading(3, self.words(f"Simplification ({g.fusions[0].title})")))
+            out.append(self.heading(3, self.words(_("Simplification ({title})").format(
+                title=_(g.fusions[0].title)))))
             out.append(self.rows([self._fusion_row(f) for f in g.fusions]))
-        out.append(self.heading(3, self.words("Result")))
+        out.append(self.heading(3, self.words(_("Result"))))
         lhs = self.partial(Partial(sp.Symbol("ell"), g.symbol))
         out.append(self.rows([(lhs, self.terms(g.expression), "")]))
-        out.append(self.heading(3, self.words("Delta form")))
+        out.append(self.heading(3, self.words(_("Delta form"))))
         out.append(self._print(g.delta))
         out.append(self._print(g.numbers, g))
-        out.append(self.heading(3, self.words("Check")))
+        out.append(self.heading(3, self.words(_("Check"))))
         out.append(self._print(g.check))
         return "\n".join(s for s in out if s)
 
     def _print_definitions(self, defs) -> str:
         rows = [(self.expr(d.symbol), self.terms(d.expr), "") for d in defs]
-        rows.append((self.op("L"), self.op("batch_loss"), (("words", "the mean over samples"),)))
+        rows.append((self.op("L"), self.op("batch_loss"),
+                     (("words", _("the mean over samples")),)))
         return self.rows(rows)
 
     def _print_paths(self, g: GradientDerivation) -> str:
         n = max(g.path_count, len(g.paths))
-        head = self.heading(3, self.words(f"Chain rule: {n} path{'s' if n != 1 else ''} "
-                                          "from ") + self.inline(self.expr(g.symbol))
-                            + self.words(" to ") + self.inline(self.op("ell")))
+        before, after = _split_slot(ngettext("Chain rule: {n} path from {p} to {loss}",
+                                             "Chain rule: {n} paths from {p} to {loss}", n)
+                                    .replace("{n}", str(n)), "{p}")
+        middle, after = _split_slot(after, "{loss}")
+        head = self.heading(3, self.words(before) + self.inline(self.expr(g.symbol))
+                            + self.words(middle) + self.inline(self.op("ell"))
+                            + self.words(after))
         arrow = f" {self.op('to')} "
         rows = []
         for k, path in enumerate(g.paths, start=1):
-            label = self.label(self.words(f"path {k}: ")) if n > 1 else ""
+            label = self.label(self.words(_("path {k}: ").format(k=k))) if n > 1 else ""
             rows.append(("", label + arrow.join(self.expr(s) for s in path.nodes), ""))
         cdot = f" {self.op('cdot')} "
         terms = [cdot.join(self.partial(f.partial) for f in path.factors) for path in g.paths]
         signed = [terms[0]] + [f"+ {t}" for t in terms[1:]]
         out = [head]
         if g.grouped:
-            signed.append(f"+ {self.words(f'… ({n - len(g.paths)} more paths)')}")
-            out.append(self.para(self.words(
-                f"Too many to write out one by one. Grouped by layer, their sum is the delta "
-                f"form below: the same sum, factored (every δ collects the paths from its "
-                f"neuron to the loss). The first {len(g.paths)} paths:")))
+            more = ngettext("… ({n} more path)", "… ({n} more paths)", n - len(g.paths))
+            signed.append(f"+ {self.words(more.format(n=n - len(g.paths)))}")
+            out.append(self.para(self.words(_(
+                "Too many to write out one by one. Grouped by layer, their sum is the delta "
+                "form below: the same sum, factored (every δ collects the paths from its "
+                "neuron to the loss). The first {n} paths:").format(n=len(g.paths)))))
         chain = [(self.partial(Partial(sp.Symbol("ell"), g.symbol)), signed, "")]
         return "\n".join(out + [self.rows(rows), self.rows(chain)])
 
     def _local_row(self, ld: LocalDerivative):
         rule = ld.rule
-        note = (("words", rule.name + ": "), ("math", self.expr(rule.lhs) + " = "
+        note = (("words", _(rule.name) + ": "), ("math", self.expr(rule.lhs) + " = "
                                                    + self.expr(rule.rhs)))
         return (self.partial(ld.partial), self.terms(ld.result), note)
 
@@ -339,27 +354,30 @@ class DocPrinter(Printer):
 
     def _print_DeltaForm(self, d: DeltaForm) -> str:
         rows = [(self.expr(x.symbol), self.terms(x.expr), "") for x in d.deltas]
+        before, after = _split_slot(_("so {gradient} per sample; for the whole layer, in "
+                                      "matrices: {matrices}"), "{gradient}")
+        middle, after = _split_slot(after, "{matrices}")
         return "\n".join([self.rows(rows), self.para(
-            self.words("so ") + self.inline(self.expr(d.gradient)) + self.words(
-                " per sample; for the whole layer, in matrices: ") + self.inline(
-                self.matrix_form(d)))])
+            self.words(before) + self.inline(self.expr(d.gradient)) + self.words(middle)
+            + self.inline(self.matrix_form(d)) + self.words(after))])
 
     def _print_Numbers(self, n: Numbers, g: GradientDerivation) -> str:
         given = {"x", "y"}   # the sample's inputs and targets: in the heading, not the rows
         sample_inputs = ", ".join(f"{self.expr(s)} = {self.num(v)}" for s, v in n.values
                                   if _kind(s) in given)
-        out = [self.heading(3, self.words(f"Numbers for sample {n.sample} of "
-                                          f"{len(n.per_sample)} (") + self.inline(sample_inputs)
-                            + self.words(")"))]
+        before, after = _split_slot(_("Numbers for sample {k} of {n} ({values})").format(
+            k=n.sample, n=len(n.per_sample), values="{values}"), "{values}")
+        out = [self.heading(3, self.words(before) + self.inline(sample_inputs)
+                            + self.words(after))]
         rows = [(self.expr(s), self.num(v), "") for s, v in n.values if _kind(s) not in given]
         rows += [(self.partial(ld.partial), self.num(v), "") for ld, v in n.factors]
         rows += [(self.partial(Partial(sp.Symbol("ell"), f.z)), self.num(v),
-                  (("words", f.title),)) for f, v in n.fusions]
+                  (("words", _(f.title)),)) for f, v in n.fusions]
         rows += [(self.expr(s), self.num(v), "") for s, v in n.deltas]
         rows.append((self.partial(Partial(sp.Symbol("ell"), g.symbol), sample=n.sample),
                      self.num(n.sample_gradient), ""))
         out.append(self.rows(rows))
-        out.append(self.heading(3, self.words("Batch mean over all samples")))
+        out.append(self.heading(3, self.words(_("Batch mean over all samples"))))
         N = len(n.per_sample)
         if N <= MAX_LISTED_SAMPLES:
             listed = " + ".join(self.num(v) if v >= 0 else f"({self.num(v)})"
@@ -373,17 +391,19 @@ class DocPrinter(Printer):
     def _print_Check(self, c: Check) -> str:
         digits = 12
         rows = [
-            (self.label(self.words("symbolic")), self.num(c.symbolic, digits),
-             (("words", f"relative error {c.symbolic_error:.1e} "), ("mark", c.symbolic_ok))),
-            (self.label(self.words("NumPy backward")), self.num(c.numpy, digits),
-             (("words", "the reference"),)),
+            (self.label(self.words(_("symbolic"))), self.num(c.symbolic, digits),
+             (("words", _("relative error {e} ").format(e=f"{c.symbolic_error:.1e}")),
+              ("mark", c.symbolic_ok))),
+            (self.label(self.words(_("NumPy backward"))), self.num(c.numpy, digits),
+             (("words", _("the reference")),)),
         ]
         if c.kink:
-            fd_note = (("words", "an activation's kink lies within p ± 2h: finite differences do not "
-                                 "apply here "), ("mark", None))
+            fd_note = (("words", _("an activation's kink lies within p ± 2h: finite "
+                                   "differences do not apply here ")), ("mark", None))
         else:
-            fd_note = (("words", f"relative error {c.fd_error:.1e} "), ("mark", c.fd_ok))
-        rows.append((self.label(self.words("finite difference")),
+            fd_note = (("words", _("relative error {e} ").format(e=f"{c.fd_error:.1e}")),
+                       ("mark", c.fd_ok))
+        rows.append((self.label(self.words(_("finite difference"))),
                      self.num(c.finite_difference, digits),
                      fd_note))
         return self.rows(rows)
@@ -394,9 +414,19 @@ def _kind(symbol: sp.Symbol) -> str | None:
     return name.kind if name else None
 
 
+def _split_slot(message: str, slot: str) -> tuple[str, str]:
+    """A translated message around one slot that holds formatted mathematics: the words
+    before it and after it (a translation may put the slot anywhere)."""
+    before, _sep, after = message.partition(slot)
+    return before, after
+
+
 def describe(ref: ParamRef) -> str:
     """'the weight into neuron 2 of layer 1 from input 1'."""
     if ref.kind == "b":
-        return f"the bias of neuron {ref.row} of layer {ref.layer}"
-    source = f"input {ref.col}" if ref.layer == 1 else f"neuron {ref.col} of layer {ref.layer - 1}"
-    return f"the weight into neuron {ref.row} of layer {ref.layer} from {source}"
+        return _("the bias of neuron {j} of layer {l}").format(j=ref.row, l=ref.layer)
+    if ref.layer == 1:
+        return _("the weight into neuron {j} of layer {l} from input {i}").format(
+            j=ref.row, l=ref.layer, i=ref.col)
+    return _("the weight into neuron {j} of layer {l} from neuron {i} of layer {k}").format(
+        j=ref.row, l=ref.layer, i=ref.col, k=ref.layer - 1)

@@ -12,6 +12,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+from .. import i18n
 from ..activations import FUNCTIONS
 from .names import latex_name, text_name
 
@@ -43,6 +44,11 @@ class _Memo:
     bounded."""
 
     MEMO_LIMIT = 1 << 15
+
+    def doprint(self, expr):
+        # (a memo per language: the words of a piecewise function are translated)
+        self._memo = self.__dict__.setdefault("_memos", {}).setdefault(i18n.current(), {})
+        return super().doprint(expr)
 
     def _print(self, expr, **kwargs):
         if kwargs:
@@ -343,7 +349,7 @@ class TexPrinter(_Memo, LatexPrinter):
     def _print_Piecewise(self, expr):
         *pieces, (last, _) = expr.args
         rows = [self._print(v) + r" & " + self._print(c) for v, c in pieces]
-        rows.append(self._print(last) + r" & \text{otherwise}")
+        rows.append(self._print(last) + r" & \text{" + i18n._("otherwise") + "}")
         return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
 

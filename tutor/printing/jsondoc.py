@@ -84,7 +84,7 @@ class JsonPrinter(Printer):
             "paths": [[s.name for s in path.nodes] for path in g.paths],
             "path_count": max(g.path_count, len(g.paths)),
             "local_derivatives": [
-                {"of": ld.partial.of.name, "wrt": ld.partial.wrt.name, "rule": ld.rule.name,
+                {"of": ld.partial.of.name, "wrt": ld.partial.wrt.name, "rule": str(ld.rule.name),
                  "ascii": exprs.ascii(ld.result), "latex": exprs.tex(ld.result)}
                 for ld in g.local],
             "gradient": _num(n.gradient),

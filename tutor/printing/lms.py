@@ -67,7 +67,7 @@ def question_html(q: Question, image: str | None) -> str:
     if p.description:
         out.append(f"<p>{escape(p.description)}</p>")
     out.append(f"<p>Network {escape(p.network.describe())}, loss: "
-               f"{escape(p.loss_fn.title)}, learning rate \\(\\eta = {p.training.lr:g}\\).</p>")
+               f"{escape(str(p.loss_fn.title))}, learning rate \\(\\eta = {p.training.lr:g}\\).</p>")
     mats = r",\quad ".join(
         rf"W^{{({l})}} = {_matrix_tex(p.params[f'W{l}'])},\ b^{{({l})}} = "
         rf"{_matrix_tex(p.params[f'b{l}'])}" for l in range(1, len(p.network.layers) + 1))

@@ -15,6 +15,7 @@ import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
+from .. import i18n
 from ..activations import FUNCTIONS
 from ..words import Joined
 from .exprs import _split, factors, short_float
@@ -90,7 +91,13 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def __init__(self, settings=None):
         super().__init__(settings)
         self.dom = _Document()
+        self._memos: dict[str, dict] = {}
         self._memo = {}
+
+    def element(self, expr, lang: str):
+        """The element of ``expr`` in language ``lang`` (the words of a piecewise function)."""
+        self._memo = self._memos.setdefault(lang, {})
+        return self._print(expr if isinstance(expr, Joined) else sp.sympify(expr))
 
     def _print(self, expr, **kwargs):
         # Each subexpression printed once (see exprs._Memo): elements are never changed after
@@ -237,10 +244,11 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def _print_Piecewise(self, expr):
         *pieces, (last, _) = expr.args
         rows = [self.el("mtr", self.el("mtd", self._print(v)),
-                        self.el("mtd", self.row(self.el("mtext", "if\u00a0"), self._print(c))))
+                        self.el("mtd", self.row(self.el("mtext", i18n._("if") + "\u00a0"),
+                                                self._print(c))))
                 for v, c in pieces]
         rows.append(self.el("mtr", self.el("mtd", self._print(last)),
-                            self.el("mtd", self.el("mtext", "otherwise"))))
+                            self.el("mtd", self.el("mtext", i18n._("otherwise")))))
         return self.row(self.mo("{"), self.el("mtable", *rows, columnalign="left"))
 
     def _print_StrictGreaterThan(self, expr):
@@ -304,13 +312,14 @@ _printer = MathMLPrinter()
 
 def mathml(expr) -> str:
     """The MathML of one expression (an ``<mrow>`` or token element), in tutor's notation."""
+    lang = i18n.current()
     try:
-        return _mathml(expr)
+        return _mathml(expr, lang)
     except TypeError:           # not hashable
-        return _printer._print(expr if isinstance(expr, Joined) else sp.sympify(expr)).toxml()
+        return _printer.element(expr, lang).toxml()
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _mathml(expr) -> str:
+def _mathml(expr, lang: str) -> str:
     # (derivations print the same terms for every parameter of a layer: made once)
-    return _printer._print(expr if isinstance(expr, Joined) else sp.sympify(expr)).toxml()
+    return _printer.element(expr, lang).toxml()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 
 import sympy as sp
 
@@ -20,9 +22,27 @@ LINE_WIDTH = 100
 NOTE_COLUMN = 40
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def width(s: str) -> int:
+    """The columns ``s`` takes on a terminal: Hangul and other wide characters take two,
+    combining marks none."""
+    if not s or max(s) < "\u1100":
+        return len(s)
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+_columns = width     # (under another name where a local variable is called width)
+
+
+def _pad(s: str, n: int) -> str:
+    """``s`` padded with spaces to ``n`` columns (ljust by terminal columns)."""
+    return s + " " * (n - width(s))
+
+
 def _visible(s: str) -> int:
     """The width of ``s`` on a terminal, without its colour escapes."""
-    return len(_ESCAPE.sub("", s))
+    return width(_ESCAPE.sub("", s))
 
 
 _ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -33,7 +53,7 @@ def fill(pieces: list[str], width: int) -> list[str]:
     stands on a line of its own)."""
     lines: list[str] = []
     for piece in pieces:
-        if lines and len(lines[-1]) + 1 + len(piece) <= width:
+        if lines and _columns(lines[-1]) + 1 + _columns(piece) <= width:
             lines[-1] += " " + piece
         else:
             lines.append(piece)
@@ -102,19 +122,19 @@ class TextDocPrinter(DocPrinter):
     def rows(self, rows) -> str:
         if not rows:
             return ""
-        width = max(len(lhs) for lhs, _, _ in rows)
+        width = max(_columns(lhs) for lhs, _, _ in rows)
         split = []
         for lhs, rhs, note in rows:
             parts = rhs if isinstance(rhs, list) else [rhs]
             split.append((lhs, fill(parts, LINE_WIDTH - width), note))
         # Notes line up in a column, unless an equation is too long for that to help.
-        noted = [len(chunks[0]) for _, chunks, note in split if note]
+        noted = [_columns(chunks[0]) for _, chunks, note in split if note]
         column = min(max(noted, default=0), NOTE_COLUMN)
         lines = []
         for lhs, chunks, note in split:
             eq = "=" if lhs else " "
-            first = f"  {lhs.ljust(width)} {eq} " if width else "  "
-            first += chunks[0].ljust(column) if note else chunks[0]
+            first = f"  {_pad(lhs, width)} {eq} " if width else "  "
+            first += _pad(chunks[0], column) if note else chunks[0]
             lines.append(first + (f"   {self.note(note)}" if note else ""))
             indent = " " * (width + 5) if width else "    "
             lines += [indent + c for c in chunks[1:]]

@@ -10,6 +10,7 @@ from html import escape as html_escape
 
 import sympy as sp
 
+from .. import i18n
 from ..words import Joined, Words
 from . import exprs
 from .latexdoc import escape as latex_escape
@@ -18,12 +19,14 @@ from .mathml import mathml
 
 def _render(w: Words, math, literal) -> str:
     out = []
-    for lit, value, spec in w.parts():
+    for lit, value, spec in w.parts(i18n.translations(i18n.current()).gettext(w.template)):
         out.append(literal(lit))
         if value is None:
             continue
         if isinstance(value, (sp.Basic, Joined)):
             out.append(math(value))
+        elif isinstance(value, Words):
+            out.append(_render(value, math, literal))
         else:
             out.append(literal(format(value, spec)))
     return "".join(out)

@@ -61,7 +61,7 @@ def _header(v, kind: str, decimals: int) -> list[str]:
     layers = ", ".join(f"{layer.units} {escape(layer.activation.replace('_', ' '))}"
                        for layer in p.network.layers)
     out.append(rf"Network: {p.network.inputs} inputs, then layers of {layers} neurons. "
-               rf"Loss: {escape(p.loss_fn.title)} $\ell$ of one sample. "
+               rf"Loss: {escape(str(p.loss_fn.title))} $\ell$ of one sample. "
                rf"Learning rate $\eta = {p.training.lr:g}$. "
                rf"\textbf{{Round every result to {decimals} decimals.}}\par")
     if kind == "worksheet":

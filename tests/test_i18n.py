@@ -1,0 +1,250 @@
+"""Languages: the catalogs are complete, compiled and consistent with the glossary; the
+language is chosen as documented; Korean output leaves no English but mathematics and names."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+from string import Formatter
+
+import pytest
+from click.testing import CliRunner
+
+from tutor import i18n
+from tutor.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "tutor" / "locale"
+LANGS = [d.name for d in sorted(LOCALE.iterdir()) if (d / "LC_MESSAGES" / "tutor.po").is_file()]
+babel = pytest.importorskip("babel", reason="Babel is in the test extra")
+
+
+def _catalog(lang: str):
+    from babel.messages.pofile import read_po
+    with open(LOCALE / lang / "LC_MESSAGES" / "tutor.po", "rb") as f:
+        return read_po(f)
+
+
+def _extracted() -> dict:
+    """Every message of the code, as scripts/catalogs extracts it (babel.cfg, -k Words)."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    keywords = dict(DEFAULT_KEYWORDS, Words=None)
+    found = {}
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT / "tutor"), method_map=[("**.py", "python")], keywords=keywords):
+        found[message] = _file
+    return found
+
+
+def _slots(s: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in Formatter().parse(s) if name is not None}
+    except ValueError:
+        return {"<unbalanced braces>"}
+
+
+def test_korean_is_shipped():
+    assert "ko" in LANGS and "ko" in i18n.languages()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_message_is_translated(lang):
+    """Every message the code marks (``_``, ``ngettext``, ``N_``, ``Words``) has a
+    translation, not fuzzy: a new English message fails here until scripts/catalogs merged
+    it and someone translated it."""
+    catalog = _catalog(lang)
+    missing = []
+    for message in _extracted():
+        key = message if isinstance(message, str) else message[0]
+        m = catalog.get(key)
+        ok = (m is not None and m.string and not m.fuzzy
+              and (isinstance(m.string, str) or all(m.string)))
+        if not ok:
+            missing.append(key)
+    assert not missing, f"untranslated in {lang} (run scripts/catalogs): {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_translations_keep_their_slots(lang):
+    """A translation may reorder the slots or leave one out (English's plural s), never
+    invent one: str.format would fail on it."""
+    for m in _catalog(lang):
+        if not m.id:
+            continue
+        ids = [m.id] if isinstance(m.id, str) else list(m.id)
+        strings = [m.string] if isinstance(m.string, str) else list(m.string)
+        allowed = set().union(*(_slots(i) for i in ids))
+        for s in strings:
+            assert _slots(s) <= allowed, (m.id, s)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_compiled_catalog_is_up_to_date(lang):
+    """tutor.mo is tutor.po compiled (scripts/catalogs compile)."""
+    from babel.messages.mofile import read_mo, write_mo
+    po = _catalog(lang)
+    buf = io.BytesIO()
+    write_mo(buf, po)
+    buf.seek(0)
+    def table(catalog):
+        return {str(m.id): str(m.string) for m in catalog if m.id}
+    fresh = table(read_mo(buf))
+    with open(LOCALE / lang / "LC_MESSAGES" / "tutor.mo", "rb") as f:
+        shipped = table(read_mo(f))
+    assert shipped == fresh, "tutor.mo is stale: run scripts/catalogs compile"
+
+
+def _glossary(lang: str) -> list[tuple[str, str]]:
+    rows = []
+    for line in (LOCALE / lang / "glossary.tsv").read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            english, native, *_ = line.split("\t")
+            rows.append((english, native))
+    return sorted(rows, key=lambda r: -len(r[0]))
+
+
+def _term(english: str) -> re.Pattern:
+    *words, last = english.split()
+    last = "matri(?:x|ces)" if last == "matrix" else re.escape(last) + "(?:s|es)?"
+    body = r"[\s-]+".join([re.escape(w) for w in words] + [last])
+    return re.compile(r"(?<![\w-])" + body + r"(?!\w)", re.I)
+
+
+@pytest.mark.parametrize("lang", [l for l in LANGS if (LOCALE / l / "glossary.tsv").exists()])
+def test_catalog_uses_the_glossary(lang):
+    """Terminology a student recognises, used consistently: every message holding a
+    glossary term (the longest first) says it with the glossary's word."""
+    glossary = [(english, _term(english), native) for english, native in _glossary(lang)]
+    wrong = []
+    for m in _catalog(lang):
+        if not m.id:
+            continue
+        ids = [m.id] if isinstance(m.id, str) else list(m.id)
+        strings = [m.string] if isinstance(m.string, str) else list(m.string)
+        text = re.sub(r"\{[^{}]*\}", " ", " ".join(ids))     # not the slots' names
+        for english, pattern, native in glossary:
+            if pattern.search(text):
+                text = pattern.sub(" ", text)
+                if not all(native in s for s in strings):
+                    wrong.append(f"{m.id!r}: {english} → {native}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_glossary_has_the_issue_terms():
+    terms = dict(_glossary("ko"))
+    for english, native in [("forward pass", "순전파"), ("backpropagation", "역전파"),
+                            ("chain rule", "연쇄법칙"), ("loss function", "손실 함수"),
+                            ("weight", "가중치"), ("bias", "편향"), ("gradient", "기울기"),
+                            ("learning rate", "학습률"), ("epoch", "에폭"),
+                            ("mini-batch", "미니배치"), ("gradient check", "기울기 확인"),
+                            ("mean squared error", "평균 제곱 오차")]:
+        assert terms[english] == native
+
+
+# -- choosing the language --
+
+@pytest.mark.parametrize("env, lang", [
+    ({}, "en"),
+    ({"LANG": "ko_KR.UTF-8"}, "ko"),
+    ({"LANG": "C.UTF-8"}, "en"),
+    ({"LC_MESSAGES": "ko_KR.UTF-8", "LANG": "en_US.UTF-8"}, "ko"),
+    ({"LC_ALL": "en_US.UTF-8", "LANG": "ko_KR.UTF-8"}, "en"),    # LC_ALL wins, as in gettext
+    ({"LANGUAGE": "fr:ko", "LANG": "en_US.UTF-8"}, "ko"),       # the first supported of a list
+    ({"LANG": "fr_FR.UTF-8"}, "en"),                            # unsupported: English
+    ({"TUTOR_LANG": "ko", "LC_ALL": "en_US.UTF-8"}, "ko"),      # tutor's own override
+    ({"TUTOR_LANG": "en", "LANG": "ko_KR.UTF-8"}, "en"),
+])
+def test_language_from_environment(env, lang):
+    assert i18n.from_environment(env) == lang
+
+
+@pytest.mark.parametrize("header, lang", [
+    ("ko-KR,ko;q=0.9,en-US;q=0.8", "ko"), ("en-US,en;q=0.9,ko;q=0.8", "en"),
+    ("fr, ko;q=0.5", "ko"), ("fr", None), ("", None), ("ko;q=0", None),
+    ("en;q=0.2, ko;q=0.9", "ko"), ("ko;q=abc, en", "en"),
+])
+def test_accept_language(header, lang):
+    assert i18n.from_accept_language(header) == lang
+
+
+def test_using_is_scoped():
+    with i18n.using("ko"):
+        assert i18n._("Forward pass") == "순전파"
+        with i18n.using("en"):
+            assert i18n._("Forward pass") == "Forward pass"
+    assert i18n._("Forward pass") == "Forward pass"
+
+
+def test_lang_option_and_its_scope(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(main, ["--lang", "ko", "derive", str(ROOT / "problems" / "xor.yaml"),
+                             "-p", "W2[1,1]"])
+    assert r.exit_code == 0, r.output
+    assert "순전파" in r.output and "Forward pass" not in r.output
+    # the next command, in the same process, is English again
+    r = runner.invoke(main, ["derive", str(ROOT / "problems" / "xor.yaml"), "-p", "W2[1,1]"])
+    assert "Forward pass" in r.output
+    r = runner.invoke(main, ["--lang", "xx", "derive", str(ROOT / "problems" / "xor.yaml")])
+    assert r.exit_code == 2 and "xx" in r.output
+
+
+def test_errors_in_korean(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "tutor", "--lang", "ko", "derive",
+                        str(tmp_path / "missing.yaml")], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith("오류: ") and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_environment_chooses_korean():
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("TUTOR_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["LANG"] = "ko_KR.UTF-8"
+    r = subprocess.run([sys.executable, "-m", "tutor", "derive",
+                        str(ROOT / "problems" / "xor.yaml"), "-p", "b2[1]"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and "순전파" in r.stdout
+
+
+# -- no English left --
+
+# Words that are mathematics or names, not English: functions, the identifiers of problem
+# files (activations, losses), the tools named as such.
+_ALLOWED = {"exp", "ln", "log", "sin", "cos", "tanh", "relu", "max", "min", "sigmoid", "bce",
+            "mse", "elu", "silu", "swish", "softplus", "softmax", "leaky", "huber", "half",
+            "sse", "cross", "entropy", "identity", "numpy", "sympy", "yhat", "sqrt", "abs",
+            "Huber", "NumPy", "SymPy", "BCE", "CE", "lrelu", "sign"}
+
+
+def _english_words(text: str, problem) -> list[str]:
+    names = set(re.findall(r"[A-Za-z]+", " ".join(
+        [problem.name, problem.description or "", problem.loss]
+        + [layer.activation for layer in problem.network.layers])))
+    text = re.sub(r"<[^>]*>", " ", text)                   # HTML tags
+    text = re.sub(r"&[a-z]+;", " ", text)                 # entities
+    text = re.sub(r"\\(?:begin|end)\{\w+\*?\}(?:\{[lrc|]+\})?", " ", text)  # TeX environments
+    text = re.sub(r"\\[A-Za-z]+", " ", text)              # TeX commands
+    text = re.sub(r"\b[A-Za-z]+\d*\[[\d, ]*\]", " ", text)   # W1[2,1]
+    words = re.findall(r"(?<![\\\w])[A-Za-z]{3,}(?!\w)", text)
+    return sorted({w for w in words if w not in names and w.lower() not in _ALLOWED
+                   and w not in _ALLOWED})
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "html"])
+@pytest.mark.parametrize("name", ["xor", "softmax", "leaky-relu", "huber"])
+def test_korean_derivation_has_no_english(name, fmt):
+    from tutor import derive, load_problem
+    from tutor.printing import render
+    problem = load_problem(ROOT / "problems" / f"{name}.yaml")
+    with i18n.using("ko"):
+        out = render(derive(problem), fmt)
+    if fmt in ("latex", "html"):
+        # the document's frame (preamble, stylesheet) is not text a reader reads
+        out = out.split(r"\begin{document}")[-1].split("<body>")[-1]
+    if fmt == "text":
+        # tutor's formula syntax, as students type it back: (1 if z > 0 else 0.01)
+        out = re.sub(r"\b(if|else)\b", " ", out)
+    left = _english_words(out, problem)
+    assert not left, left
