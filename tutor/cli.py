@@ -23,8 +23,8 @@ class _Failure(click.ClickException):
     """A one-line failure, ``Error: …`` in the chosen language."""
 
     def show(self, file=None) -> None:
-        click.echo(_("Error: {message}").format(message=self.format_message()),
-                   file=file or click.get_text_stream("stderr"))
+        click.echo(_("Error: {message}").format(message=self.format_message()), file=file,
+                   err=file is None)
 
 
 class UserError(_Failure):
