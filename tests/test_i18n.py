@@ -248,3 +248,26 @@ def test_korean_derivation_has_no_english(name, fmt):
         out = re.sub(r"\b(if|else)\b", " ", out)
     left = _english_words(out, problem)
     assert not left, left
+
+
+def test_korean_pdf_compiles_with_hangul_text(tmp_path):
+    """A Korean derivation compiles with pdfLaTeX (kotex, from Debian's texlive-lang-korean),
+    its fonts embedded, and its Hangul is text pdftotext reads back."""
+    from conftest import need
+    from tutor import derive, load_problem
+    from tutor.latex import compile_pdf
+    from tutor.printing import render
+    need("pdflatex")
+    pdftotext, pdffonts = need("pdftotext"), need("pdffonts")
+    with i18n.using("ko"):
+        tex = render(derive(load_problem(ROOT / "problems" / "xor.yaml")), "latex")
+    assert r"\usepackage{kotex}" in tex
+    pdf = tmp_path / "xor-ko.pdf"
+    compile_pdf(tex, pdf)
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for word in ("순전파", "연쇄법칙", "국소적 미분", "기울기 확인", "가중치"):
+        assert word in text, word
+    fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    assert fonts and all(" yes " in f for f in fonts if "Type 3" not in f), fonts

@@ -60,6 +60,7 @@ def document(items, seed: int, decimals: int, solved: bool) -> str:
     from .printing import latex as derivation_latex
     from .printing.graphpic import tikz, wire_table
     from .printing.latexdoc import escape
+    from .printing.latexdoc import with_scripts
     from .printing.worksheetdoc import PREAMBLE
     body = []
     for k, d in items:
@@ -87,7 +88,7 @@ def document(items, seed: int, decimals: int, solved: bool) -> str:
         if solved:
             body.append(derivation_latex(d, fragment=True))
         body.append(r"\clearpage")
-    return PREAMBLE + "\n".join(body) + "\n\\end{document}\n"
+    return with_scripts(PREAMBLE + "\n".join(body) + "\n\\end{document}\n")
 
 
 def _tex(name: str) -> str:

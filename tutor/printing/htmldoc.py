@@ -17,6 +17,7 @@ import html
 import math
 import re
 
+from .. import i18n
 from ..steps import DeltaForm, GradientDerivation, Partial
 from .document import DocPrinter
 from .mathml import mathml
@@ -224,7 +225,7 @@ class HtmlDocPrinter(DocPrinter):
         # A page that stands alone: the web tutor's stylesheet inline, nothing loaded.
         from importlib import resources
         css = resources.files("tutor.web").joinpath("static", "tutor.css").read_text("utf-8")
-        return ('<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        return (f'<!doctype html>\n<html lang="{i18n.current()}">\n<head>\n<meta charset="utf-8">\n'
                 '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
                 f"<title>{self.words(title)}</title>\n<style>\n{css}</style>\n</head>\n"
                 f"<body>\n<main>\n{article}\n</main>\n</body>\n</html>\n")

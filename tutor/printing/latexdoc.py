@@ -6,6 +6,8 @@ printed literally, so a title such as ``\\input{/etc/passwd}`` is only ever text
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from ..steps import DeltaForm, Partial
@@ -27,7 +29,10 @@ _UNICODE = {"—": "---", "–": "--", "≤": r"$\leq$", "±": r"$\pm$", "∘": 
             "✓": r"$\checkmark$", "✗": r"$\times$", "−": "-", "…": r"\dots{}",
             "≥": r"$\geq$", "′": "'", "∂": r"$\partial$", "ℓ": r"$\ell$", "·": r"$\cdot$",
             "×": r"$\times$", "→": r"$\to$", "²": r"$^2$", "³": r"$^3$", "ŷ": r"$\hat{y}$",
-            "∑": r"$\sum$", "Σ": r"$\Sigma$", "⊙": r"$\odot$", "∞": r"$\infty$"}
+            "∑": r"$\sum$", "Σ": r"$\Sigma$", "⊙": r"$\odot$", "∞": r"$\infty$",
+            "ₙ": r"$_n$", "ₖ": r"$_k$", "ₘ": r"$_m$", "ᵢ": r"$_i$", "ⱼ": r"$_j$",
+            "ˡ": r"$^l$", "⁽": r"$^($", "⁾": r"$^)$", "ᴸ": r"$^L$", "←": r"$\leftarrow$",
+            "√": r"$\surd$", "≠": r"$\neq$"}
 
 
 _LATIN_CAPITALS = {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H",
@@ -60,9 +65,22 @@ def _greek() -> dict[str, str]:
 _UNICODE |= _greek()
 
 
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+
+
+def with_scripts(tex: str) -> str:
+    """A whole document that compiles with pdfLaTeX whatever its script: Hangul (Korean
+    messages, a problem's Korean title) brings in kotex, Debian's texlive-lang-korean, with
+    its Type 1 fonts, whose text pdftotext reads back."""
+    if _HANGUL.search(tex) and r"\usepackage{kotex}" not in tex:
+        tex = tex.replace(r"\usepackage[T1]{fontenc}",
+                          r"\usepackage[T1]{fontenc}" + "\n" + r"\usepackage{kotex}", 1)
+    return tex
+
+
 def escape(s: str) -> str:
-    """Plain text for LaTeX: specials escaped, characters outside printable ASCII replaced so
-    that pdflatex never fails on them."""
+    """Plain text for LaTeX: specials escaped, characters outside printable ASCII and Hangul
+    replaced so that pdflatex never fails on them."""
     out = []
     for ch in s:
         if ch in _ESCAPES:
@@ -71,8 +89,8 @@ def escape(s: str) -> str:
             out.append(_UNICODE[ch])
         elif ch == "\n":
             out.append(" ")
-        elif 32 <= ord(ch) < 127:
-            out.append(ch)
+        elif 32 <= ord(ch) < 127 or _HANGUL.match(ch):
+            out.append(ch)      # (Hangul: typeset by kotex, see with_scripts)
         elif ch.isprintable():
             out.append(f"\\symbol{{{ord(ch)}}}" if ord(ch) < 256 else "?")
         # other control characters are dropped
@@ -198,7 +216,7 @@ class LatexDocPrinter(DocPrinter):
         content = "\n".join(body)
         if self._settings["fragment"]:
             return content + "\n"
-        return "\n".join([
+        return with_scripts("\n".join([
             r"\documentclass[11pt]{article}",
             r"\usepackage[T1]{fontenc}",
             r"\usepackage{amsmath,amssymb}",
@@ -213,4 +231,4 @@ class LatexDocPrinter(DocPrinter):
             content,
             r"\end{document}",
             "",
-        ])
+        ]))

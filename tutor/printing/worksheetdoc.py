@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..answers import quantities
 from ..names import Name
-from .latexdoc import escape
+from .latexdoc import escape, with_scripts
 from .names import latex_name
 
 PREAMBLE = r"""\documentclass[11pt]{article}
@@ -253,7 +253,7 @@ def _document(variants, decimals: int, solved: bool) -> str:
         if solved:
             body.append(_curve(v))
         body.append(r"\clearpage")
-    return PREAMBLE + "\n".join(body) + "\n\\end{document}\n"
+    return with_scripts(PREAMBLE + "\n".join(body) + "\n\\end{document}\n")
 
 
 def worksheet_tex(variants, decimals: int) -> str:
