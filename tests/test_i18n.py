@@ -271,3 +271,19 @@ def test_korean_pdf_compiles_with_hangul_text(tmp_path):
     fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True,
                            check=True).stdout.splitlines()[2:]
     assert fonts and all(" yes " in f for f in fonts if "Type 3" not in f), fonts
+
+
+def test_korean_check_report_has_no_english():
+    """`tutor check` in Korean: the report's words, the diagnoses and the rules named in the
+    correct steps are Korean; what is left is mathematics, names and the student's own text."""
+    from tutor import load_problem
+    problem = load_problem(ROOT / "problems" / "xor.yaml")
+    r = CliRunner().invoke(main, ["--lang", "ko", "check", str(ROOT / "problems" / "xor.yaml"),
+                                  str(ROOT / "problems" / "answers" / "xor.yaml")])
+    assert r.exit_code == 1, r.output
+    # (the student's formulas, as typed: yhat, W2[1,2], x1)
+    report = "\n".join(line for line in r.output.splitlines() if " = " not in line
+                       or not line.startswith(("✓", "✗")))
+    report = report.replace(str(ROOT / "problems" / "answers" / "xor.yaml"), "")
+    assert "결과" in report and "빠졌습니다" in report
+    assert not _english_words(report, problem), _english_words(report, problem)

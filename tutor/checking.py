@@ -748,7 +748,7 @@ def output_delta_slips(v: SampleValues):
             f_prime = eq(_f_prime(z_sym), act.derivative(z_sym, sp.Symbol("yhat")))
             yield ValueSlip(dname, "cancelled_derivative_multiplied",
                             Words("{f} is multiplied in although {fusion} already cancels "
-                                  "it: δ⁽ᴸ⁾ = ŷ − y", f=f_prime, fusion=loss.fused_title),
+                                  "it: δ⁽ᴸ⁾ = ŷ − y", f=f_prime, fusion=Words.plain(loss.fused_title)),
                             d * float(act.grad(z, a)))
             continue
         g = float(act.grad(z, a))

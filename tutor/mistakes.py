@@ -40,7 +40,13 @@ def partial(ld: LocalDerivative) -> sp.Derivative:
 
 
 def local_step(ld: LocalDerivative) -> tuple[Words, ...]:
-    return (Words("{step}   ({rule})", step=eq(partial(ld), ld.result), rule=ld.rule.name),)
+    return (Words("{step}   ({rule})", step=eq(partial(ld), ld.result),
+                  rule=_words(ld.rule.name)),)
+
+
+def _words(title) -> Words:
+    """A registry's title or rule name as words, to be translated where it is shown."""
+    return title if isinstance(title, Words) else Words.plain(title)
 
 
 def gradient_step(g: GradientDerivation) -> tuple[Words, ...]:
@@ -121,9 +127,9 @@ def cancelled_derivative(s: Slips):
         if F.partial.of in model.yhat:
             yield Mistake("cancelled_derivative_multiplied",
                           Words("the output's f′, {f}, is multiplied in although {fusion} "
-                                "already cancels it: {d}", f=F.result, fusion=fusion.title,
+                                "already cancels it: {d}", f=F.result, fusion=_words(fusion.title),
                                 d=eq(sp.Derivative(ELL, F.partial.wrt), fusion.result)),
-                          (Words("{d}   ({fusion})", fusion=fusion.title,
+                          (Words("{d}   ({fusion})", fusion=_words(fusion.title),
                                  d=eq(sp.Derivative(ELL, sp.Symbol("z")),
                                       chain([sp.Derivative(ELL, sp.Symbol("yhat")),
                                              sp.Derivative(sp.Symbol("yhat"),

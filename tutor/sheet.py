@@ -20,8 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .answers import quantities
+from .i18n import N_
 from .names import Name
 from .problem import Problem
+from .words import Words
 
 POINTS = {"forward": 1, "gradient": 3, "update": 1, "delta": 4, "paths": 4}
 
@@ -87,13 +89,13 @@ def make_sheet(problem: Problem, sample: int, decimals: int, params, path_counts
     net = problem.network
     L = len(net.layers)
     forward = [q for q in quantities(problem) if Name.parse(q).kind != "delta"]
-    ex = [Exercise(1, "Forward pass",
+    ex = [Exercise(1, N_("Forward pass"),
                    tuple(Part("value", q, POINTS["forward"]) for q in forward))]
     g = POINTS["gradient"]
-    ex.append(Exercise(2, "Chain rule", tuple(
+    ex.append(Exercise(2, N_("Chain rule"), tuple(
         part for p in params for part in (Part("formula", p, g * 2 / 3),
                                           Part("sample_gradient", p, g / 3)))))
-    ex.append(Exercise(3, "One gradient-descent step",
+    ex.append(Exercise(3, N_("One gradient-descent step"),
                        tuple(Part("update", p, POINTS["update"]) for p in params)))
     layer = delta_layer(problem)
     deltas = ([f"delta{L}[{j}]" for j in range(1, net.outputs + 1)] if layer < L else []) + \
@@ -101,13 +103,13 @@ def make_sheet(problem: Problem, sample: int, decimals: int, params, path_counts
     grads = [f"W{layer}[{j},{i}]" for j in range(1, net.sizes[layer] + 1)
              for i in range(1, net.sizes[layer - 1] + 1)]
     half = POINTS["delta"] / 2
-    ex.append(Exercise(4, f"Delta form of layer {layer}",
+    ex.append(Exercise(4, Words("Delta form of layer {l}", l=layer),
                        tuple(Part("value", d, half / len(deltas)) for d in deltas)
                        + tuple(Part("sample_gradient", w, half / len(grads)) for w in grads)))
     multi = multi_path_param(problem, params, path_counts)
     if multi is not None:
         p = POINTS["paths"]
-        ex.append(Exercise(5, "A sum over paths", (Part("formula", multi, p * 3 / 4),
+        ex.append(Exercise(5, N_("A sum over paths"), (Part("formula", multi, p * 3 / 4),
                                                     Part("sample_gradient", multi, p / 4))))
     return Sheet(sample=sample, decimals=decimals, params=params, exercises=tuple(ex),
                  variant=variant, seed=seed)

@@ -7,7 +7,9 @@ import textwrap
 
 import sympy as sp
 
+from .. import i18n
 from ..checking import Report, Result
+from ..i18n import _
 from . import exprs, words
 from .mathml import mathml
 from .names import text_name
@@ -31,17 +33,18 @@ def _fill(s: str) -> str:
 
 
 def _tolerance(report: Report) -> str:
-    t = f"relative {report.rtol:g}, absolute {report.atol:g}"
+    t = _("relative {rtol}, absolute {atol}").format(rtol=f"{report.rtol:g}",
+                                                     atol=f"{report.atol:g}")
     if report.decimals is not None:
-        t += f", or rounded to {report.decimals} decimals"
+        t += _(", or rounded to {d} decimals").format(d=report.decimals)
     return t
 
 
 def _where(report: Report) -> str:
     sh = report.sheet
     if sh is not None and sh.variant is not None:
-        return f"variant {sh.variant} (seed {sh.seed}) of the worksheet"
-    return "the problem's weights"
+        return _("variant {k} (seed {s}) of the worksheet").format(k=sh.variant, s=sh.seed)
+    return _("the problem's weights")
 
 
 def _pts(x: float) -> str:
@@ -56,7 +59,7 @@ def label(r: Result) -> str:
     if a.kind in ("sample_gradient", "formula"):
         return f"∂ℓ/∂{text_name(a.name)}"
     if a.kind == "update":
-        return f"{text_name(a.name)} after the step"
+        return _("{p} after the step").format(p=text_name(a.name))
     return exprs.text(sp.Symbol(a.name))
 
 
@@ -79,34 +82,35 @@ def _indent(s: str, prefix: str = "    ") -> str:
 def _result(r: Result) -> str:
     a = r.answer
     mark = "✓" if r.ok else "✗"
-    what = label(r) + (" (formula)" if a.kind == "formula" else "")
+    what = label(r) + (_(" (formula)") if a.kind == "formula" else "")
     given = a.text if a.kind == "formula" else a.text.strip()
     head = f"{mark} {what} = {given}"
     lines = [head]
     if r.blank:
-        return f"· {what}: not answered"
+        return f"· {what}: " + _("not answered")
     if r.ok:
         if a.kind == "formula":
-            lines.append(f"    equals {expected(r)}"
+            lines.append("    " + _("equals {formula}").format(formula=expected(r))
                          + (f" ({words.text(r.how)})" if r.how else ""))
         return "\n".join(lines)
-    lines.append(f"    expected {expected(r)}")
+    lines.append("    " + _("expected {answer}").format(answer=expected(r)))
     if r.caret:
         lines.append(_indent(r.caret, "      "))
     if r.diagnosis:
         lines.append(_fill(words.text(r.diagnosis.capitalised()) + "."))
     if r.step:
-        lines.append("    The correct step:")
+        lines.append("    " + _("The correct step:"))
         lines.append(_indent(step_text(r), "      "))
     return "\n".join(lines)
 
 
 def text(report: Report) -> str:
     p, ans = report.problem, report.answers
-    out = [f"Checking {ans.file} against {p.name} ({p.network.describe()}, {p.loss}) at "
-           f"{_where(report)}.",
-           f"Sample {report.sample} for sample gradients, formulas, values and updates. "
-           f"Tolerance: {_tolerance(report)}.", ""]
+    out = [_("Checking {file} against {problem} ({network}, {loss}) at {where}.").format(
+               file=ans.file, problem=p.name, network=p.network.describe(), loss=p.loss,
+               where=_where(report)),
+           _("Sample {k} for sample gradients, formulas, values and updates. Tolerance: "
+             "{tolerance}.").format(k=report.sample, tolerance=_tolerance(report)), ""]
     scores = report.scores
     if scores is None:
         out += [_result(r) for r in report.results]
@@ -114,48 +118,52 @@ def text(report: Report) -> str:
         placed = set()
         for es in scores.exercises:
             e = es.exercise
-            out.append(f"Exercise {e.number}. {e.title}: {_pts(es.earned)} of "
-                       f"{_pts(e.points)} points")
+            out.append(_("Exercise {n}. {title}: {earned} of {total} points").format(
+                n=e.number, title=_(e.title), earned=_pts(es.earned), total=_pts(e.points)))
             for ps in es.parts:
                 if ps.result is None:
-                    out.append(f"· {_part_label(ps.part)}: not answered")
+                    out.append(f"· {_part_label(ps.part)}: " + _("not answered"))
                     continue
                 key = (ps.part.kind, ps.part.name)
                 if key in placed:
-                    out.append(f"  {_part_label(ps.part)}: as above, {_pts(ps.earned)} of "
-                               f"{_pts(ps.part.points)}")
+                    out.append(f"  {_part_label(ps.part)}: " + _(
+                        "as above, {earned} of {total}").format(
+                            earned=_pts(ps.earned), total=_pts(ps.part.points)))
                     continue
                 placed.add(key)
                 head, *rest = _result(ps.result).split("\n")
                 if not ps.result.blank:
-                    head += f"   [{_pts(ps.earned)} of {_pts(ps.part.points)}]"
+                    head += "   [" + _("{earned} of {total}").format(
+                        earned=_pts(ps.earned), total=_pts(ps.part.points)) + "]"
                 out += [head] + rest
             out.append("")
         extra = [r for r in report.results
                  if (r.answer.kind, r.answer.name) not in placed and not r.blank]
         if extra:
-            out.append("Not on the sheet:")
+            out.append(_("Not on the sheet:"))
             out += [_result(r) for r in extra]
     n = report.answered
     follow = sum(r.follow_through for r in report.results)
     blank = len(report.results) - n
     if out[-1] != "":
         out.append("")
-    score = f"Score: {report.right} of {n} right"
+    score = _("Score: {right} of {n} right").format(right=report.right, n=n)
     if follow:
-        score += f" ({follow} more right given the earlier values: method credit)"
+        score += _(" ({k} more right given the earlier values: method credit)").format(
+            k=follow)
     if blank:
-        score += f"; {blank} left blank"
+        score += _("; {k} left blank").format(k=blank)
     out.append(score + ".")
     if scores is not None:
-        out.append(f"Points: {_pts(scores.earned)} of {_pts(scores.total)}.")
+        out.append(_("Points: {earned} of {total}.").format(earned=_pts(scores.earned),
+                                                           total=_pts(scores.total)))
     return "\n".join(out) + "\n"
 
 
 def _part_label(part) -> str:
     from ..answers import Answer
     r = Result(Answer(part.kind, part.name, "", None, None), False, 0.0)
-    return label(r) + (" (formula)" if part.kind == "formula" else "")
+    return label(r) + (_(" (formula)") if part.kind == "formula" else "")
 
 
 def as_json(report: Report) -> str:
@@ -179,7 +187,7 @@ def as_dict(report: Report) -> dict:
                   "follow_through": sum(r.follow_through for r in report.results)},
         "points": None if scores is None else {
             "earned": round(scores.earned, 6), "total": round(scores.total, 6),
-            "exercises": [{"number": es.exercise.number, "title": es.exercise.title,
+            "exercises": [{"number": es.exercise.number, "title": str(es.exercise.title),
                            "earned": round(es.earned, 6),
                            "total": round(es.exercise.points, 6),
                            "parts": [{"kind": ps.part.kind, "name": ps.part.name,
@@ -218,16 +226,16 @@ def html(report: Report) -> str:
     p = report.problem
     rows = []
     for r, res in zip(d["results"], report.results):
-        what = escape(label(res)) + (" (formula)" if r["kind"] == "formula" else "")
+        what = escape(label(res)) + (_(" (formula)") if r["kind"] == "formula" else "")
         if r["blank"]:
-            rows.append(f"<li class='blank'>{what}: not answered</li>")
+            rows.append(f"<li class='blank'>{what}: " + _("not answered") + "</li>")
             continue
         mark = "✓" if r["right"] else "✗"
         want = (f"<math>{r['expected_formula']['mathml']}</math>" if r["expected_formula"]
                 else escape(r["expected"]))
         item = f"<li><b>{mark}</b> {what} = <code>{escape(r['given'].strip())}</code>"
         if not r["right"]:
-            item += f"<br>expected {want}"
+            item += "<br>" + _("expected {answer}").format(answer=want)
             if r["diagnosis_html"]:
                 item += f"<br>{sentence(r['diagnosis_html'])}."
             if r["correct_step_html"]:
@@ -235,16 +243,20 @@ def html(report: Report) -> str:
         rows.append(item + "</li>")
     points = ""
     if d["points"] is not None:
-        ex = "".join(f"<tr><td>{e['number']}. {escape(e['title'])}</td>"
+        ex = "".join(f"<tr><td>{e['number']}. {escape(_(e['title']))}</td>"
                      f"<td>{_pts(e['earned'])} / {_pts(e['total'])}</td></tr>"
                      for e in d["points"]["exercises"])
-        points = (f"<table>{ex}<tr><th>Total</th><th>{_pts(d['points']['earned'])} / "
+        total = _("Total")
+        points = (f"<table>{ex}<tr><th>{total}</th><th>{_pts(d['points']['earned'])} / "
                   f"{_pts(d['points']['total'])}</th></tr></table>")
-    title = escape(f"{p.name}: your answers")
-    return ("<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
+    title = escape(_("{problem}: your answers").format(problem=p.name))
+    return (f"<!doctype html>\n<html lang=\"{i18n.current()}\">\n<head><meta charset=\"utf-8\">"
             f"<title>{title}</title>\n<style>body{{font-family:sans-serif;max-width:48em;"
             "margin:2em auto;line-height:1.5}} li{{margin:.5em 0}} .blank{{color:#777}} "
             "td,th{{padding:.2em .8em;text-align:left}}</style></head>\n<body>\n"
-            f"<h1>{title}</h1>\n<p>{escape(report.problem.network.describe())}, at "
-            f"{escape(_where(report))}; sample {report.sample}.</p>\n{points}\n"
+            f"<h1>{title}</h1>\n<p>"
+            + escape(_("{network}, at {where}; sample {k}.").format(
+                network=report.problem.network.describe(), where=_where(report),
+                k=report.sample))
+            + f"</p>\n{points}\n"
             f"<ul>{''.join(rows)}</ul>\n</body>\n</html>\n")
