@@ -77,7 +77,7 @@ def question_html(q: Question, image: str | None) -> str:
     out.append(f"<p>Sample {sheet.sample}: \\(x = ({xs})\\), \\(y = ({ys})\\).</p>")
     if image:
         out.append(f'<p><img src="{image}" alt="the network"></p>')
-    out.append(f"<p><b>Exercise {q.exercise.number}. {escape(q.exercise.title)}.</b> "
+    out.append(f"<p><b>Exercise {q.exercise.number}. {escape(str(q.exercise.title))}.</b> "
                f"{_what(q)} for sample {sheet.sample}, rounded to {sheet.decimals} "
                f"decimals.</p>")
     return "\n".join(out)
@@ -101,7 +101,7 @@ def _svg(q: Question, _cache={}) -> str:
 def _category(q: Question) -> str:
     p = q.part
     return (f"$course$/top/tutor/{_clean(q.problem.name)} (seed {q.seed})/"
-            f"{q.exercise.number}. {q.exercise.title}/{p.kind.replace('_', ' ')} {p.name}")
+            f"{q.exercise.number}. {str(q.exercise.title)}/{p.kind.replace('_', ' ')} {p.name}")
 
 
 def _clean(s: str) -> str:
