@@ -33,9 +33,9 @@ def _extracted() -> dict:
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
     keywords = dict(DEFAULT_KEYWORDS, Words=None)
     found = {}
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
             str(ROOT / "tutor"), method_map=[("**.py", "python")], keywords=keywords):
-        found[message] = _file
+        found[(message, context)] = _file
     return found
 
 
@@ -57,9 +57,9 @@ def test_every_message_is_translated(lang):
     it and someone translated it."""
     catalog = _catalog(lang)
     missing = []
-    for message in _extracted():
+    for message, context in _extracted():
         key = message if isinstance(message, str) else message[0]
-        m = catalog.get(key)
+        m = catalog.get(key, context=context)
         ok = (m is not None and m.string and not m.fuzzy
               and (isinstance(m.string, str) or all(m.string)))
         if not ok:
@@ -124,7 +124,8 @@ def test_catalog_uses_the_glossary(lang):
             continue
         ids = [m.id] if isinstance(m.id, str) else list(m.id)
         strings = [m.string] if isinstance(m.string, str) else list(m.string)
-        text = re.sub(r"\{[^{}]*\}", " ", " ".join(ids))     # not the slots' names
+        # (not the slots' names, nor commands quoted as code)
+        text = re.sub(r"\{[^{}]*\}|<code>.*?</code>", " ", " ".join(ids))
         for english, pattern, native in glossary:
             if pattern.search(text):
                 text = pattern.sub(" ", text)
@@ -287,3 +288,18 @@ def test_korean_check_report_has_no_english():
     report = report.replace(str(ROOT / "problems" / "answers" / "xor.yaml"), "")
     assert "결과" in report and "빠졌습니다" in report
     assert not _english_words(report, problem), _english_words(report, problem)
+
+
+def test_no_message_hides_in_an_f_string():
+    """Babel (like xgettext) does not look inside f-strings, so a ``_("…")`` there would
+    never reach the catalog: every message is outside them."""
+    import io
+    import tokenize
+    bad = []
+    for path in sorted((ROOT / "tutor").rglob("*.py")):
+        with open(path, "rb") as f:
+            for tok in tokenize.tokenize(f.readline):
+                if tok.type == tokenize.STRING and re.match(r"[rRbB]*[fF]", tok.string) \
+                        and re.search(r"\b(_|N_|ngettext|pgettext)\(\s*[\"']", tok.string):
+                    bad.append(f"{path.relative_to(ROOT)}:{tok.start[0]}")
+    assert not bad, bad

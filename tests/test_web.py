@@ -697,3 +697,47 @@ def _upload_a_graph(client):
     assert page.status_code == 200 and '<svg class="graph"' in page.text
     bad = client.post("/api/problems", content=text.replace("q + x", "log(-q)"))
     assert bad.status_code == 422
+
+
+# -- languages --
+
+def test_pages_in_the_browsers_language(client):
+    """Accept-Language picks the page's language: <html lang>, the page's words, the
+    derivation made in a worker, and the grader's diagnosis, all Korean."""
+    ko = {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}
+    r = client.get("/problems/xor?param=W1[2,1]", headers=ko)
+    assert r.status_code == 200
+    assert '<html lang="ko"' in r.text
+    for word in ("내 기울기", "순전파", "연쇄법칙", "국소적 미분", "학습지"):
+        assert word in r.text, word
+    assert "Your gradients" not in r.text and "Forward pass" not in r.text
+    r = client.post("/problems/xor/check", data={"param": "W1[2,1]", "answer": "0.0081",
+                                                "sample": "3"},
+                    headers={**ko, "Accept": "application/json"})
+    assert "평균의 1/N이 빠졌습니다" in r.json()["html"]
+    # English stays the default, and the same page in English is not served from the
+    # Korean one's cache
+    r = client.get("/problems/xor?param=W1[2,1]", headers={"Accept-Language": "en-US"})
+    assert '<html lang="en"' in r.text and "Forward pass" in r.text and "순전파" not in r.text
+
+
+def test_the_language_switch_is_remembered(client):
+    client.cookies.clear()
+    r = client.get("/?lang=ko", headers={"Accept-Language": "en"})
+    assert '<html lang="ko"' in r.text and "tutor_lang=ko" in r.headers["set-cookie"]
+    assert 'href="?lang=en"' in r.text            # the way back
+    client.cookies.clear()       # (the client keeps cookies: the module's other tests)
+    r = client.get("/", headers={"Accept-Language": "en", "Cookie": "tutor_lang=ko"})
+    assert '<html lang="ko"' in r.text
+    client.cookies.clear()
+    r = client.get("/?lang=xx", headers={"Accept-Language": "en"})
+    assert '<html lang="en"' in r.text and "set-cookie" not in r.headers
+
+
+def test_api_answers_in_the_asked_language(client):
+    r = client.post("/api/problems/xor/check",
+                    content="sample: 3\ngradients:\n  W1[2,1]: 0.0081\n",
+                    headers={"Accept-Language": "ko", "Content-Type": "application/yaml"})
+    assert r.status_code == 200, r.text
+    diagnosis = r.json()["results"][0]["diagnosis"]
+    assert "빠졌습니다" in diagnosis

@@ -167,3 +167,24 @@ def test_a_computational_graph_in_the_browser(page, live_server):
     form.locator("button").click()
     form.locator("output .ok, output .bad").first.wait_for()
     assert "✓" in form.locator("output").inner_text()
+
+
+def test_the_korean_page(browser, live_server):
+    """A Korean reader (the browser's language ko-KR) gets the page in Korean, its Hangul
+    drawn with a local font (the content security policy loads none from elsewhere):
+    screenshot in artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    try:
+        pg.goto(live_server + "/problems/xor?param=W1%5B2%2C1%5D")
+        assert pg.locator("html").get_attribute("lang") == "ko"
+        assert pg.locator("#params h2").inner_text() == "내 기울기"
+        assert pg.locator("#next-step").inner_text().startswith("다음 단계")
+        # Hangul has a font: drawn text is as wide as a Korean font makes it, and
+        # document.fonts finds a face for it
+        assert pg.evaluate("document.fonts.check('16px sans-serif', '순전파')")
+        pg.screenshot(path=str(ARTIFACTS / "web-korean.png"), full_page=False)
+    finally:
+        context.close()

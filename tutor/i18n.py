@@ -145,6 +145,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """The message in the current language, told apart by its ``context`` from the same
+    English in another role (the button "Check" and the section "Check")."""
+    return translations(current()).pgettext(context, message)
+
+
 def N_(message: str) -> str:
     """Marks a message for the catalog where it is defined; ``_`` translates it where it is
     shown."""

@@ -243,9 +243,9 @@ def html(report: Report) -> str:
         rows.append(item + "</li>")
     points = ""
     if d["points"] is not None:
-        ex = "".join(f"<tr><td>{e['number']}. {escape(_(e['title']))}</td>"
+        ex = "".join(f"<tr><td>{e['number']}. " + escape(_(es.exercise.title)) + "</td>"
                      f"<td>{_pts(e['earned'])} / {_pts(e['total'])}</td></tr>"
-                     for e in d["points"]["exercises"])
+                     for e, es in zip(d["points"]["exercises"], report.scores.exercises))
         total = _("Total")
         points = (f"<table>{ex}<tr><th>{total}</th><th>{_pts(d['points']['earned'])} / "
                   f"{_pts(d['points']['total'])}</th></tr></table>")

@@ -19,7 +19,7 @@ from starlette.schemas import SchemaGenerator
 
 from .. import __version__
 from . import api, views
-from .http import (EXCEPTION_HANDLERS, AllowedHosts, PerClient, SameOrigin,
+from .http import (EXCEPTION_HANDLERS, AllowedHosts, Language, PerClient, SameOrigin,
                    SecurityHeaders)
 from .jobs import Workers
 from .library import Library
@@ -64,7 +64,7 @@ def create_app(library: Library, workers: int = 2, allowed_hosts: list[str] | No
         middleware=[Middleware(SecurityHeaders)]
         + ([Middleware(AllowedHosts, hosts=allowed_hosts)]
            if allowed_hosts is not None else [])
-        + [Middleware(SameOrigin), Middleware(PerClient),
+        + [Middleware(Language), Middleware(SameOrigin), Middleware(PerClient),
            Middleware(GZipMiddleware, minimum_size=1024)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan)

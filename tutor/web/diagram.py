@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from html import escape
 
+from ..i18n import _, ngettext
 from ..printing.names import text_name
 from ..problem import ParamRef, Problem
 
@@ -83,7 +84,7 @@ def network_svg(problem: Problem, highlight: ParamRef | None = None,
                 if ref == highlight:
                     cls += " hl"
             else:
-                title = f"input {j}"
+                title = _("input {i}").format(i=j)
             nodes.append(
                 f'<g class="{cls}"><title>{escape(title)}</title>'
                 f'<circle cx="{x}" cy="{y}" r="{RADIUS}"/>'
@@ -92,12 +93,13 @@ def network_svg(problem: Problem, highlight: ParamRef | None = None,
     captions = []
     for l in range(L + 1):
         x, _ = pos(l, 1)
-        words = "inputs" if l == 0 else problem.network.layers[l - 1].activation
+        words = _("inputs") if l == 0 else problem.network.layers[l - 1].activation
         captions.append(f'<text class="caption" x="{x}" y="{height - 10}" '
                         f'text-anchor="middle">{escape(words)}</text>')
-    desc = (f"The network {'-'.join(map(str, sizes))}: "
-            + ", ".join(f"layer {l} {layer.units} {layer.activation} neuron"
-                        + ("s" if layer.units != 1 else "")
+    desc = (_("The network {sizes}: ").format(sizes="-".join(map(str, sizes)))
+            + ", ".join(ngettext("layer {l}: {n} {activation} neuron",
+                                 "layer {l}: {n} {activation} neurons", layer.units).format(
+                                     l=l, n=layer.units, activation=layer.activation)
                         for l, layer in enumerate(problem.network.layers, start=1)))
     size = f' width="{WIDTH}" height="{height}"' if standalone else ""
     return (f'<svg class="network" viewBox="0 0 {WIDTH} {height}"{size} role="img" '
@@ -138,14 +140,16 @@ def loss_curve_svg(curve: list[tuple[int, float]], baseline: float | None = None
                      f'text-anchor="middle">{e}</text>')
     plateau = ""
     if baseline is not None and math.isfinite(baseline):
+        best = escape(_("the loss of the best constant prediction: {L}").format(
+            L=f"{baseline:.4g}"))
         plateau = (f'<line class="baseline" x1="{left}" x2="{W - right}" y1="{y(baseline):.1f}" '
-                   f'y2="{y(baseline):.1f}"><title>the loss of the best constant prediction: '
-                   f'{baseline:.4g}</title></line>')
+                   f'y2="{y(baseline):.1f}"><title>{best}</title></line>')
+    falls = escape(_("The loss L falls from {first} to {last} over {n} epochs").format(
+        first=f"{points[0][1]:.4g}", last=f"{points[-1][1]:.4g}", n=e_max))
     return (f'<svg class="curve" viewBox="0 0 {W} {H}" role="img" '
-            f'xmlns="http://www.w3.org/2000/svg" aria-label="The loss L falls from '
-            f'{points[0][1]:.4g} to {points[-1][1]:.4g} over {e_max} epochs">'
+            f'xmlns="http://www.w3.org/2000/svg" aria-label="{falls}">'
             + "".join(ticks) + plateau + f'<polyline class="loss" points="{line}"/>'
             + f'<text class="axis" x="{(left + W - right) / 2}" y="{H - 4}" '
-              f'text-anchor="middle">epoch</text>'
+              'text-anchor="middle">' + escape(_("epoch")) + "</text>"
             + f'<text class="axis" x="{left}" y="{top - 12}" text-anchor="middle">L</text>'
             + "</svg>")

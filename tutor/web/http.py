@@ -161,6 +161,47 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+LANG_COOKIE = "tutor_lang"
+
+
+class Language:
+    """ASGI middleware: each request in its reader's language. First ``?lang=`` (the pages'
+    language switch; remembered in a cookie), then the cookie, then the browser's
+    Accept-Language, then the server's own language (``tutor --lang … serve``, TUTOR_LANG,
+    the locale). Everything the request computes, here and in the workers, is in it."""
+
+    def __init__(self, app, default: str | None = None):
+        self.app = app
+        self.default = default
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from urllib.parse import parse_qs
+        from .. import i18n
+        asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])
+        chosen = i18n.normalise(asked[0])
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope["headers"]}
+        cookie = None
+        for part in headers.get("cookie", "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == LANG_COOKIE:
+                cookie = i18n.normalise(value)
+        lang = (chosen or cookie or i18n.from_accept_language(headers.get("accept-language"))
+                or self.default or i18n.current())
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start" and chosen and chosen != cookie:
+                message.setdefault("headers", [])
+                message["headers"].append(
+                    (b"set-cookie", f"{LANG_COOKIE}={chosen}; Path=/; Max-Age=31536000; "
+                                    "SameSite=Lax".encode("latin-1")))
+            await send(message)
+        with i18n.using(lang):
+            await self.app(scope, receive, send_with_cookie)
+
+
 class SameOrigin:
     """ASGI middleware against cross-site request forgery: a POST that a browser says comes
     from another site (its Origin or Referer names another host than the request's Host, or

@@ -122,10 +122,12 @@ class Workers:
     async def run(self, seconds: float, fn, *args):
         """``fn(*args)`` in a worker, interrupted after ``seconds`` of running: its result; or
         JobTimeout, JobFailed (a user error), JobBug (a bug in tutor), WorkerLost, Busy."""
+        from .. import i18n
         self.start()
         self._ensure_slots()
         future = asyncio.get_running_loop().create_future()
-        await self._queue.put((time.monotonic(), seconds, fn, args, future))
+        # (in the language of the request: the worker writes its words in it)
+        await self._queue.put((time.monotonic(), seconds, fn, args, i18n.current(), future))
         status, value = await future
         if status == "ok":
             return value
@@ -143,7 +145,7 @@ class Workers:
         """Feed worker k: one job at a time from the queue, with its deadline."""
         loop = asyncio.get_running_loop()
         while True:
-            queued, seconds, fn, args, future = await self._queue.get()
+            queued, seconds, fn, args, lang, future = await self._queue.get()
             if future.done():
                 continue
             if time.monotonic() - queued > QUEUE_SECONDS:
@@ -151,7 +153,7 @@ class Workers:
                 continue
             w = self._workers[k]
             try:
-                w.conn.send((seconds, fn, args))
+                w.conn.send((seconds, lang, fn, args))
                 reply = await asyncio.wait_for(loop.run_in_executor(self._threads, w.conn.recv),
                                                seconds + GRACE_SECONDS)
             except (asyncio.TimeoutError, EOFError, OSError):
@@ -173,10 +175,12 @@ def _serve(conn) -> None:
     _warm_up()
     while True:
         try:
-            seconds, fn, args = conn.recv()
+            seconds, lang, fn, args = conn.recv()
         except (EOFError, OSError):
             return
-        reply = _run(seconds, fn, *args)
+        from .. import i18n
+        with i18n.using(lang):
+            reply = _run(seconds, fn, *args)
         try:
             conn.send(reply)
         except Exception as e:        # a result that does not pickle: a bug in tutor

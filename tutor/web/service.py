@@ -11,6 +11,7 @@ from collections import OrderedDict
 import yaml
 from starlette.requests import Request
 
+from .. import i18n
 from ..errors import ProblemError
 from ..problem import ParamRef, parse_param_ref
 from . import jobs
@@ -95,7 +96,9 @@ class Tutor:
     async def computed(self, key, fn, *args, seconds: float = jobs.DERIVE_SECONDS):
         """``fn(*args)`` from the heavy workers (a derivation, a page's mathematics, a training
         run, a worksheet), cached; so is a failure (a time-out, a user error), so that a
-        reload does not run the same job again."""
+        reload does not run the same job again. Kept per language: what the workers write is
+        in the request's."""
+        key = (i18n.current(), key)
         if key not in self.cache:
             try:
                 value = await self.heavy.run(seconds, fn, *args)

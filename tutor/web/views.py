@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ..errors import ProblemError
+from ..i18n import _
 from ..problem import ParamRef
 from . import jobs, pages
 from .http import ApiError, number, read_body, whole_number
@@ -149,9 +150,10 @@ async def check(request: Request) -> Response:
     sample = _sample(entry, form.get("sample", [""])[0], at)
     answer = form.get("answer", [""])[0]
     if not answer.strip():
-        raise ApiError(422, "type a number or a formula first", "answer")
+        raise ApiError(422, _("type a number or a formula first"), "answer")
     if len(answer) > MAX_ANSWER:
-        raise ApiError(422, f"an answer is at most {MAX_ANSWER} characters", "answer")
+        raise ApiError(422, _("an answer is at most {n} characters").format(n=MAX_ANSWER),
+                       "answer")
     variant = (at["variant"], at["seed"]) if at and at.get("variant") else None
     report = await t.grade(entry, answers_document(ref, answer, variant), "answer",
                            at=None if variant else at)
@@ -171,13 +173,14 @@ async def _check_graph(request: Request, entry: Entry, form: dict) -> Response:
                        "param")
     answer = form.get("answer", [""])[0].strip().replace("−", "-")
     if not answer:
-        raise ApiError(422, "type a number first", "answer")
+        raise ApiError(422, _("type a number first"), "answer")
     if len(answer) > MAX_ANSWER:
-        raise ApiError(422, f"an answer is at most {MAX_ANSWER} characters", "answer")
+        raise ApiError(422, _("an answer is at most {n} characters").format(n=MAX_ANSWER),
+                       "answer")
     try:
         float(answer)
     except ValueError:
-        raise ApiError(422, "expected a number", "answer") from None
+        raise ApiError(422, _("expected a number"), "answer") from None
     section = "values" if kind == "value" else "gradients"
     text = f'{section}:\n  "{node}": {answer}\n'
     t = tutor(request)

@@ -14,7 +14,9 @@ function setUpSteps() {
     const done = shown >= steps.length;
     next.hidden = done;
     all.hidden = done;
-    next.textContent = `Next step (${shown + 1} of ${steps.length})`;
+    // (the words in the page's language, from the server: "Next step ({k} of {n})")
+    next.textContent = next.dataset.label
+      .replace("{k}", String(shown + 1)).replace("{n}", String(steps.length));
   };
   next.addEventListener("click", () => {
     shown += 1;
@@ -32,7 +34,7 @@ function setUpAnswers() {
       const out = form.querySelector("output");
       const button = form.querySelector("button");
       button.disabled = true;
-      out.textContent = "Checking…";
+      out.textContent = document.body.dataset.checking;
       try {
         const response = await fetch(form.action, {
           method: "POST",
@@ -48,7 +50,7 @@ function setUpAnswers() {
         }
         if (response.ok) out.classList.remove("error");
       } catch (err) {
-        out.textContent = "The server did not answer; try again.";
+        out.textContent = document.body.dataset.noAnswer;
       } finally {
         button.disabled = false;
       }
