@@ -303,3 +303,20 @@ def test_no_message_hides_in_an_f_string():
                         and re.search(r"\b(_|N_|ngettext|pgettext)\(\s*[\"']", tok.string):
                     bad.append(f"{path.relative_to(ROOT)}:{tok.start[0]}")
     assert not bad, bad
+
+
+def test_no_module_rebinds_the_translation_function():
+    """``_`` is gettext's: a module that imports it must not also use ``_`` as a throwaway
+    name (``x, _ = …``), which would make every ``_("…")`` of that function fail."""
+    import ast
+    bad = []
+    for path in sorted((ROOT / "tutor").rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        imports = any(isinstance(n, ast.ImportFrom) and n.module and n.module.endswith("i18n")
+                      and any(a.name == "_" for a in n.names) for n in ast.walk(tree))
+        if not imports:
+            continue
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store):
+                bad.append(f"{path.relative_to(ROOT)}:{n.lineno}")
+    assert not bad, bad

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 
 import sympy as sp
 
 from ..steps import DeltaForm, Partial
 from . import exprs
+from .columns import width
 from .document import DocPrinter
 
 _BOLD, _DIM, _GREEN, _RED, _YELLOW, _RESET = ("\x1b[1m", "\x1b[2m", "\x1b[32m", "\x1b[31m",
@@ -20,16 +19,6 @@ _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 LINE_WIDTH = 100
 # The widest equation whose note is lined up with the others.
 NOTE_COLUMN = 40
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def width(s: str) -> int:
-    """The columns ``s`` takes on a terminal: Hangul and other wide characters take two,
-    combining marks none."""
-    if not s or max(s) < "\u1100":
-        return len(s)
-    return sum(0 if unicodedata.combining(c) else
-               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
 _columns = width     # (under another name where a local variable is called width)

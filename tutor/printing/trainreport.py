@@ -14,6 +14,7 @@ import textwrap
 
 import numpy as np
 
+from ..i18n import _, ngettext
 from ..training import (CANCELLED, SATURATED, TrainResult, Verdict, is_classification,
                         predicted_classes)
 
@@ -32,34 +33,39 @@ def _num(v: float) -> str:
 
 
 def init_words(seed: int | None) -> str:
-    return "the problem's explicit initial values" if seed is None else \
-        f"initial values from seed {seed}"
+    return _("the problem's explicit initial values") if seed is None else \
+        _("initial values from seed {s}").format(s=seed)
 
 
 def header(result_or_problem, settings, seeds: tuple, sweep: bool) -> str:
     p = result_or_problem
     if settings.batch_size is None or settings.batch_size >= p.inputs.shape[0]:
-        how = "full-batch gradient descent"
+        how = _("full-batch gradient descent")
     else:
-        how = f"mini-batch gradient descent (batches of {settings.batch_size}, shuffled)"
+        how = _("mini-batch gradient descent (batches of {b}, shuffled)").format(
+            b=settings.batch_size)
     if settings.momentum:
-        how += f" with momentum {_num(settings.momentum)}"
-    epochs = f"{settings.epochs} epoch{'s' if settings.epochs != 1 else ''}"
+        how += _(" with momentum {m}").format(m=_num(settings.momentum))
     if sweep:
-        who = f"{len(seeds)} seeds ({seeds[0]}–{seeds[-1]}) trained at once"
+        who = _("{n} seeds ({first}–{last}) trained at once").format(
+            n=len(seeds), first=seeds[0], last=seeds[-1])
     else:
         who = init_words(seeds[0])
-    return (f"{p.name}: {p.network.describe()} network, {p.loss_fn.title}\n"
-            f"Training: {epochs} of {how}, lr {_num(settings.lr)}, {who}\n\n")
+    return (_("{problem}: {network} network, {loss}").format(
+                problem=p.name, network=p.network.describe(), loss=_(p.loss_fn.title)) + "\n"
+            + ngettext("Training: {n} epoch of {how}, lr {lr}, {who}",
+                       "Training: {n} epochs of {how}, lr {lr}, {who}", settings.epochs).format(
+                n=settings.epochs, how=how, lr=_num(settings.lr), who=who) + "\n\n")
 
 
 def epoch_line(epoch: int, losses: np.ndarray) -> str:
     """``Epoch 500, Loss: 0.6931``; for a sweep, the median and quartiles over the seeds."""
     if losses.ndim == 0:
-        return f"Epoch {epoch}, Loss: {_loss(float(losses))}\n"
+        return _("Epoch {e}, Loss: {L}").format(e=epoch, L=_loss(float(losses))) + "\n"
     q1, med, q3 = np.nanpercentile(losses, [25, 50, 75]) if np.any(np.isfinite(losses)) \
         else (math.nan,) * 3
-    return f"Epoch {epoch}, Loss: median {_loss(med)} (quartiles {_loss(q1)}–{_loss(q3)})\n"
+    return _("Epoch {e}, Loss: median {L} (quartiles {q1}–{q3})").format(
+        e=epoch, L=_loss(med), q1=_loss(q1), q3=_loss(q3)) + "\n"
 
 
 def epoch_lines(losses: np.ndarray, start: int, every: int) -> str:
@@ -82,7 +88,7 @@ def predictions_table(result: TrainResult) -> str:
     p = result.problem
     out = result.outputs
     classify = is_classification(p)
-    cols = ["x", "y", "ŷ"] + (["class"] if classify else ["ŷ − y"])
+    cols = ["x", "y", "ŷ"] + ([_("class")] if classify else ["ŷ − y"])
     rows = []
     got = want = None
     if classify:
@@ -96,8 +102,10 @@ def predictions_table(result: TrainResult) -> str:
         else:
             row.append(" ".join(f"{v:+.4f}" for v in out[n] - p.targets[n]))
         rows.append(row)
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    from .columns import width as columns
+    widths = [max(columns(c), *(columns(r[i]) for r in rows)) for i, c in enumerate(cols)]
+    line = lambda cells: "  ".join(c + " " * (w - columns(c))
+                                   for c, w in zip(cells, widths)).rstrip()
     return "\n".join([line(cols), line("─" * w for w in widths)] + [line(r) for r in rows]) \
         + "\n"
 
@@ -116,9 +124,9 @@ def _loss(x) -> str:
 def plateau_words(v: Verdict, problem) -> str:
     # ln 2 is the loss of predicting ½ for each of two balanced classes (XOR with bce)
     if abs(v.baseline - math.log(2)) < 1e-12:
-        return "the ln 2 ≈ 0.6931 plateau (the loss of predicting ŷ = 0.5 for every sample)"
-    return (f"the plateau at {_loss(v.baseline)} (the loss of predicting the mean target for "
-            "every sample)")
+        return _("the ln 2 ≈ 0.6931 plateau (the loss of predicting ŷ = 0.5 for every sample)")
+    return _("the plateau at {L} (the loss of predicting the mean target for every "
+             "sample)").format(L=_loss(v.baseline))
 
 
 def verdict_text(v: Verdict, result: TrainResult) -> str:
@@ -127,40 +135,45 @@ def verdict_text(v: Verdict, result: TrainResult) -> str:
     other = 1 if seed is None else seed + 1
     if v.status == "solved":
         if v.wrong is None:
-            what = "of predicting the mean target" if v.reference == v.baseline else \
-                "at the start"
-            return (f"Solved: the loss {v.final_loss:.4g} is under 1 % of the "
-                    f"{v.reference:.4g} {what}.\n")
-        return f"Solved: every sample is classified correctly ({p.loss_fn.class_rule}).\n"
+            what = (_("Solved: the loss {L} is under {share} of the {ref} of predicting the "
+                      "mean target.") if v.reference == v.baseline else
+                    _("Solved: the loss {L} is under {share} of the {ref} at the start."))
+            return what.format(L=f"{v.final_loss:.4g}", ref=f"{v.reference:.4g}",
+                               share="1 %") + "\n"
+        return _("Solved: every sample is classified correctly ({rule}).").format(
+            rule=_(p.loss_fn.class_rule)) + "\n"
     wrong = "" if v.wrong is None else \
-        f"{v.wrong} of {v.samples} samples misclassified; "
+        _("{k} of {n} samples misclassified; ").format(k=v.wrong, n=v.samples)
     if v.status == "initial":
-        return (f"Not trained (0 epochs): {wrong}the loss {_loss(v.final_loss)} at the "
-                f"initial weights; a constant prediction of the mean target would give "
-                f"{_loss(v.baseline)}.\n")
+        return _("Not trained (0 epochs): {wrong}the loss {L} at the initial weights; a "
+                 "constant prediction of the mean target would give {base}.").format(
+            wrong=wrong, L=_loss(v.final_loss), base=_loss(v.baseline)) + "\n"
     if v.status == "diverged":
-        return "Diverged: the loss became non-finite; try a smaller learning rate.\n"
+        return _("Diverged: the loss became non-finite; try a smaller learning rate.") + "\n"
     if v.status == "unstable":
-        why = (f"the steps overshoot. Try a smaller learning rate (--lr {_num(s.lr / 10)})"
+        why = (_("the steps overshoot. Try a smaller learning rate (--lr {lr})").format(
+                   lr=_num(s.lr / 10))
                if "overshoot" in v.causes else
-               "it is confidently wrong. See what was measured below")
-        return (f"Not solved: {wrong}the loss {v.final_loss:.4g} is worse than the "
-                f"{_loss(v.baseline)} of predicting the mean target for every sample: "
-                f"{why}.\n")
+               _("it is confidently wrong. See what was measured below"))
+        return _("Not solved: {wrong}the loss {L} is worse than the {base} of predicting the "
+                 "mean target for every sample: {why}.").format(
+            wrong=wrong, L=f"{v.final_loss:.4g}", base=_loss(v.baseline), why=why) + "\n"
     if v.status == "plateau":
-        return (f"Not solved: {wrong}the loss {_loss(v.final_loss)} is on "
-                f"{plateau_words(v, p)}: the network predicts nearly the same for every "
-                f"sample. What usually helps: a larger learning rate "
-                f"(--lr {_num(s.lr * 10)}), more epochs (--epochs {s.epochs * 4}), or another "
-                f"seed (--seed {other}); --seeds 100 shows how often this happens.\n")
+        return _("Not solved: {wrong}the loss {L} is on {plateau}: the network predicts nearly "
+                 "the same for every sample. What usually helps: a larger learning rate (--lr "
+                 "{lr}), more epochs (--epochs {epochs}), or another seed (--seed {seed}); "
+                 "--seeds 100 shows how often this happens.").format(
+            wrong=wrong, L=_loss(v.final_loss), plateau=plateau_words(v, p),
+            lr=_num(s.lr * 10), epochs=s.epochs * 4, seed=other) + "\n"
     if v.status == "learning":
-        return (f"Not solved yet: {wrong}the loss {_loss(v.final_loss)} is still falling "
-                f"({100 * v.recent_drop:.1f} % over the last tenth of the run). Train longer "
-                f"(--epochs {s.epochs * 4}) or with a larger learning rate "
-                f"(--lr {_num(s.lr * 10)}).\n")
-    return (f"Not solved: {wrong}the loss {_loss(v.final_loss)} has stopped falling: a local "
-            f"minimum. Try another seed (--seed {other}) or a larger learning rate "
-            f"(--lr {_num(s.lr * 10)}).\n")
+        return _("Not solved yet: {wrong}the loss {L} is still falling ({drop} over the last "
+                 "tenth of the run). Train longer (--epochs {epochs}) or with a larger "
+                 "learning rate (--lr {lr}).").format(
+            wrong=wrong, L=_loss(v.final_loss), drop=f"{100 * v.recent_drop:.1f} %",
+            epochs=s.epochs * 4, lr=_num(s.lr * 10)) + "\n"
+    return _("Not solved: {wrong}the loss {L} has stopped falling: a local minimum. Try "
+             "another seed (--seed {seed}) or a larger learning rate (--lr {lr}).").format(
+        wrong=wrong, L=_loss(v.final_loss), seed=other, lr=_num(s.lr * 10)) + "\n"
 
 
 def _pct(x: float) -> str:
@@ -171,28 +184,30 @@ def _pct(x: float) -> str:
 
 # The reasons a run is not solved, each in one line with its evidence (Verdict.causes).
 CAUSES = {
-    "cancelling": lambda v, m: (
-        f"the samples' gradients cancel: each ‖∂ℓₙ/∂θ‖ is {m.sample_norm:.2g} on average, "
-        f"their mean ‖∂L/∂θ‖ only {m.grad_norm:.2g} ({_pct(m.cancellation)} of it), so the "
-        "updates are small although every sample's own gradient is not"),
-    "symmetric": lambda v, m: (
-        f"two hidden units compute nearly the same (their weights differ by "
-        f"{_pct(m.spread)} of the largest unit's): they get alike updates and stay alike; "
-        "another seed starts them apart"),
-    "saturated": lambda v, m: (
-        f"{_pct(m.saturated)} of the hidden units' values are saturated (f′(z) below "
-        f"{_pct(SATURATED)} of its largest value): the gradient through them nearly vanishes; "
-        "smaller initial weights or a smaller learning rate keep z small"),
-    "slow": lambda v, m: (
-        f"the loss is still falling ({_pct(v.recent_drop)} over the last tenth of the run): "
-        "more epochs or a larger learning rate"),
-    "overshoot": lambda v, m: (
+    "cancelling": lambda v, m: _(
+        "the samples' gradients cancel: each ‖∂ℓₙ/∂θ‖ is {each} on average, their mean "
+        "‖∂L/∂θ‖ only {mean} ({pct} of it), so the updates are small although every sample's "
+        "own gradient is not").format(each=f"{m.sample_norm:.2g}", mean=f"{m.grad_norm:.2g}",
+                                      pct=_pct(m.cancellation)),
+    "symmetric": lambda v, m: _(
+        "two hidden units compute nearly the same (their weights differ by {pct} of the "
+        "largest unit's): they get alike updates and stay alike; another seed starts them "
+        "apart").format(pct=_pct(m.spread)),
+    "saturated": lambda v, m: _(
+        "{pct} of the hidden units' values are saturated (f′(z) below {limit} of its largest "
+        "value): the gradient through them nearly vanishes; smaller initial weights or a "
+        "smaller learning rate keep z small").format(pct=_pct(m.saturated),
+                                                     limit=_pct(SATURATED)),
+    "slow": lambda v, m: _(
+        "the loss is still falling ({pct} over the last tenth of the run): more epochs or a "
+        "larger learning rate").format(pct=_pct(v.recent_drop)),
+    "overshoot": lambda v, m: _(
         "the loss went up from one epoch to the next: the steps overshoot; a smaller "
         "learning rate"),
-    "minimum": lambda v, m: (
-        f"the loss has stopped at {_loss(v.final_loss)}, below the {_loss(v.baseline)} of a "
-        f"constant prediction, with a vanishing mean gradient ({m.grad_norm:.2g}): a local "
-        "minimum; another seed starts elsewhere"),
+    "minimum": lambda v, m: _(
+        "the loss has stopped at {L}, below the {base} of a constant prediction, with a "
+        "vanishing mean gradient ({g}): a local minimum; another seed starts elsewhere").format(
+        L=_loss(v.final_loss), base=_loss(v.baseline), g=f"{m.grad_norm:.2g}"),
 }
 
 
@@ -202,24 +217,29 @@ def measured_text(v: Verdict) -> str:
     if m is None or v.status in ("solved", "diverged"):
         return ""
     gap = (v.final_loss - v.baseline) / v.baseline if v.baseline > 0 else None
-    rows = [("gradient ‖∂L/∂θ‖", f"{m.grad_norm:.3g}"),
-            ("each sample's ‖∂ℓₙ/∂θ‖, on average",
-             f"{m.sample_norm:.3g}  (the mean gradient is {_pct(m.cancellation)} of it)"),
-            ("saturated hidden units", f"{_pct(m.saturated)} of {m.units} units × "
-                                       f"{v.samples} samples" if m.units else "no hidden units"),
-            ("loss against a constant prediction",
-             f"{_pct(gap)} ({_loss(v.final_loss)} vs {_loss(v.baseline)})" if gap is not None
+    rows = [(_("gradient ‖∂L/∂θ‖"), f"{m.grad_norm:.3g}"),
+            (_("each sample's ‖∂ℓₙ/∂θ‖, on average"),
+             f"{m.sample_norm:.3g}  " + _("(the mean gradient is {pct} of it)").format(
+                 pct=_pct(m.cancellation))),
+            (_("saturated hidden units"), _("{pct} of {units} units × {n} samples").format(
+                pct=_pct(m.saturated), units=m.units, n=v.samples) if m.units
+             else _("no hidden units")),
+            (_("loss against a constant prediction"),
+             _("{pct} ({L} vs {base})").format(pct=_pct(gap), L=_loss(v.final_loss),
+                                               base=_loss(v.baseline)) if gap is not None
              else "–"),
-            ("change over the last tenth", f"−{_pct(v.recent_drop)}" if v.recent_drop > 0
+            (_("change over the last tenth"), f"−{_pct(v.recent_drop)}" if v.recent_drop > 0
              else f"+{_pct(-v.recent_drop)}")]
     if m.spread is not None:
-        rows.insert(3, ("closest two hidden units", f"{_pct(m.spread)} apart"))
-    width = max(len(k) for k, _ in rows)
-    out = ["Measured at the final weights:"]
-    out += [f"  {k.ljust(width)}  {val}" for k, val in rows]
+        rows.insert(3, (_("closest two hidden units"),
+                        _("{pct} apart").format(pct=_pct(m.spread))))
+    from .columns import width as columns
+    width = max(columns(k) for k, _v in rows)
+    out = [_("Measured at the final weights:")]
+    out += [f"  {k}{' ' * (width - columns(k))}  {val}" for k, val in rows]
     causes = v.causes
     if causes:
-        out.append("What the numbers show:")
+        out.append(_("What the numbers show:"))
         out += [textwrap.fill(CAUSES[c](v, m), WIDTH, initial_indent="  • ",
                               subsequent_indent="    ") for c in causes]
     return "\n".join(out) + "\n"
@@ -234,17 +254,19 @@ def trace_text(result: TrainResult) -> str:
     s = result.settings
     eta, mu = _num(s.lr), _num(s.momentum)
     n = result.problem.n_samples
-    out = [f"\nThe first {len(result.trace)} update{'s' if len(result.trace) != 1 else ''}, "
-           "one parameter a line: "
-           + ("p ← p − η·v with v ← μ·v + ∂L/∂p (η = " + eta + ", μ = " + mu + ")"
-              if s.momentum else f"p ← p − η·∂L/∂p (η = {eta})") + "\n"]
+    rule = ("p ← p − η·v, v ← μ·v + ∂L/∂p (η = " + eta + ", μ = " + mu + ")"
+            if s.momentum else f"p ← p − η·∂L/∂p (η = {eta})")
+    out = ["\n" + ngettext("The first {n} update, one parameter a line: {rule}",
+                           "The first {n} updates, one parameter a line: {rule}",
+                           len(result.trace)).format(n=len(result.trace), rule=rule) + "\n"]
     g = lambda x: f"{x:.6g}".replace("-", "−")
     paren = lambda x: f"({g(x)})" if x < 0 else g(x)
     for u in result.trace:
-        batch = ("all samples" if len(u.batch) == n else
-                 f"sample{'s' if len(u.batch) != 1 else ''} {', '.join(map(str, u.batch))}")
-        out.append(f"Update {u.number} (epoch {u.epoch}, {batch}), batch loss "
-                   f"{_loss(u.loss)}:\n")
+        batch = (_("all samples") if len(u.batch) == n else
+                 ngettext("sample {list}", "samples {list}", len(u.batch)).format(
+                     list=", ".join(map(str, u.batch))))
+        out.append(_("Update {k} (epoch {e}, {batch}), batch loss {L}:").format(
+            k=u.number, e=u.epoch, batch=batch, L=_loss(u.loss)) + "\n")
         width = max(len(text_name(st.name)) for st in u.steps)
         for st in u.steps:
             p = text_name(st.name).ljust(width)
@@ -262,12 +284,14 @@ def trace_text(result: TrainResult) -> str:
 
 def _seed_list(seeds) -> str:
     shown = ", ".join(map(str, seeds[:LIST_SEEDS]))
-    return shown + (f", … ({len(seeds) - LIST_SEEDS} more)" if len(seeds) > LIST_SEEDS else "")
+    return shown + (_(", … ({n} more)").format(n=len(seeds) - LIST_SEEDS)
+                    if len(seeds) > LIST_SEEDS else "")
 
 
 def summary(result: TrainResult) -> str:
     """Everything after the epoch lines."""
-    out = [f"\nFinal loss after {result.epochs} epochs: "]
+    out = ["\n" + ngettext("Final loss after {n} epoch: ", "Final loss after {n} epochs: ",
+                           result.epochs).format(n=result.epochs)]
     if not result.sweep:
         out.append(f"{_loss(float(result.final_loss))}\n\n")
         out.append(predictions_table(result))
@@ -284,41 +308,45 @@ def summary(result: TrainResult) -> str:
         q1, med, q3 = np.percentile(finals[ok], [25, 50, 75])
         best, worst = int(np.argmin(np.where(ok, finals, np.inf))), \
             int(np.argmax(np.where(ok, finals, -np.inf)))
-        out.append(f"median {_loss(med)}, quartiles {_loss(q1)}–{_loss(q3)}, "
-                   f"best {_loss(finals[best])} (seed {result.seeds[best]}), worst {_loss(finals[worst])} "
-                   f"(seed {result.seeds[worst]})\n\n")
+        out.append(_("median {L}, quartiles {q1}–{q3}, best {best} (seed {sb}), worst {worst} "
+                     "(seed {sw})").format(L=_loss(med), q1=_loss(q1), q3=_loss(q3),
+                                           best=_loss(finals[best]), sb=result.seeds[best],
+                                           worst=_loss(finals[worst]),
+                                           sw=result.seeds[worst]) + "\n\n")
     else:
-        out.append("non-finite for every seed\n\n")
+        out.append(_("non-finite for every seed") + "\n\n")
     N = len(verdicts)
     count = {k: sum(v.status == k for v in verdicts)
              for k in ("solved", "plateau", "learning", "stuck", "unstable", "diverged",
                        "initial")}
-    out.append(f"Solved: {count['solved']} of {N} seeds ({100 * count['solved'] / N:.0f} %).\n")
+    out.append(_("Solved: {k} of {n} seeds ({pct} %).").format(
+        k=count["solved"], n=N, pct=f"{100 * count['solved'] / N:.0f}") + "\n")
     v0 = verdicts[0]
     width = len(str(N))
-    rows = [(count["plateau"], f"on {plateau_words(v0, result.problem)}"),
-            (count["learning"], "still falling at the end: more epochs would help"),
-            (count["stuck"], "stopped in a local minimum"),
-            (count["unstable"], "worse than a constant prediction"),
-            (count["diverged"], "diverged (the loss became non-finite)"),
-            (count["initial"], "not trained (0 epochs)")]
+    rows = [(count["plateau"], _("on {plateau}").format(
+                plateau=plateau_words(v0, result.problem))),
+            (count["learning"], _("still falling at the end: more epochs would help")),
+            (count["stuck"], _("stopped in a local minimum")),
+            (count["unstable"], _("worse than a constant prediction")),
+            (count["diverged"], _("diverged (the loss became non-finite)")),
+            (count["initial"], _("not trained (0 epochs)"))]
     if N - count["solved"]:
-        out.append(f"Not solved: {N - count['solved']}\n")
+        out.append(_("Not solved: {n}").format(n=N - count["solved"]) + "\n")
         out += [f"  {k:>{width}} {words}\n" for k, words in rows if k]
-    shown = {"overshoot": "the loss went up between epochs: the steps overshoot",
-             "cancelling": "the samples' gradients cancel in the mean (under "
-                           f"{_pct(CANCELLED)} of each one's size)",
-             "symmetric": "two hidden units nearly identical",
-             "saturated": "most hidden units saturated",
-             "slow": "the loss still falling at the end",
-             "minimum": "stopped below the plateau with a vanishing gradient"}
+    shown = {"overshoot": _("the loss went up between epochs: the steps overshoot"),
+             "cancelling": _("the samples' gradients cancel in the mean (under {pct} of each "
+                             "one's size)").format(pct=_pct(CANCELLED)),
+             "symmetric": _("two hidden units nearly identical"),
+             "saturated": _("most hidden units saturated"),
+             "slow": _("the loss still falling at the end"),
+             "minimum": _("stopped below the plateau with a vanishing gradient")}
     seen = {c: sum(c in v.causes for v in verdicts) for c in shown}
     if any(seen.values()):
-        out.append("Measured in the unsolved runs:\n")
+        out.append(_("Measured in the unsolved runs:") + "\n")
         out += [f"  {k:>{width}} {shown[c]}\n" for c, k in seen.items() if k]
     solved = [s for s, v in zip(result.seeds, verdicts) if v.solved]
     if solved:
-        out.append(f"Seeds that solve it: {_seed_list(solved)}\n")
+        out.append(_("Seeds that solve it: {seeds}").format(seeds=_seed_list(solved)) + "\n")
     return "".join(out)
 
 

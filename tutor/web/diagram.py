@@ -92,7 +92,7 @@ def network_svg(problem: Problem, highlight: ParamRef | None = None,
                 f'{escape(label)}</text></g>')
     captions = []
     for l in range(L + 1):
-        x, _ = pos(l, 1)
+        x, _y = pos(l, 1)
         words = _("inputs") if l == 0 else problem.network.layers[l - 1].activation
         captions.append(f'<text class="caption" x="{x}" y="{height - 10}" '
                         f'text-anchor="middle">{escape(words)}</text>')
@@ -122,7 +122,7 @@ def loss_curve_svg(curve: list[tuple[int, float]], baseline: float | None = None
     if not points:
         return ""
     e_max = max(points[-1][0], 1)
-    values = [L for _, L in points] + ([baseline] if baseline is not None else [])
+    values = [L for _e, L in points] + ([baseline] if baseline is not None else [])
     l_step = _nice(max(max(values), 1e-12) / 4)
     e_step = max(1, int(_nice(e_max / 4)))
     hi = l_step * math.ceil(max(values) / l_step)

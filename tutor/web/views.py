@@ -167,7 +167,7 @@ async def check(request: Request) -> Response:
 async def _check_graph(request: Request, entry: Entry, form: dict) -> Response:
     """An answer box of a graph: ``param`` is value:NODE or gradient:NODE."""
     key = form.get("param", [""])[0]
-    kind, _, node = key.partition(":")
+    kind, _sep, node = key.partition(":")
     if kind not in ("value", "gradient") or node not in {n.name for n in entry.problem.nodes}:
         raise ApiError(422, "expected value:NODE or gradient:NODE, a node of this graph",
                        "param")
