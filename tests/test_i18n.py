@@ -320,3 +320,17 @@ def test_no_module_rebinds_the_translation_function():
             if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store):
                 bad.append(f"{path.relative_to(ROOT)}:{n.lineno}")
     assert not bad, bad
+
+
+def test_shipped_korean_problem():
+    """problems/ko/xor.yaml is XOR with a Korean name and description: the same numbers, and
+    a Korean derivation with no English words but mathematics and names."""
+    from tutor import derive, load_problem
+    from tutor.printing import render
+    ko, en = (load_problem(ROOT / "problems" / f) for f in ("ko/xor.yaml", "xor.yaml"))
+    d_ko, d_en = derive(ko), derive(en)
+    assert [g.value for g in d_ko.gradients] == [g.value for g in d_en.gradients]
+    with i18n.using("ko"):
+        out = render(d_ko, "text")
+    assert out.startswith("XOR (배타적 논리합)")
+    assert not _english_words(out, ko), _english_words(out, ko)
