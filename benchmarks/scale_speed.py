@@ -49,7 +49,7 @@ def tutor(*args) -> tuple[float, float]:
     p = subprocess.run([sys.executable, "-c", _RUN, *map(str, args)], capture_output=True,
                        text=True)
     dt = time.perf_counter() - t
-    if p.returncode not in (0, 1):
+    if p.returncode not in (0, 1) or "Traceback" in p.stderr:
         raise SystemExit(f"tutor {' '.join(map(str, args))} failed:\n{p.stderr}")
     rss = int(p.stderr.rsplit("MAXRSS", 1)[1]) / 1024
     return dt, rss
