@@ -99,9 +99,16 @@ def from_accept_language(header: str | None) -> str | None:
     return min(ranked)[2] if ranked else None
 
 
+@functools.cache
+def _from_environment() -> str:
+    # (read once per process: messages are looked up hundreds of thousands of times)
+    return from_environment()
+
+
 def current() -> str:
-    """The language of this command, request or ``using`` block."""
-    return _chosen.get() or from_environment()
+    """The language of this command, request or ``using`` block; else the environment's, as
+    it was when first asked."""
+    return _chosen.get() or _from_environment()
 
 
 def set_language(lang: str | None) -> None:
