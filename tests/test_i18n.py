@@ -334,3 +334,29 @@ def test_shipped_korean_problem():
         out = render(d_ko, "text")
     assert out.startswith("XOR (배타적 논리합)")
     assert not _english_words(out, ko), _english_words(out, ko)
+
+
+def test_korean_worksheet_compiles(tmp_path):
+    """A Korean worksheet and its solutions: Hangul text in the PDFs, the answers template's
+    comments in Korean, the numbers the English sheet's."""
+    from conftest import need
+    need("pdflatex")
+    pdftotext = need("pdftotext")
+    r = CliRunner().invoke(main, ["--lang", "ko", "worksheet", str(ROOT / "problems" / "ko" /
+                                                                   "xor.yaml"),
+                                  "-n", "1", "-o", str(tmp_path / "ko"), "--pdf"])
+    assert r.exit_code == 0, r.output
+    assert "답안 키" in r.output
+    for pdf, words in (("worksheet.pdf", ("학습지", "순전파", "연쇄법칙", "반올림")),
+                       ("solutions.pdf", ("풀이", "국소적 미분", "기울기 확인"))):
+        text = subprocess.run([pdftotext, str(tmp_path / "ko" / pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        for w in words:
+            assert w in text, (pdf, w)
+    template = next((tmp_path / "ko" / "answers").glob("*.yaml")).read_text("utf-8")
+    assert "내 답" in template and "문제 1: 순전파" in template
+    r = CliRunner().invoke(main, ["worksheet", str(ROOT / "problems" / "xor.yaml"), "-n", "1",
+                                  "-o", str(tmp_path / "en")])
+    keys = [(tmp_path / d / "keys").glob("*.yaml") for d in ("ko", "en")]
+    ko_key, en_key = (next(k).read_text("utf-8").split("\n", 3)[3] for k in keys)
+    assert ko_key == en_key

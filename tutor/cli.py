@@ -15,7 +15,7 @@ import click
 
 from . import __version__, defaults, i18n
 from .errors import TutorError, VerificationError
-from .i18n import _
+from .i18n import _, ngettext
 from .printing import FORMATS
 
 
@@ -265,6 +265,15 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, key, output):
     sys.exit(report.return_code)
 
 
+def _wrote(who: str, name: str, out: Path, written, n: int) -> str:
+    files = ", ".join(str(p.relative_to(out)) for p in written if p.parent == out)
+    return ngettext("Wrote {who} of {name!r} to {out}/: {files}, {n} answer key in keys/ and "
+                    "{n} blank answers file in answers/.",
+                    "Wrote {who} of {name!r} to {out}/: {files}, {n} answer keys in keys/ and "
+                    "{n} blank answers files in answers/.", n).format(
+        who=who, name=name, out=out, files=files, n=n)
+
+
 @main.command()
 @click.argument("problem", type=_problem_path())
 @click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
@@ -316,12 +325,8 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
             raise click.UsageError("--roster and -p are for networks")
         from .graphsheet import write as write_graph
         written = write_graph(prob, out, variants, seed, decimals, pdf, str(problem))
-        click.echo(f"Wrote {variants} variant{'s' if variants != 1 else ''} of {prob.name!r} "
-                   f"to {out}/: " + ", ".join(str(p.relative_to(out)) for p in written
-                                              if p.parent == out)
-                   + f", {variants} answer key{'s' if variants != 1 else ''} in keys/ and "
-                     f"{variants} blank answers file{'s' if variants != 1 else ''} in "
-                     "answers/.")
+        click.echo(_wrote(ngettext("{n} variant", "{n} variants", variants).format(
+            n=variants), prob.name, out, written, variants))
         return
     students = None
     if roster is not None:
@@ -344,12 +349,9 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
     built = with_curves(built)          # every variant trained at once
     written = write(prob, out, built, decimals, pdf)
     n = len(built)
-    who = f"{n} student{'s' if n != 1 else ''}" if students else \
-        f"{n} variant{'s' if n != 1 else ''}"
-    click.echo(f"Wrote {who} of {prob.name!r} to {out}/: " + ", ".join(
-                   str(p.relative_to(out)) for p in written if p.parent == out)
-               + f", {n} answer key{'s' if n != 1 else ''} in keys/ and {n} blank answers "
-                 f"file{'s' if n != 1 else ''} in answers/.")
+    who = (ngettext("{n} student", "{n} students", n) if students else
+           ngettext("{n} variant", "{n} variants", n)).format(n=n)
+    click.echo(_wrote(who, prob.name, out, written, n))
 
 
 @main.command()
@@ -409,11 +411,12 @@ def export(problem, variants, seed, params, decimals, fmt, keys, output):
         write_keys(prob, qs, keys, names, decimals)
     redrawn = sorted({q.slot for q in qs if q.redrawn})
     if output is not None:
-        click.echo(f"Wrote {len(qs)} questions of {variants} variant"
-                   f"{'s' if variants != 1 else ''} to {output}"
-                   + (f"; {len(redrawn)} of the variants were redrawn (their first draws' "
-                      "answers could not be told apart; each question says so)" if redrawn
-                      else "") + ".")
+        click.echo(ngettext("Wrote {q} questions of {n} variant to {output}",
+                            "Wrote {q} questions of {n} variants to {output}", variants).format(
+                       q=len(qs), n=variants, output=output)
+                   + (_("; {k} of the variants were redrawn (their first draws' answers could "
+                        "not be told apart; each question says so)").format(k=len(redrawn))
+                      if redrawn else "") + ".")
 
 
 @main.command("grade")
@@ -470,8 +473,9 @@ def grade_command(problem, submissions, roster, seed, params, decimals, fmt, fee
         feedback = output.with_name(output.stem + "-feedback")
     if feedback is not None:
         n = write_feedback(feedback, entries)
-        click.echo(f"Feedback for {n} student{'s' if n != 1 else ''} in {feedback}/.",
-                   err=output is None)
+        click.echo(ngettext("Feedback for {n} student in {dir}/.",
+                            "Feedback for {n} students in {dir}/.", n).format(
+                       n=n, dir=feedback), err=output is None)
     click.echo(summary(entries), nl=False, err=output is None)
 
 
@@ -690,10 +694,10 @@ def serve(host, port, problems_dir, workers, allow_hosts):
     from .web.app import create_app
     sock = _listen(host, port)
     for line in library.errors:
-        click.echo(f"skipped {line}", err=True)
+        click.echo(_("skipped {what}").format(what=line), err=True)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Serving {len(library.entries())} problems from {directory}/ at "
-               f"http://{shown}:{port} (Ctrl-C to stop)", err=True)
+    click.echo(_("Serving {n} problems from {dir}/ at {url} (Ctrl-C to stop)").format(
+        n=len(library.entries()), dir=directory, url=f"http://{shown}:{port}"), err=True)
     from .web.http import protocol
     app = create_app(library, workers, allowed_hosts(host, allow_hosts))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", http=protocol(),

@@ -18,6 +18,7 @@ from .answers import quantities
 from .checking import sample_values
 from .derivation import derive, resolve_params, verified
 from .errors import TutorError, VerificationError
+from .i18n import _
 from .files import write_file
 from .problem import ParamRef, Problem
 from .sheet import Sheet, make_sheet
@@ -114,7 +115,7 @@ def _answers(v: Variant, sheet: Sheet) -> dict[str, dict[str, object]]:
     from .printing.exprs import ascii
     r = lambda x: round(float(x), sheet.decimals) + 0.0  # noqa: E731  (+0.0: no "-0.0")
     grads = {g.param.name: g for g in v.derivation.gradients}
-    new = {name: after for name, _, _, after in v.updates}
+    new = {name: after for name, _old, _grad, after in v.updates}
     sections: dict[str, dict[str, object]] = {"values": {}, "formulas": {},
                                                "sample_gradients": {}, "updates": {}}
     for e in sheet.exercises:
@@ -158,7 +159,8 @@ def answer_key(v: Variant, decimals: int, problem_file: str) -> str:
 
 
 def _student_words(v: Variant) -> str:
-    return "" if v.student is None else f", for {_one_line(v.student[1])} ({v.student[0]})"
+    return "" if v.student is None else _(", for {name} ({id})").format(
+        name=_one_line(v.student[1]), id=v.student[0])
 
 
 def answer_template(v: Variant, decimals: int, problem_file: str) -> str:
@@ -167,14 +169,17 @@ def answer_template(v: Variant, decimals: int, problem_file: str) -> str:
     import json
     sheet = v.sheet(decimals)
     sections = _answers(v, sheet)
-    said = {"values": "the value", "formulas": "the formula, in tutor's symbols, e.g. "
-            "(yhat - y)*a1[3]", "sample_gradients": "the value of ∂ℓ/∂p",
-            "updates": "the parameter after the step"}
-    lines = [f"# Your answers: {_one_line(v.problem.name)}, variant {v.number}, seed {v.seed}"
-             f"{_student_words(v)}.",
-             f"# Fill in what you computed; leave the rest blank. Round every number to "
-             f"{decimals} decimals.",
-             f"# Check them yourself with:  tutor check {problem_file} THIS-FILE.yaml", ""]
+    said = {"values": _("the value"),
+            "formulas": _("the formula, in tutor's symbols, e.g. (yhat - y)*a1[3]"),
+            "sample_gradients": _("the value of ∂ℓ/∂p"),
+            "updates": _("the parameter after the step")}
+    lines = ["# " + _("Your answers: {problem}, variant {k}, seed {s}{student}.").format(
+                 problem=_one_line(v.problem.name), k=v.number, s=v.seed,
+                 student=_student_words(v)),
+             "# " + _("Fill in what you computed; leave the rest blank. Round every number to "
+                      "{d} decimals.").format(d=decimals),
+             "# " + _("Check them yourself with:  {command}").format(
+                 command=f"tutor check {problem_file} THIS-FILE.yaml"), ""]
     for key, value in _rules(v, decimals).items():
         lines.append(f"{key}: {json.dumps(value)}")
     if v.student is not None:
@@ -193,7 +198,8 @@ def answer_template(v: Variant, decimals: int, problem_file: str) -> str:
         for name in entries:
             e = where[(kinds[section], name)]
             if e is not last:
-                lines.append(f"  # exercise {e.number}: {e.title}")
+                lines.append("  # " + _("exercise {n}: {title}").format(n=e.number,
+                                                                       title=_(e.title)))
                 last = e
             lines.append(f"  {json.dumps(name)}:")
     return "\n".join(lines) + "\n"

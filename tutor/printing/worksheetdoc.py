@@ -7,6 +7,7 @@ own. The solutions use the derivation's LaTeX printer for the step-by-step part.
 from __future__ import annotations
 
 from ..answers import quantities
+from ..i18n import _, ngettext
 from ..names import Name
 from .latexdoc import escape, with_scripts
 from .names import latex_name
@@ -49,27 +50,36 @@ def _header(v, kind: str, decimals: int) -> list[str]:
     p = v.problem
     title = escape(p.name)
     if v.student is not None:
-        who = rf"Name: {escape(v.student[1])} ({escape(v.student[0])})"
+        who = _("Name: {name} ({id})").format(name=escape(v.student[1]),
+                                             id=escape(v.student[0]))
     else:
-        who = r"Name: \rule{6cm}{0.4pt}"
-    out = [rf"\section*{{{title} --- {kind}, variant {v.number}}}",
-           rf"\textbf{{Variant {v.number}}} \hfill seed {v.seed} \hfill "
-           + (who if kind == "worksheet" else
-              "Solutions" + (f" for {escape(v.student[1])}" if v.student else "")) + r"\par"]
+        who = _("Name: {line}").format(line=r"\rule{6cm}{0.4pt}")
+    heading = (_("{title} --- worksheet, variant {k}") if kind == "worksheet" else
+               _("{title} --- solutions, variant {k}")).format(title=title, k=v.number)
+    solutions = (_("Solutions for {name}").format(name=escape(v.student[1])) if v.student
+                 else _("Solutions"))
+    out = [r"\section*{" + heading + "}",
+           r"\textbf{" + _("Variant {k}").format(k=v.number) + r"} \hfill "
+           + _("seed {s}").format(s=v.seed) + r" \hfill "
+           + (who if kind == "worksheet" else solutions) + r"\par"]
     if p.description:
         out.append(escape(p.description) + r"\par")
     layers = ", ".join(f"{layer.units} {escape(layer.activation.replace('_', ' '))}"
                        for layer in p.network.layers)
-    out.append(rf"Network: {p.network.inputs} inputs, then layers of {layers} neurons. "
-               rf"Loss: {escape(str(p.loss_fn.title))} $\ell$ of one sample. "
-               rf"Learning rate $\eta = {p.training.lr:g}$. "
-               rf"\textbf{{Round every result to {decimals} decimals.}}\par")
+    out.append(_("Network: {n} inputs, then layers of {layers} neurons.").format(
+                   n=p.network.inputs, layers=layers) + " "
+               + _(r"Loss: {loss} $\ell$ of one sample.").format(
+                   loss=escape(_(p.loss_fn.title))) + " "
+               + _(r"Learning rate $\eta = {lr}$.").format(lr=f"{p.training.lr:g}") + " "
+               + r"\textbf{" + _("Round every result to {d} decimals.").format(d=decimals)
+               + r"}\par")
     if kind == "worksheet":
         from pathlib import Path
         page = escape(f"/problems/{Path(p.file).stem}?variant={v.number}&seed={v.seed}")
-        out.append(r"{\small Check your numbers as you go: \texttt{tutor check} with your "
-                   r"answers file, or in the web tutor (\texttt{tutor serve}) at "
-                   rf"\texttt{{{page}}}.}}\par")
+        out.append(r"{\small " + _(r"Check your numbers as you go: \texttt{{tutor check}} "
+                                   r"with your answers file, or in the web tutor "
+                                   r"(\texttt{{tutor serve}}) at \texttt{{{page}}}.").format(
+                                       page=page) + r"}\par")
     return out
 
 
@@ -83,7 +93,8 @@ def _values_block(v) -> str:
     xs = ", ".join(f"{x:g}" for x in p.inputs[k])
     ys = ", ".join(f"{y:g}" for y in p.targets[k])
     return (r"\[" + r",\qquad ".join(parts) + r"\]" + "\n"
-            + rf"Sample {v.sample}: $x = ({xs})$, $y = ({ys})$.\par")
+            + _("Sample {k}: $x = ({xs})$, $y = ({ys})$.").format(k=v.sample, xs=xs, ys=ys)
+            + r"\par")
 
 
 def network_diagram(v) -> str:
@@ -135,12 +146,12 @@ def _table(v, names: list[str], decimals: int, filled: bool) -> str:
         rows.append(rf"${_sym(q)}$ & {cell} \\")
     return (r"\begin{center}\begin{tabular}{>{\centering\arraybackslash}p{2.2cm}"
             r">{\centering\arraybackslash}p{4cm}}" + "\n"
-            + r"quantity & value \\ \hline" + "\n" + "\n".join(rows)
+            + _("quantity") + " & " + _("value") + r" \\ \hline" + "\n" + "\n".join(rows)
             + "\n" + r"\end{tabular}\end{center}")
 
 
 def _points(x: float) -> str:
-    return f"{x:g} point{'s' if x != 1 else ''}"
+    return ngettext("{x} point", "{x} points", 1 if x == 1 else 2).format(x=f"{x:g}")
 
 
 def _exercises(v, decimals: int, solved: bool) -> list[str]:
@@ -151,47 +162,58 @@ def _exercises(v, decimals: int, solved: bool) -> list[str]:
     gs = v.derivation.gradients
     out = []
     fw = _forward_rows(v)
-    out.append(rf"\subsection*{{1. Forward pass ({_points(sheet[1].points)})}}")
-    out.append(rf"Compute every pre-activation, activation, the output and the loss "
-               rf"$\ell$ for sample {v.sample}.")
+    def heading(n: int) -> str:
+        return rf"\subsection*{{{n}. {escape(_(sheet[n].title))} ({_points(sheet[n].points)})}}"
+
+    out.append(heading(1))
+    out.append(_(r"Compute every pre-activation, activation, the output and the loss $\ell$ "
+                 r"for sample {k}.").format(k=v.sample))
     out.append(_table(v, fw, decimals, solved))
 
-    out.append(rf"\subsection*{{2. Chain rule ({_points(sheet[2].points)})}}")
+    out.append(heading(2))
     names = ", ".join(rf"$\partial \ell / \partial {_sym(g.param.name)}$" for g in gs)
-    out.append(rf"Write {names} as products of local derivatives along every path from the "
-               rf"parameter to the loss, then compute their values for sample {v.sample}.")
+    out.append(_("Write {names} as products of local derivatives along every path from the "
+                 "parameter to the loss, then compute their values for sample {k}.").format(
+                     names=names, k=v.sample))
     if solved:
         out.append(derivation_latex(v.derivation, fragment=True))
-        out.append(r"\textbf{Values for sample " + str(v.sample) + r":} "
+        out.append(r"\textbf{" + _("Values for sample {k}:").format(k=v.sample) + "} "
                    + ", ".join(rf"$\partial \ell / \partial {_sym(g.param.name)} = "
                                rf"{_n(g.numbers.sample_gradient, decimals)}$" for g in gs)
                    + r".\par")
     else:
         out += [rf"${_sym_partial(g)} = $\par\vspace{{2.2cm}}" for g in gs]
 
-    out.append(rf"\subsection*{{3. One gradient-descent step ({_points(sheet[3].points)})}}")
-    out.append(rf"Update these parameters once with the gradient of sample {v.sample}'s "
-               rf"loss: $p \leftarrow p - \eta\, \partial \ell / \partial p$, $\eta = "
-               rf"{p.training.lr:g}$.")
+    out.append(heading(3))
+    out.append(_(r"Update these parameters once with the gradient of sample {k}'s loss: "
+                 r"$p \leftarrow p - \eta\, \partial \ell / \partial p$, $\eta = {lr}$.")
+               .format(k=v.sample, lr=f"{p.training.lr:g}"))
     rows = []
     dots = r"\dots"
     for name, old, grad, new in v.updates:
         cell = _n(new, decimals) if solved else r"\rule{3cm}{0.4pt}"
         g = _n(grad, decimals) if solved else dots
         rows.append(rf"${_sym(name)}$ & ${old:g} - {p.training.lr:g} \cdot ({g})$ & {cell} \\")
-    out.append(r"\begin{center}\begin{tabular}{ccc}parameter & update & new value \\ \hline"
+    out.append(r"\begin{center}\begin{tabular}{ccc}" + _("parameter") + " & " + _("update")
+               + " & " + _("new value") + r" \\ \hline"
                + "\n" + "\n".join(rows) + "\n" + r"\end{tabular}\end{center}")
 
     layer = 1 if L > 1 else L
     deltas = [f"delta{layer}[{j}]" for j in range(1, p.network.sizes[layer] + 1)]
-    out.append(rf"\subsection*{{4. Delta form of layer {layer} ({_points(sheet[4].points)})}}")
-    out.append(rf"Compute the vector $\delta^{{({layer})}} = \partial \ell / \partial "
-               rf"z^{{({layer})}}$"
-               + (rf" from $\delta^{{({layer + 1})}}$ by $\delta^{{({layer})}} = "
-                  rf"(W^{{({layer + 1})\top}} \delta^{{({layer + 1})}}) \odot "
-                  rf"f'(z^{{({layer})}})$" if layer < L else "")
-               + rf", and the gradient $\partial \ell / \partial W^{{({layer})}} = "
-               rf"\delta^{{({layer})}} a^{{({layer - 1})\top}}$ for sample {v.sample}.")
+    out.append(heading(4))
+    vector = rf"$\delta^{{({layer})}} = \partial \ell / \partial z^{{({layer})}}$"
+    grad = (rf"$\partial \ell / \partial W^{{({layer})}} = "
+            rf"\delta^{{({layer})}} a^{{({layer - 1})\top}}$")
+    if layer < L:
+        rule = (rf"$\delta^{{({layer})}} = (W^{{({layer + 1})\top}} \delta^{{({layer + 1})}}) "
+                rf"\odot f'(z^{{({layer})}})$")
+        out.append(_("Compute the vector {delta} from {upper} by {rule}, and the gradient "
+                     "{grad} for sample {k}.").format(
+                         delta=vector, upper=rf"$\delta^{{({layer + 1})}}$", rule=rule,
+                         grad=grad, k=v.sample))
+    else:
+        out.append(_("Compute the vector {delta}, and the gradient {grad} for sample "
+                     "{k}.").format(delta=vector, grad=grad, k=v.sample))
     if layer < L:
         out.append(_table(v, [f"delta{L}[{j}]" for j in range(1, p.network.outputs + 1)],
                           decimals, solved))
@@ -207,9 +229,10 @@ def _exercises(v, decimals: int, solved: bool) -> list[str]:
                    rf"\begin{{pmatrix}}{body}\end{{pmatrix}}\]")
     if 5 in sheet:
         g = next(g for g in gs if g.param.name == sheet[5].parts[0].name)
-        out.append(rf"\subsection*{{5. A sum over paths ({_points(sheet[5].points)})}}")
-        out.append(rf"${_sym(g.param.name)}$ reaches the loss along {len(g.paths)} paths. "
-                   r"List them, write the chain-rule term of each, and add the terms.")
+        out.append(heading(5))
+        out.append(_("{p} reaches the loss along {n} paths. List them, write the chain-rule "
+                     "term of each, and add the terms.").format(p=f"${_sym(g.param.name)}$",
+                                                                n=len(g.paths)))
         if solved:
             terms = " + ".join(rf"\left({' '.join(_factor(f) for f in path.factors)}\right)"
                                for path in g.paths)
@@ -233,12 +256,13 @@ def _curve(v) -> str:
     if not v.curve:
         return ""
     coords = " ".join(f"({e},{loss:.6g})" for e, loss in v.curve)
-    log = "ymode=log," if min(loss for _, loss in v.curve) > 0 else ""
-    return (r"\subsection*{Training this variant}" + "\n"
-            + rf"Full-batch gradient descent from these weights, $\eta = "
-              rf"{v.problem.training.lr:g}$:" + "\n"
+    log = "ymode=log," if min(loss for _e, loss in v.curve) > 0 else ""
+    return (r"\subsection*{" + _("Training this variant") + "}\n"
+            + _(r"Full-batch gradient descent from these weights, $\eta = {lr}$:").format(
+                lr=f"{v.problem.training.lr:g}") + "\n"
             + r"\begin{center}\begin{tikzpicture}\begin{axis}[" + log
-            + r"width=14cm, height=5.5cm, xlabel={epoch}, ylabel={loss $L$}, grid=major]"
+            + r"width=14cm, height=5.5cm, xlabel={" + _("epoch") + "}, ylabel={"
+            + _("loss $L$") + "}, grid=major]"
             + "\n" + rf"\addplot[blue, thick] coordinates {{{coords}}};" + "\n"
             + r"\end{axis}\end{tikzpicture}\end{center}")
 
