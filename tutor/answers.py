@@ -111,6 +111,12 @@ def quantity_name(raw: str, problem: Problem) -> str | None:
     return name if name in quantities(problem) else None
 
 
+def _read(name, problem: Problem) -> str:
+    """A parameter's name as the problem's convention writes it, in tutor's own order."""
+    from . import conventions
+    return conventions.read(str(name), conventions.CONVENTIONS[problem.convention])
+
+
 def load_answers(path: str | Path, problem: Problem) -> Answers:
     text, file = read_text_file(path, "an answers file")
     return parse_answers(text, problem, file)
@@ -148,7 +154,7 @@ def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answe
                                          f"{', '.join(quantities(problem))}")
             else:
                 try:
-                    name = parse_param_ref(str(key), problem.network).name
+                    name = parse_param_ref(_read(key, problem), problem.network).name
                 except ProblemError as e:
                     raise v.error(field, e.message) from None
             if value is None or value == "":      # left blank: not answered
@@ -176,7 +182,7 @@ def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answe
         params = []
         for k, item in enumerate(doc["params"]):
             try:
-                params.append(parse_param_ref(str(item), problem.network).name)
+                params.append(parse_param_ref(_read(item, problem), problem.network).name)
             except ProblemError as e:
                 raise v.error(f"params[{k}]", e.message) from None
         params = tuple(params)

@@ -21,14 +21,14 @@ import numpy as np
 import sympy as sp
 
 from .defaults import ATOL, RTOL  # (the CLI shows them too)
-from . import engine
+from . import conventions, engine
 from .answers import Answer, Answers, quantities, written_precision
 from .derivation import derive, verified
 from .errors import ProblemError
 from .formula import FormulaError, Vocabulary, parse
 from .limits import TimeLimit, time_limit
 from .names import Name
-from .mistakes import ELL, Mistake, derivation_lines, formula_mistakes, gradient_step
+from .mistakes import ELL, W_JI, Mistake, derivation_lines, formula_mistakes, gradient_step
 from .problem import Problem
 from .symbolic import Model, lambdify
 from .words import Words, eq
@@ -438,12 +438,14 @@ class _Grader:
 def check(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = ATOL,
           sheet: "Sheet | None" = None) -> Report:
     """Grade ``answers`` against ``problem`` at its weights; with ``sheet``, by the sheet's
-    rules (its sample and rounding, unless the answers state their own) and points."""
-    grader = _Grader(problem, answers, rtol, atol,
-                     sample=sheet.sample if sheet and answers.sample is None else None,
-                     decimals=sheet.decimals if sheet else None)
-    return Report(problem, answers, rtol, atol, grader.run(), sample=grader.sample,
-                  decimals=grader.decimals, sheet=sheet)
+    rules (its sample and rounding, unless the answers state their own) and points. Formulas
+    are read, and mistakes worded, in the problem's convention."""
+    with conventions.using(problem.convention):
+        grader = _Grader(problem, answers, rtol, atol,
+                         sample=sheet.sample if sheet and answers.sample is None else None,
+                         decimals=sheet.decimals if sheet else None)
+        return Report(problem, answers, rtol, atol, grader.run(), sample=grader.sample,
+                      decimals=grader.decimals, sheet=sheet)
 
 
 def grade(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = ATOL,
@@ -689,8 +691,8 @@ def weighted_sum_slips(v: SampleValues):
                                 float(W[j] @ v.vector("z", l - 1) + b[j]))
             if W.shape[0] == W.shape[1]:
                 yield ValueSlip(zname, "transposed_weights",
-                                Words("the weight matrix is transposed (w⁽ˡ⁾ⱼᵢ is the weight "
-                                      "into neuron j from input i)"),
+                                Words("the weight matrix is transposed ({wji} is the weight "
+                                      "into neuron j from input i)", wji=W_JI),
                                 float(W[:, j] @ a_prev + b[j]))
 
 

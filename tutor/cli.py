@@ -57,6 +57,20 @@ def _output_option(f):
                              "when everything succeeded; never left half-written.")(f)
 
 
+def _read(names: str) -> str:
+    """Parameter names as the user typed them (in the problem's convention) in tutor's own
+    order: W1[1,2] of a dlfs problem is tutor's W1[2,1]."""
+    from . import conventions
+    return conventions.read(names)
+
+
+def _use(problem):
+    """The problem, its convention (how it writes weights) made the command's."""
+    from . import conventions
+    conventions.set_current(getattr(problem, "convention", conventions.DEFAULT))
+    return problem
+
+
 def write_output(text: str, output: Path | None) -> None:
     """Print ``text``, or write it to ``output`` atomically (a temporary file, then rename)."""
     if output is None:
@@ -169,7 +183,7 @@ def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, param
     from .printing import render
     from .problem import Problem, load_any
 
-    loaded = load_any(problem)
+    loaded = _use(load_any(problem))
     if not isinstance(loaded, Problem):
         # a computational graph: one derivation of every input's gradient
         if params or sample or epoch is not None or params_file or lr or seed is not None:
@@ -185,7 +199,7 @@ def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, param
         d = verified_graph(derive_graph(network_graph(prob, sample or prob.exercise_sample)))
     else:
         prob = at_point(loaded, epoch, params_file, lr, seed)
-        d = verified(run_derive(prob, [p for p in params] or None, sample=sample))
+        d = verified(run_derive(prob, [_read(p) for p in params] or None, sample=sample))
     settings = {}
     if fmt == "text":
         settings["color"] = (sys.stdout.isatty() if color is None else color) and output is None
@@ -246,7 +260,7 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, key, output):
         raise click.UsageError("--variant and --seed go together (a variant is only defined "
                                "with its worksheet's seed)")
     from .problem import load_any, read_text_file
-    prob = load_any(problem)
+    prob = _use(load_any(problem))
     if not isinstance(prob, Problem):
         # a computational graph: values and gradients of its nodes
         if key is not None or variant is not None:
@@ -319,7 +333,7 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
     from .variants import default_params
     from .worksheet import build_variant, write
 
-    prob = load_any(problem)
+    prob = _use(load_any(problem))
     if not isinstance(prob, Problem):       # a computational graph: fill in the graph
         if roster is not None or params:
             raise click.UsageError("--roster and -p are for networks")
@@ -335,7 +349,7 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
         variants = len(students)
     bar = Progress(variants, "variants")
     built = []
-    refs = resolve_params(prob, [params] if params else default_params(prob))
+    refs = resolve_params(prob, [_read(params)] if params else default_params(prob))
     for k in range(1, variants + 1):
         if students is None:
             built.append(build_variant(prob, seed, k, refs, curve=False))
@@ -392,8 +406,9 @@ def export(problem, variants, seed, params, decimals, fmt, keys, output):
     from .printing import lms
     from .problem import load_problem, parse_param_refs
 
-    prob = load_problem(problem)
-    names = [r.name for r in parse_param_refs(params, prob.network)] if params else None
+    prob = _use(load_problem(problem))
+    names = ([r.name for r in parse_param_refs(_read(params), prob.network)] if params
+             else None)
     bar = Progress(variants, "variants")
     try:
         qs = questions(prob, variants, seed, names, decimals, bar.update)
@@ -458,9 +473,10 @@ def grade_command(problem, submissions, roster, seed, params, decimals, fmt, fee
     from .problem import load_problem, parse_param_refs
     from .roster import read_roster
 
-    prob = load_problem(problem)
+    prob = _use(load_problem(problem))
     students = read_roster(roster)
-    names = tuple(r.name for r in parse_param_refs(params, prob.network)) if params else None
+    names = (tuple(r.name for r in parse_param_refs(_read(params), prob.network)) if params
+             else None)
     bar = Progress(len(students), "students")
     try:
         entries = grade_class(prob, students, seed, submissions, names, decimals, workers,
@@ -604,7 +620,7 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshot
     from .training import resolve_settings, run_seeds, train as run_train
 
     from .problem import Problem, load_any
-    prob = load_any(problem)
+    prob = _use(load_any(problem))
     if not isinstance(prob, Problem):
         raise click.UsageError(f"{problem} is a computational graph: it has nothing to train "
                                "(its inputs are given values, not weights to learn); "
@@ -637,7 +653,7 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshot
     try:
         result = run_train(prob, epochs=epochs, lr=lr, seed=seed, seeds=seeds,
                            progress=progress, snapshots=snapshots, trace=trace or 0,
-                           trace_params=trace_params or None)
+                           trace_params=[_read(p) for p in trace_params] or None)
     finally:
         bar.close()
     if plot is not None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import conventions
+
 
 MAX_LENGTH = 1000      # characters
 MAX_DEPTH = 40         # nested parentheses
@@ -273,7 +275,8 @@ def parse_tree(text: str, vocab: Vocabulary):
             if raw.endswith("'"):
                 raise FormulaError(f"unknown function {raw[:-1]!r}; derivatives can be "
                                    f"written {_DERIVATIVES}", text, pos)
-            canonical = canonical_name(raw)
+            # (a weight's indices as the problem's convention writes them)
+            canonical = conventions.read(canonical_name(raw))
             symbol = vocab.resolve(canonical)
             if symbol is None:
                 raise FormulaError(f"unknown symbol {tok!r}{_closest(canonical, vocab)}",

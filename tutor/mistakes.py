@@ -14,11 +14,14 @@ from typing import Callable
 
 import sympy as sp
 
+from . import conventions
 from .names import Name
 from .steps import GradientDerivation, LocalDerivative
 from .words import Words, chain, eq, route
 
 ELL = sp.Symbol("ell")
+# The generic weight, printed in the reader's convention (wⱼᵢ; wᵢⱼ in dlfs).
+W_JI = sp.Symbol("w_ji")
 
 
 @dataclass(frozen=True)
@@ -146,8 +149,8 @@ def swapped_indices(s: Slips):
         if swapped is not None:
             yield Mistake("swapped_indices",
                           Words("the weight's indices are swapped: {swapped} where {w} "
-                                "belongs (w⁽ˡ⁾ⱼᵢ is the weight into neuron j from input i)",
-                                swapped=swapped, w=w),
+                                "belongs ({wji} is the weight into neuron j from input i)",
+                                swapped=swapped, w=w, wji=W_JI),
                           local_step(F), s.variant(lambda f: swapped if f is F else f.result))
 
 
@@ -161,8 +164,9 @@ def wrong_input(s: Slips):
             if other != a:
                 yield Mistake("other_neuron_input",
                               Words("the input of another neuron: {other} where {a} belongs "
-                                    "(∂z⁽ˡ⁾ⱼ/∂w⁽ˡ⁾ⱼᵢ is the input i of the weight)",
-                                    other=other, a=a), local_step(F),
+                                    "({d} is the input i of the weight)",
+                                    other=other, a=a,
+                                    d=sp.Derivative(sp.Symbol("z_j"), W_JI)), local_step(F),
                               s.variant(lambda f, o=other: o if f is F else f.result))
         z = _z_of(a, s.model)
         if z is not None:
@@ -209,12 +213,19 @@ def wrong_sign(s: Slips):
 
 
 def other_parameter(s: Slips):
-    """The gradient of another parameter: the transposed weight."""
-    for other_name, why in _other_params(s.g):
+    """The gradient of another parameter: the transposed weight, the answer of a reader who
+    writes weights the other way round (tutor.conventions): right in that layout, and said
+    so."""
+    here = conventions.current()
+    there = next(c for c in conventions.CONVENTIONS.values() if c.swapped != here.swapped)
+    for other_name in _other_params(s.g):
         d = s.others(other_name)
         if d is not None:
             yield Mistake("other_parameter",
-                          Words("that is {d}: " + why, d=sp.Derivative(ELL, d.symbol)),
+                          Words("that is {d}: right in the {there} layout, but this problem "
+                                "writes weights as {here} does ({wji} is the weight into "
+                                "neuron j from input i)", d=sp.Derivative(ELL, d.symbol),
+                                there=there.name, here=here.name, wji=W_JI),
                           gradient_step(s.g), d.expression)
 
 
@@ -262,12 +273,8 @@ def _z_of(a: sp.Symbol, model) -> sp.Symbol | None:
     return None
 
 
-def _other_params(g: GradientDerivation) -> list[tuple[str, str]]:
-    """(name, why) of the parameters a wrong index would have answered instead."""
+def _other_params(g: GradientDerivation) -> list[str]:
+    """The parameters a swapped index would have answered instead."""
     ref = g.param
-    out = []
-    if ref.kind == "W" and ref.row != ref.col:
-        out.append((f"W{ref.layer}[{ref.col},{ref.row}]",
-                    "the indices are swapped (w⁽ˡ⁾ⱼᵢ is the weight into neuron j from "
-                    "input i)"))
-    return out
+    return [f"W{ref.layer}[{ref.col},{ref.row}]"] if ref.kind == "W" and ref.row != ref.col \
+        else []

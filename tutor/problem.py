@@ -158,7 +158,9 @@ def parse_param_refs(text: str, network: Network) -> list[ParamRef]:
     """``'W1[2,1]'``, ``'b2'`` or a comma-separated list of them -> the ParamRefs they name.
 
     A whole array (``W1``) names all its elements. Raises ProblemError (field ``--param``) for
-    anything that is not a parameter of ``network``.
+    anything that is not a parameter of ``network``. Names are tutor's own (``W1[2,1]``: into
+    neuron 2 from input 1); what a reader types in another convention is turned into them at
+    the edge (``conventions.read``).
     """
     shapes = network.shapes()
     refs: list[ParamRef] = []
@@ -231,6 +233,10 @@ class Problem:
     # parameters", "at the parameters of variant 3 of seed 7").
     origin: str = N_("the problem's parameters")
     loss_options: tuple[tuple[str, float], ...] = ()   # (name, value): huber's delta
+    # How the file, its readers and its students write the weights (tutor.conventions):
+    # "pytorch" W<l> of shape (units, fan_in), "dlfs" (inputs, units). params are always
+    # (units, fan_in) inside.
+    convention: str = "pytorch"
 
     @cached_property
     def loss_fn(self) -> "losses.Loss":
@@ -608,17 +614,21 @@ class _Validator:
             raise self.error("graph", "this is a computational-graph problem: `tutor derive` "
                                       "derives it; this command works on networks")
         doc = self.mapping(doc, "", ("name", "network", "loss", "data"),
-                           ("description", "init", "training"))
+                           ("description", "init", "training", "convention"))
         name = self.text(doc["name"], "name", 200)
         description = self.text(doc.get("description", ""), "description", 5000)
         network = self.network(doc["network"])
         loss, loss_options = self.loss(doc["loss"], network)
         X, Y = self.data(doc["data"], network, loss)
-        seed, params = self.init(doc.get("init", {"seed": 0}), network)
+        from . import conventions
+        convention = self.choice(doc.get("convention", conventions.DEFAULT), "convention",
+                                 tuple(conventions.CONVENTIONS), "convention", {})
+        seed, params = self.init(doc.get("init", {"seed": 0}), network,
+                                 conventions.CONVENTIONS[convention])
         training = self.training(doc.get("training", {}), len(X))
         return Problem(name=name, description=description, network=network, loss=loss,
                        inputs=X, targets=Y, params=params, seed=seed, training=training,
-                       file=self.file, loss_options=loss_options)
+                       file=self.file, loss_options=loss_options, convention=convention)
 
     def network(self, v: Any) -> Network:
         v = self.mapping(v, "network", ("inputs", "layers"), ())
@@ -719,7 +729,10 @@ class _Validator:
         Y.setflags(write=False)
         return X, Y
 
-    def init(self, v: Any, network: Network) -> tuple[int | None, dict[str, np.ndarray]]:
+    def init(self, v: Any, network: Network, convention=None
+             ) -> tuple[int | None, dict[str, np.ndarray]]:
+        """Explicit weights are read in the problem's convention: (fan_in, units) in dlfs,
+        transposed to tutor's own (units, fan_in)."""
         shapes = network.shapes()
         v = self.mapping(v, "init", (), ("seed",) + tuple(shapes))
         seed = None
@@ -730,10 +743,15 @@ class _Validator:
             raise self.error("init", f"no value for {', '.join(missing)}: give every one of "
                                      f"{', '.join(shapes)}, or a seed")
         params = init_params(network, np.random.default_rng(seed)) if seed is not None else {}
+        swapped = convention is not None and convention.swapped
         for name, shape in shapes.items():
             if name in v:
-                params[name] = self.array(v[name], f"init.{name}", shape,
-                                          "weights" if name[0] == "W" else "biases")
+                if name[0] == "W" and swapped:
+                    params[name] = self.array(v[name], f"init.{name}", shape[::-1],
+                                              "weights").T.copy()
+                else:
+                    params[name] = self.array(v[name], f"init.{name}", shape,
+                                              "weights" if name[0] == "W" else "biases")
         return seed, _frozen_params(params)
 
     def training(self, v: Any, n_samples: int) -> Training:

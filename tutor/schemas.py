@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from . import activations, losses
+from . import activations, conventions, losses
 
 
 def _option(registry: dict, name: str):
@@ -30,6 +30,12 @@ def problem_schema() -> dict:
     mapping["properties"] = {"name": {"enum": list(losses.NAMES)}}
     for option_name, owners in activations.option_owners(losses.LOSSES).items():
         mapping["properties"][option_name] = _option(losses.LOSSES, option_name).schema(owners)
+    schema["properties"]["convention"] = {
+        "enum": list(conventions.CONVENTIONS), "default": conventions.DEFAULT,
+        "description": "How the weights are written: " + "; ".join(
+            f"{c.name}: {c.title}" for c in conventions.CONVENTIONS.values())
+        + ". Explicit weights in init are read in it, and names (W1[i,j]) are printed and "
+          "read in it."}
     return schema
 
 

@@ -71,11 +71,20 @@ def _no_constant(name: str):
 
 
 def _arrays(doc: Any, problem: Problem, v: _Validator, field: str) -> dict:
+    """The arrays of a file, weights in the problem's convention ((fan_in, units) in dlfs, as
+    its file and `tutor train -f json` write them)."""
     shapes = problem.network.shapes()
     doc = v.mapping(doc, field, tuple(shapes), ())
-    return {name: v.array(doc[name], f"{field}.{name}" if field else name, shape,
-                          "weights" if name[0] == "W" else "biases")
-            for name, shape in shapes.items()}
+    from . import conventions
+    swapped = conventions.CONVENTIONS[problem.convention].swapped
+    out = {}
+    for name, shape in shapes.items():
+        f = f"{field}.{name}" if field else name
+        if name[0] == "W" and swapped:
+            out[name] = v.array(doc[name], f, shape[::-1], "weights").T.copy()
+        else:
+            out[name] = v.array(doc[name], f, shape, "weights" if name[0] == "W" else "biases")
+    return out
 
 
 def _from_run(doc: dict, problem: Problem, v: _Validator, epoch: int | None,

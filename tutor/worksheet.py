@@ -18,6 +18,7 @@ from .answers import quantities
 from .checking import sample_values
 from .derivation import derive, resolve_params, verified
 from .errors import TutorError, VerificationError
+from .conventions import shown
 from .i18n import _
 from .files import write_file
 from .problem import ParamRef, Problem
@@ -107,7 +108,7 @@ def build(problem: Problem, variants: int, seed: int, params: list[str] | None =
 
 def _rules(v: Variant, decimals: int) -> dict:
     return {"variant": v.number, "seed": v.seed, "sample": v.sample, "decimals": decimals,
-            "params": [g.param.name for g in v.derivation.gradients]}
+            "params": [shown(g.param.name) for g in v.derivation.gradients]}
 
 
 def _answers(v: Variant, sheet: Sheet) -> dict[str, dict[str, object]]:
@@ -150,7 +151,9 @@ def answer_key(v: Variant, decimals: int, problem_file: str) -> str:
     parameters), so that grading against it needs nothing restated."""
     import yaml
     sheet = v.sheet(decimals)
-    doc = {**_rules(v, decimals), **_answers(v, sheet)}
+    doc = {**_rules(v, decimals),
+           **{section: {shown(k): x for k, x in entries.items()}
+              for section, entries in _answers(v, sheet).items()}}
     head = (f"# Answer key: {_one_line(v.problem.name)}, variant {v.number}, seed {v.seed}"
             f"{_student_words(v)}.\n"
             f"# Grade a student's answers with:\n"
@@ -201,7 +204,7 @@ def answer_template(v: Variant, decimals: int, problem_file: str) -> str:
                 lines.append("  # " + _("exercise {n}: {title}").format(n=e.number,
                                                                        title=_(e.title)))
                 last = e
-            lines.append(f"  {json.dumps(name)}:")
+            lines.append(f"  {json.dumps(shown(name))}:")
     return "\n".join(lines) + "\n"
 
 

@@ -64,6 +64,9 @@ FORMATS = ("text", "latex", "markdown", "json", "html")
 
 
 def render(obj, fmt: str, **settings) -> str:
-    """``obj`` in format ``fmt`` (one of FORMATS)."""
-    return {"text": text, "latex": latex, "markdown": markdown, "json": json,
-            "html": html}[fmt](obj, **settings)
+    """``obj`` in format ``fmt`` (one of FORMATS), its names in its problem's convention."""
+    from .. import conventions
+    convention = getattr(getattr(obj, "problem", None), "convention", None)
+    with conventions.using(convention or conventions.current().name):
+        return {"text": text, "latex": latex, "markdown": markdown, "json": json,
+                "html": html}[fmt](obj, **settings)

@@ -7,7 +7,7 @@ import textwrap
 
 import sympy as sp
 
-from .. import i18n
+from .. import conventions, i18n
 from ..checking import Report, Result
 from ..i18n import _
 from . import exprs, words
@@ -197,7 +197,7 @@ def as_dict(report: Report) -> dict:
                           for es in scores.exercises]},
         "results": [{
             "kind": r.answer.kind,
-            "name": r.answer.name,
+            "name": conventions.shown(r.answer.name),
             "given": r.answer.text,
             "right": r.ok,
             "expected": expected(r),

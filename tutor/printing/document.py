@@ -15,6 +15,7 @@ from ..names import Name
 from ..problem import ParamRef
 from ..steps import (Check, DeltaForm, Derivation, Fusion, GradientDerivation, LocalDerivative,
                      Numbers, Partial)
+from .. import conventions
 from ..i18n import _, ngettext
 from . import Printer
 from .exprs import factors
@@ -173,7 +174,7 @@ class DocPrinter(Printer):
         header.append(self.words(_("check")))
         rows = []
         for g in d.gradients:
-            row = [self.inline(self.expr(g.symbol)), self.words(g.param.name),
+            row = [self.inline(self.expr(g.symbol)), self.words(conventions.shown(g.param.name)),
                    self.inline(self.num(g.numbers.gradient))]
             if listed:
                 row += [self.inline(self.num(v)) for v in g.numbers.per_sample]
@@ -275,7 +276,8 @@ class DocPrinter(Printer):
         ref = g.param
         out = [self.heading(2, self.inline(self.partial(Partial(sp.Symbol("L"), g.symbol),
                                                         inline=True))
-                            + self.words(f" — {ref.name} = {g.value:.6g}, {describe(ref)}"))]
+                            + self.words(f" — {conventions.shown(ref.name)} = {g.value:.6g}, "
+                                         f"{describe(ref)}"))]
         out.append(self.heading(3, self.words(_("Forward pass"))))
         out.append(self._print_definitions(g.definitions))
         out.append(self._print_paths(g))

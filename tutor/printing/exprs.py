@@ -12,7 +12,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from .. import i18n
+from .. import conventions, i18n
 from ..activations import FUNCTIONS
 from .names import latex_name, text_name
 
@@ -46,8 +46,10 @@ class _Memo:
     MEMO_LIMIT = 1 << 15
 
     def doprint(self, expr):
-        # (a memo per language: the words of a piecewise function are translated)
-        self._memo = self.__dict__.setdefault("_memos", {}).setdefault(i18n.current(), {})
+        # (a memo per language and convention: the words of a piecewise function are
+        # translated, a weight's indices ordered by the convention)
+        key = (i18n.current(), conventions.current().name)
+        self._memo = self.__dict__.setdefault("_memos", {}).setdefault(key, {})
         return super().doprint(expr)
 
     def _print(self, expr, **kwargs):
@@ -251,6 +253,10 @@ class AsciiPrinter(_Memo, StrPrinter):
 
     def _print_Float(self, expr):
         return short_float(expr)
+
+    def _print_Symbol(self, expr):
+        # (a weight as the convention writes it: W1[1,2] in dlfs for tutor's W1[2,1])
+        return conventions.shown(expr.name)
 
     def _print_Heaviside(self, expr):
         return f"Heaviside({self._print(expr.args[0])})"

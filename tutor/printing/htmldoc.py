@@ -17,7 +17,7 @@ import html
 import math
 import re
 
-from .. import i18n
+from .. import conventions, i18n
 from ..steps import DeltaForm, GradientDerivation, Partial
 from .document import DocPrinter
 from .mathml import mathml
@@ -134,16 +134,25 @@ class HtmlDocPrinter(DocPrinter):
     def matrix_form(self, d: DeltaForm) -> str:
         l = d.layer
         kind = "W" if d.kind == "W" else "b"
-        grad = (_frac("<mo>∂</mo><mi>L</mi>", "<mo>∂</mo>" + _layered(kind, l)) + "<mo>=</mo>"
-                + _MEAN + _layered("δ", l, "n"))
-        if kind == "W":
-            grad += "<mo>\u2062</mo>" + _layered("a", l - 1, "n", transpose=True)
+        rows = conventions.current().swapped     # row vectors, x W + b
+        grad = _frac("<mo>∂</mo><mi>L</mi>", "<mo>∂</mo>" + _layered(kind, l)) + "<mo>=</mo>" \
+            + _MEAN
+        if kind == "W" and rows:
+            grad += (_layered("a", l - 1, "n", transpose=True) + "<mo>\u2062</mo>"
+                     + _layered("δ", l, "n"))
+        elif kind == "W":
+            grad += (_layered("δ", l, "n") + "<mo>\u2062</mo>"
+                     + _layered("a", l - 1, "n", transpose=True))
+        else:
+            grad += _layered("δ", l, "n")
         head = _layered("δ", l) + "<mo>=</mo>"
         if l == d.layers:
             head += _frac("<mo>∂</mo><mi>ℓ</mi>", "<mo>∂</mo>" + _layered("z", l))
         else:
-            head += ('<mrow><mo stretchy="false">(</mo>' + _layered("W", l + 1, transpose=True)
-                     + _layered("δ", l + 1) + '<mo stretchy="false">)</mo></mrow><mo>⊙</mo>'
+            inner = (_layered("δ", l + 1) + _layered("W", l + 1, transpose=True) if rows else
+                     _layered("W", l + 1, transpose=True) + _layered("δ", l + 1))
+            head += ('<mrow><mo stretchy="false">(</mo>' + inner
+                     + '<mo stretchy="false">)</mo></mrow><mo>⊙</mo>'
                      + '<msup><mi>f</mi><mo>′</mo></msup><mrow><mo stretchy="false">(</mo>'
                      + _layered("z", l) + '<mo stretchy="false">)</mo></mrow>')
         return head + "<mo>,</mo><mspace width=\"1em\"/>" + grad

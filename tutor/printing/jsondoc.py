@@ -8,6 +8,7 @@ from __future__ import annotations
 import json as _json
 import math
 
+from ..conventions import shown
 from ..steps import Check, Derivation, GradientDerivation
 from . import Printer, exprs
 from .names import latex_name, text_name
@@ -36,6 +37,7 @@ class JsonPrinter(Printer):
             "network": {"sizes": list(p.network.sizes),
                         "activations": [layer.activation for layer in p.network.layers]},
             "loss_function": p.loss,
+            "convention": p.convention,
             "samples": p.n_samples,
             "loss": _num(d.loss),
             "sample": d.sample,
@@ -76,20 +78,21 @@ class JsonPrinter(Printer):
     def _print_GradientDerivation(self, g: GradientDerivation) -> dict:
         n = g.numbers
         return {
-            "param": g.param.name,
+            "param": shown(g.param.name),
             "symbol": {"text": text_name(g.symbol.name), "latex": latex_name(g.symbol.name)},
             "value": _num(g.value),
             "expression": {"ascii": exprs.ascii(g.expression), "text": exprs.text(g.expression),
                            "latex": exprs.tex(g.expression)},
-            "paths": [[s.name for s in path.nodes] for path in g.paths],
+            "paths": [[shown(s.name) for s in path.nodes] for path in g.paths],
             "path_count": max(g.path_count, len(g.paths)),
             "local_derivatives": [
-                {"of": ld.partial.of.name, "wrt": ld.partial.wrt.name, "rule": str(ld.rule.name),
+                {"of": shown(ld.partial.of.name), "wrt": shown(ld.partial.wrt.name),
+                 "rule": str(ld.rule.name),
                  "ascii": exprs.ascii(ld.result), "latex": exprs.tex(ld.result)}
                 for ld in g.local],
             "gradient": _num(n.gradient),
             "per_sample": [_num(v) for v in n.per_sample],
-            "sample_values": {s.name: _num(v) for s, v in n.values},
+            "sample_values": {shown(s.name): _num(v) for s, v in n.values},
             "deltas": {s.name: _num(v) for s, v in n.deltas},
             "check": self._print(g.check),
         }

@@ -10,6 +10,7 @@ import re
 
 import sympy as sp
 
+from .. import conventions
 from ..steps import DeltaForm, Partial
 from . import exprs
 from .document import DocPrinter
@@ -149,12 +150,18 @@ class LatexDocPrinter(DocPrinter):
 
     def matrix_form(self, d: DeltaForm) -> str:
         l = d.layer
+        rows = conventions.current().swapped     # row vectors, x W + b
+        outer = (rf"a^{{({l - 1})\top}}_{{n}} \delta^{{({l})}}_{{n}}" if rows else
+                 rf"\delta^{{({l})}}_{{n}} a^{{({l - 1})\top}}_{{n}}")
         grad = (rf"\frac{{\partial L}}{{\partial W^{{({l})}}}} = \frac{{1}}{{N}} \sum_{{n}} "
-                rf"\delta^{{({l})}}_{{n}} a^{{({l - 1})\top}}_{{n}}" if d.kind == "W" else
+                + outer if d.kind == "W" else
                 rf"\frac{{\partial L}}{{\partial b^{{({l})}}}} = \frac{{1}}{{N}} \sum_{{n}} "
                 rf"\delta^{{({l})}}_{{n}}")
         if l == d.layers:
             head = rf"\delta^{{({l})}} = \frac{{\partial \ell}}{{\partial z^{{({l})}}}}"
+        elif rows:
+            head = (rf"\delta^{{({l})}} = \left(\delta^{{({l + 1})}} W^{{({l + 1})\top}}\right)"
+                    rf" \odot f'\left(z^{{({l})}}\right)")
         else:
             head = (rf"\delta^{{({l})}} = \left(W^{{({l + 1})\top}} \delta^{{({l + 1})}}\right)"
                     rf" \odot f'\left(z^{{({l})}}\right)")

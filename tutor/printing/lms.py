@@ -24,6 +24,7 @@ import zipfile
 from html import escape
 from xml.etree import ElementTree as ET
 
+from ..conventions import shown
 from ..export import Question
 from ..names import Name
 from . import words as render
@@ -101,7 +102,7 @@ def _svg(q: Question, _cache={}) -> str:
 def _category(q: Question) -> str:
     p = q.part
     return (f"$course$/top/tutor/{_clean(q.problem.name)} (seed {q.seed})/"
-            f"{q.exercise.number}. {str(q.exercise.title)}/{p.kind.replace('_', ' ')} {p.name}")
+            f"{q.exercise.number}. {str(q.exercise.title)}/{p.kind.replace('_', ' ')} {shown(p.name)}")
 
 
 def _clean(s: str) -> str:
@@ -111,7 +112,7 @@ def _clean(s: str) -> str:
 
 def _name(q: Question) -> str:
     return (f"{_clean(q.problem.name)} v{q.variant}: {q.exercise.number}. "
-            f"{q.part.kind.replace('_', ' ')} {q.part.name}")
+            f"{q.part.kind.replace('_', ' ')} {shown(q.part.name)}")
 
 
 def _sub(parent, tag, text=None, **attrs):

@@ -15,7 +15,7 @@ import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from .. import i18n
+from .. import conventions, i18n
 from ..activations import FUNCTIONS
 from ..words import Joined
 from .exprs import _split, factors, short_float
@@ -91,11 +91,12 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def __init__(self, settings=None):
         super().__init__(settings)
         self.dom = _Document()
-        self._memos: dict[str, dict] = {}
+        self._memos: dict[tuple, dict] = {}
         self._memo = {}
 
-    def element(self, expr, lang: str):
-        """The element of ``expr`` in language ``lang`` (the words of a piecewise function)."""
+    def element(self, expr, lang):
+        """The element of ``expr`` in ``lang``, (language, convention): the words of a
+        piecewise function, the order of a weight's indices."""
         self._memo = self._memos.setdefault(lang, {})
         return self._print(expr if isinstance(expr, Joined) else sp.sympify(expr))
 
@@ -312,7 +313,7 @@ _printer = MathMLPrinter()
 
 def mathml(expr) -> str:
     """The MathML of one expression (an ``<mrow>`` or token element), in tutor's notation."""
-    lang = i18n.current()
+    lang = (i18n.current(), conventions.current().name)
     try:
         return _mathml(expr, lang)
     except TypeError:           # not hashable
@@ -320,6 +321,6 @@ def mathml(expr) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _mathml(expr, lang: str) -> str:
+def _mathml(expr, lang: tuple[str, str]) -> str:
     # (derivations print the same terms for every parameter of a layer: made once)
     return _printer.element(expr, lang).toxml()

@@ -12,6 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from .. import conventions
 from ..names import Name
 
 _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
@@ -36,27 +37,43 @@ class NameParts:
     indices: tuple[str, ...]
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def parts(name: str) -> NameParts | None:
-    """A quantity's name (tutor.names.Name) or a rule's generic name, as strings to print."""
+    """A quantity's name (tutor.names.Name) or a rule's generic name, as strings to print:
+    a weight's indices in the order of the current convention (tutor.conventions: w⁽¹⁾₂₁ is
+    w⁽¹⁾₁₂ in dlfs, the rule's w_ji is w_ij)."""
+    return _parts(name, conventions.current().swapped)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parts(name: str, swapped: bool) -> NameParts | None:
     n = Name.parse(name)
     if n is not None and n.kind != "ell":
-        return NameParts(n.kind, None if n.layer is None else str(n.layer),
-                         tuple(map(str, n.indices)))
+        indices = tuple(map(str, n.indices))
+        if swapped and n.kind == "W":
+            indices = indices[::-1]
+        return NameParts(n.kind, None if n.layer is None else str(n.layer), indices)
     m = _GENERIC.match(name)
     if not m:
         return None
-    return NameParts(m.group("gen"), None, tuple(m.group("sub")))
+    indices = tuple(m.group("sub"))
+    if swapped and m.group("gen") == "w" and len(indices) == 2:
+        indices = indices[::-1]
+    return NameParts(m.group("gen"), None, indices)
 
 
 def _joined(indices: tuple[str, ...]) -> tuple[str, ...]:
     return indices if all(len(i) == 1 for i in indices) else indices
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def text_name(name: str) -> str:
-    """'W1[2,1]' -> 'w⁽¹⁾₂₁'; names it does not know are returned as they are."""
-    p = parts(name)
+    """'W1[2,1]' -> 'w⁽¹⁾₂₁' (w⁽¹⁾₁₂ in dlfs); names it does not know are returned as they
+    are."""
+    return _text_name(name, conventions.current().swapped)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text_name(name: str, swapped: bool) -> str:
+    p = _parts(name, swapped)
     if p is None:
         return _BASES.get(name, (name,))[0]
     base = _BASES.get(p.base, (p.base,))[0]
@@ -66,10 +83,14 @@ def text_name(name: str) -> str:
     return base + sup + sub
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def latex_name(name: str) -> str:
-    """'W1[2,1]' -> 'w^{(1)}_{21}'."""
-    p = parts(name)
+    """'W1[2,1]' -> 'w^{(1)}_{21}' (w^{(1)}_{12} in dlfs)."""
+    return _latex_name(name, conventions.current().swapped)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _latex_name(name: str, swapped: bool) -> str:
+    p = _parts(name, swapped)
     if p is None:
         return _BASES.get(name, (None, name))[1]
     base = _BASES.get(p.base, (p.base, p.base))[1]

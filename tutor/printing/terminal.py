@@ -6,6 +6,7 @@ import re
 
 import sympy as sp
 
+from .. import conventions
 from ..steps import DeltaForm, Partial
 from . import exprs
 from .columns import width
@@ -93,10 +94,14 @@ class TextDocPrinter(DocPrinter):
     def matrix_form(self, d: DeltaForm) -> str:
         l = d.layer
         sup = lambda k: f"({k})".translate(_SUP)
-        grad = (f"∂L/∂W{sup(l)} = (1/N) Σₙ δ{sup(l)}ₙ a{sup(l - 1)}ₙᵀ" if d.kind == "W"
+        rows = conventions.current().swapped     # row vectors, x W + b
+        grad = ((f"∂L/∂W{sup(l)} = (1/N) Σₙ a{sup(l - 1)}ₙᵀ δ{sup(l)}ₙ" if rows else
+                 f"∂L/∂W{sup(l)} = (1/N) Σₙ δ{sup(l)}ₙ a{sup(l - 1)}ₙᵀ") if d.kind == "W"
                 else f"∂L/∂b{sup(l)} = (1/N) Σₙ δ{sup(l)}ₙ")
         if l == d.layers:
             return f"δ{sup(l)} = ∂ℓ/∂z{sup(l)}, {grad}"
+        if rows:
+            return f"δ{sup(l)} = (δ{sup(l + 1)} W{sup(l + 1)}ᵀ) ⊙ f′(z{sup(l)}), {grad}"
         return f"δ{sup(l)} = (W{sup(l + 1)}ᵀ δ{sup(l + 1)}) ⊙ f′(z{sup(l)}), {grad}"
 
     def heading(self, level: int, content: str) -> str:

@@ -371,10 +371,18 @@ def as_json(result: TrainResult) -> str:
         "problem": p.name,
         "network": p.network.describe(),
         "loss": p.loss,
+        "convention": p.convention,
         "settings": {"lr": s.lr, "epochs": s.epochs, "batch_size": s.batch_size,
                      "momentum": s.momentum},
         "epochs": result.epochs,
     }
+
+    from ..conventions import CONVENTIONS
+    swapped = CONVENTIONS[p.convention].swapped
+
+    def laid(name, a):
+        # (weights as the problem's file writes them: (fan_in, units) in dlfs)
+        return a.T if swapped and name[0] == "W" else a
 
     def run(c, v: Verdict):
         idx = (c,) if result.sweep else ()
@@ -390,8 +398,8 @@ def as_json(result: TrainResult) -> str:
             "seed": result.seeds[c],
             "losses": _finite(result.losses[(slice(None),) + idx].tolist()),
             "final_loss": _finite(float(result.final_loss[idx])),
-            "params": {k: _finite(a[idx].tolist()) for k, a in result.params.items()},
-            "snapshots": [{"epoch": e, "params": {k: _finite(a[idx].tolist())
+            "params": {k: _finite(laid(k, a[idx]).tolist()) for k, a in result.params.items()},
+            "snapshots": [{"epoch": e, "params": {k: _finite(laid(k, a[idx]).tolist())
                                                   for k, a in kept.items()}}
                           for e, kept in sorted(result.snapshots.items())],
             "predictions": preds,

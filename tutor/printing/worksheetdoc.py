@@ -6,6 +6,7 @@ own. The solutions use the derivation's LaTeX printer for the step-by-step part.
 
 from __future__ import annotations
 
+from .. import conventions
 from ..answers import quantities
 from ..i18n import _, ngettext
 from ..names import Name
@@ -86,8 +87,10 @@ def _header(v, kind: str, decimals: int) -> list[str]:
 def _values_block(v) -> str:
     p = v.problem
     parts = []
+    swapped = conventions.CONVENTIONS[p.convention].swapped
     for l in range(1, len(p.network.layers) + 1):
-        parts.append(rf"W^{{({l})}} = {_matrix(p.params[f'W{l}'], 1)},\quad "
+        W = p.params[f"W{l}"].T if swapped else p.params[f"W{l}"]   # (as the problem writes it)
+        parts.append(rf"W^{{({l})}} = {_matrix(W, 1)},\quad "
                      rf"b^{{({l})}} = {_matrix(p.params[f'b{l}'], 1)}")
     k = v.sample - 1
     xs = ", ".join(f"{x:g}" for x in p.inputs[k])

@@ -7,6 +7,7 @@ from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .. import conventions
 from . import jobs
 from .http import number, read_body, whole_number
 from .service import tutor
@@ -89,7 +90,8 @@ async def derivation(request: Request) -> Response:
         text = await t.computed(("graph-json", entry.id), jobs.graph_json, entry.text,
                                 entry.file)
         return Response(text, media_type="application/json")
-    params = request.query_params.getlist("param") or None
+    # (as the problem writes weights: W1[1,2] of a dlfs problem is tutor's W1[2,1])
+    params = [conventions.read(p) for p in request.query_params.getlist("param")] or None
     given = request.query_params.get("sample")
     sample = (entry.problem.exercise_sample if given is None
               else whole_number(given, "sample", 1, 10**9))

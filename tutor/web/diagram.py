@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from html import escape
 
+from ..conventions import shown
 from ..i18n import _, ngettext
 from ..printing.names import text_name
 from ..problem import ParamRef, Problem
@@ -71,7 +72,7 @@ def network_svg(problem: Problem, highlight: ParamRef | None = None,
                 edges.append(
                     f'<line class="{cls}" x1="{x1 + RADIUS}" y1="{y1}" x2="{x2 - RADIUS}" '
                     f'y2="{y2}" stroke-width="{width:.2f}"><title>'
-                    f'{escape(text_name(ref.name))} = {w:.6g} ({ref.name})</title></line>')
+                    f'{escape(text_name(ref.name))} = {w:.6g} ({shown(ref.name)})</title></line>')
     for l in range(L + 1):
         for j in range(1, sizes[l] + 1):
             x, y = pos(l, j)
@@ -80,7 +81,7 @@ def network_svg(problem: Problem, highlight: ParamRef | None = None,
             if l > 0:
                 ref = ParamRef("b", l, j)
                 b = float(params[f"b{l}"][j - 1])
-                title = f"{text_name(ref.name)} = {b:.6g} ({ref.name})"
+                title = f"{text_name(ref.name)} = {b:.6g} ({shown(ref.name)})"
                 if ref == highlight:
                     cls += " hl"
             else:

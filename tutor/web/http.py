@@ -198,7 +198,8 @@ class Language:
                     (b"set-cookie", f"{LANG_COOKIE}={chosen}; Path=/; Max-Age=31536000; "
                                     "SameSite=Lax".encode("latin-1")))
             await send(message)
-        with i18n.using(lang):
+        from .. import conventions
+        with i18n.using(lang), conventions.using(conventions.DEFAULT):
             await self.app(scope, receive, send_with_cookie)
 
 

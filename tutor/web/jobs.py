@@ -178,8 +178,8 @@ def _serve(conn) -> None:
             seconds, lang, fn, args = conn.recv()
         except (EOFError, OSError):
             return
-        from .. import i18n
-        with i18n.using(lang):
+        from .. import conventions, i18n
+        with i18n.using(lang), conventions.using(conventions.DEFAULT):
             reply = _run(seconds, fn, *args)
         try:
             conn.send(reply)
@@ -232,6 +232,8 @@ def _parsed(text: str, file: str):
 def _problem(text: str, file: str, at: dict | None = None):
     """The problem of ``text``; with ``at`` (what ``trained`` returned), at those weights."""
     p = _parsed(text, file)
+    from .. import conventions
+    conventions.set_current(p.convention)    # (this job's names: the problem's)
     if at is not None:
         import numpy as np
         p = p.with_params({k: np.array(v) for k, v in at["params"].items()}, at["origin"])

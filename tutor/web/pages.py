@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from .. import i18n
+from .. import conventions, i18n
 from ..i18n import N_, _, ngettext, pgettext
 from ..printing.checkreport import sentence
 from ..printing.names import text_name
@@ -146,8 +146,8 @@ def result_html(result: dict) -> str:
 
 def _param_row(entry: Entry, p, ref: ParamRef, selected: bool, sample: int,
                result: dict | None, given: str, at: dict | None) -> str:
-    name = ref.name
-    symbol = text_name(name)
+    name = conventions.shown(ref.name)     # (as the problem writes it: the page's links)
+    symbol = text_name(ref.name)
     link = escape(f"/problems/{_q(entry.id)}?param={_q(name)}&sample={sample}{_at_q(at)}"
                   "#derivation")
     cls = "param selected" if selected else "param"
@@ -209,7 +209,8 @@ def _epoch_bar(entry: Entry, ref: ParamRef, sample: int, at: dict | None) -> str
     epoch = at["epoch"] if at else 0
     t = entry.problem.training
     where = escape(at["origin"] if at else _("the problem's own initial weights"))
-    base = escape(f"/problems/{_q(entry.id)}?param={_q(ref.name)}&sample={sample}")
+    base = escape(f"/problems/{_q(entry.id)}?param={_q(conventions.shown(ref.name))}"
+                  f"&sample={sample}")
     back_words = escape(_("← one epoch back") if t.batch_size else _("← one update back"))
     forward_words = escape(_("Step: one epoch →") if t.batch_size else _("Step: one update →"))
     back = (f'<a class="button" href="{base}{escape(_epoch_q(epoch - 1))}#network">'
@@ -223,7 +224,7 @@ def _epoch_bar(entry: Entry, ref: ParamRef, sample: int, at: dict | None) -> str
              "loss.")).format(lr=f"{t.lr:g}")
 
     return f"""<form method="get" action="/problems/{_q(entry.id)}#network" class="epoch">
-<input type="hidden" name="param" value="{escape(ref.name)}">
+<input type="hidden" name="param" value="{escape(conventions.shown(ref.name))}">
 <input type="hidden" name="sample" value="{sample}">
 <label>{escape(before)}<input type="number" name="epoch" value="{epoch}" min="0"
  max="{MAX_WEB_EPOCHS}">{escape(after)}</label> <button type="submit">{show}</button>
@@ -249,7 +250,7 @@ def _sample_picker(entry: Entry, ref: ParamRef, sample: int, at: dict | None = N
     else:
         choice = f'<input type="number" name="sample" value="{sample}" min="1" max="{n}">'
     return (f'<form method="get" action="/problems/{_q(entry.id)}#derivation" class="samples">'
-            f'<input type="hidden" name="param" value="{escape(ref.name)}">'
+            f'<input type="hidden" name="param" value="{escape(conventions.shown(ref.name))}">'
             + _at_hidden(at)
             + "<label>" + escape(_("Numbers for sample")) + f" {choice}</label> "
             + '<button type="submit">' + escape(_("Show")) + "</button>"

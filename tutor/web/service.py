@@ -11,7 +11,7 @@ from collections import OrderedDict
 import yaml
 from starlette.requests import Request
 
-from .. import i18n
+from .. import conventions, i18n
 from ..errors import ProblemError
 from ..problem import ParamRef, parse_param_ref
 from . import jobs
@@ -91,6 +91,8 @@ class Tutor:
         e = self.library.get(id)
         if e is None:
             raise ApiError(404, f"no problem {id!r}; GET /api/problems lists them", "id")
+        # (the request's names are written as the problem writes them)
+        conventions.set_current(getattr(e.problem, "convention", conventions.DEFAULT))
         return e
 
     async def computed(self, key, fn, *args, seconds: float = jobs.DERIVE_SECONDS):
@@ -144,7 +146,7 @@ def tutor(request: Request) -> Tutor:
 
 def one_param(entry: Entry, text: str, field: str = "param") -> ParamRef:
     try:
-        return parse_param_ref(text, entry.problem.network)
+        return parse_param_ref(conventions.read(text), entry.problem.network)
     except ProblemError as e:
         raise ApiError(422, e.message, field) from None
 
@@ -159,5 +161,6 @@ def answers_document(ref: ParamRef, answer: str, variant: tuple[int, int] | None
     head = "" if variant is None else f"variant: {variant[0]}\nseed: {variant[1]}\n"
     if _NUMBER.fullmatch(text):
         section = "gradients" if variant is None else "sample_gradients"
-        return f'{head}{section}:\n  "{ref.name}": {text}\n'
-    return head + yaml.safe_dump({"formulas": {ref.name: answer.strip()}}, allow_unicode=True)
+        return f'{head}{section}:\n  "{conventions.shown(ref.name)}": {text}\n'
+    return head + yaml.safe_dump({"formulas": {conventions.shown(ref.name): answer.strip()}},
+                                 allow_unicode=True)
