@@ -360,3 +360,20 @@ def test_korean_worksheet_compiles(tmp_path):
     keys = [(tmp_path / d / "keys").glob("*.yaml") for d in ("ko", "en")]
     ko_key, en_key = (next(k).read_text("utf-8").split("\n", 3)[3] for k in keys)
     assert ko_key == en_key
+
+
+def test_korean_pictures_have_their_glyphs(tmp_path):
+    """`tutor --lang ko train --plot --boundary`: the pictures' words in Korean, drawn with a
+    Hangul font (Debian's Nanum, installed by scripts/install-tools): matplotlib warns of a
+    missing glyph, and warnings are errors here."""
+    from conftest import need_module
+    need_module("matplotlib")
+    r = CliRunner().invoke(main, ["--lang", "ko", "train", str(ROOT / "problems" / "ko" /
+                                                               "xor.yaml"),
+                                  "--epochs", "200", "--plot", str(tmp_path / "loss.png"),
+                                  "--boundary", str(tmp_path / "boundary.png")])
+    assert r.exit_code == 0, (r.output, r.exception)
+    for png in ("loss.png", "boundary.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from tutor import plots
+    assert any(f != "DejaVu Sans" for f in plots._families()), "no Hangul font"

@@ -13,6 +13,7 @@ import numpy as np
 from . import engine
 from .errors import TutorError
 from .files import write_file
+from .i18n import _
 from .training import TrainResult, is_classification
 
 WIDTH, HEIGHT, DPI = 800, 500, 100
@@ -39,7 +40,30 @@ def _save(fig, path: Path) -> None:
     write_file(path, buf.getvalue())
 
 
+# Families tried in turn for each character (matplotlib's font fallback): Latin, Greek and
+# mathematics from DejaVu, Hangul from Nanum (Debian's fonts-nanum) or Noto CJK.
+FAMILIES = ("DejaVu Sans", "NanumGothic", "Noto Sans CJK KR", "Noto Sans KR")
+
+
+# Where Debian puts them (a font installed after matplotlib made its font cache is found here).
+FONT_FILES = ("/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
+              "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf",
+              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+def _families() -> list[str]:
+    from matplotlib import font_manager
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    if not have & set(FAMILIES[1:]):
+        for path in FONT_FILES:
+            if Path(path).is_file():
+                font_manager.fontManager.addfont(path)
+        have = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in FAMILIES if f in have] or ["sans-serif"]
+
+
 def _figure(plt):
+    plt.rcParams["font.family"] = _families()
     return plt.figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, layout="constrained")
 
 
@@ -54,13 +78,13 @@ def loss_curve(result: TrainResult, path: Path) -> None:
     if result.sweep:
         ax.plot(epochs, L, color="tab:blue", alpha=min(0.5, 8 / L.shape[1]), linewidth=0.8)
         ax.plot(epochs, np.nanmedian(L, axis=1), color="black", linewidth=2.2,
-                label=f"median of {L.shape[1]} seeds")
+                label=_("median of {n} seeds").format(n=L.shape[1]))
     else:
-        ax.plot(epochs, L, color="tab:blue", linewidth=2, label="loss L")
+        ax.plot(epochs, L, color="tab:blue", linewidth=2, label=_("loss L"))
     base = result.verdicts()[0].baseline
     if base > 0:
         ax.axhline(base, color="tab:red", linestyle="--", linewidth=1,
-                   label=f"constant prediction ({base:.4f})")
+                   label=_("constant prediction ({L})").format(L=f"{base:.4f}"))
     if np.nanmin(L, initial=np.inf) > 0:
         from matplotlib.ticker import FormatStrFormatter, NullFormatter
         ax.set_yscale("log")
@@ -70,10 +94,11 @@ def loss_curve(result: TrainResult, path: Path) -> None:
         finite = L[np.isfinite(L)]
         wide = finite.size and np.log10(finite.max() / finite.min()) >= 1
         ax.yaxis.set_minor_formatter(NullFormatter() if wide else FormatStrFormatter("%g"))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (log scale)")
-    ax.set_title(f"{result.problem.name}: {result.problem.network.describe()}, "
-                 f"lr {result.settings.lr:g}")
+    ax.set_xlabel(_("epoch"))
+    ax.set_ylabel(_("loss (log scale)"))
+    ax.set_title(_("{problem}: {network}, lr {lr}").format(
+        problem=result.problem.name, network=result.problem.network.describe(),
+        lr=f"{result.settings.lr:g}"))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower left")
     _save(fig, path)
@@ -113,7 +138,7 @@ def decision_boundary(result: TrainResult, path: Path) -> None:
         ax.contourf(G0, G1, field, levels=np.arange(k + 1) - 0.5, cmap=ListedColormap(colours),
                     alpha=0.3)
         points = [colours[c] for c in p.targets.argmax(axis=-1)]
-        label = "the class of the largest output"
+        label = _("the class of the largest output")
         ax.scatter(X[:, 0], X[:, 1], c=points, edgecolors="black", s=120, linewidths=1.5,
                    zorder=3)
     else:
@@ -124,15 +149,18 @@ def decision_boundary(result: TrainResult, path: Path) -> None:
         fig.colorbar(cs, ax=ax, label="ŷ")
         if classify:
             ax.contour(G0, G1, field, levels=[0.5], colors="black", linewidths=2)
-        label = "ŷ (black line: ŷ = 0.5)" if classify else "ŷ"
+        label = _("ŷ (black line: ŷ = 0.5)") if classify else "ŷ"
         ax.scatter(X[:, 0], X[:, 1], c=p.targets[:, 0], cmap="RdBu_r",
                    vmin=min(0.0, p.targets.min()), vmax=max(1.0, p.targets.max()),
                    edgecolors="black", s=120, linewidths=1.5, zorder=3)
     for x, y in zip(X, p.targets):
         ax.annotate(" ".join(f"{v:g}" for v in y), x, textcoords="offset points",
-                    xytext=(9, 9), fontsize=11, weight="bold")
+                    xytext=(9, 9), fontsize=11, weight="bold",
+                    fontfamily="DejaVu Sans")   # (digits: no Hangul font needed)
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
-    which = f", seed {result.seeds[c]} (median loss)" if c is not None else ""
-    ax.set_title(f"{p.name}: {label} after {result.epochs} epochs{which}")
+    which = (_(", seed {s} (median loss)").format(s=result.seeds[c]) if c is not None
+             else "")
+    ax.set_title(_("{problem}: {what} after {n} epochs{which}").format(
+        problem=p.name, what=label, n=result.epochs, which=which))
     _save(fig, path)
