@@ -157,3 +157,27 @@ def test_cli_end_to_end(tmp_path):
     assert '"W1[1,2]"' in key.read_text() or "W1[1,2]" in key.read_text()
     r = runner.invoke(main, ["check", str(DLFS), str(key), "--key", str(key)])
     assert r.exit_code == 0, r.output
+
+
+def test_the_web_tutor_writes_the_problems_way():
+    """A dlfs problem's page: links, boxes, derivation and grading all in the book's names;
+    a number typed in the box for w⁽¹⁾₁₂ is graded against the weight from input 1 into
+    neuron 2."""
+    need_module("starlette")
+    need_module("httpx2")
+    from starlette.testclient import TestClient
+    from tutor.web.app import create_app
+    from tutor.web.library import Library
+    p = load_problem(DLFS)
+    d = derive(p, ["W1[2,1]"])                          # tutor's order
+    app = create_app(Library.from_dir(ROOT / "problems" / "ko"), workers=1)
+    with TestClient(app) as c:
+        page = c.get("/problems/dlfs-two-layer?param=W1[1,2]").text
+        assert 'data-param="W1[1,2]"' in page and "W1[1,2] = -0.2" in page
+        r = c.post("/problems/dlfs-two-layer/check",
+                   data={"param": "W1[1,2]", "answer": f"{d.gradients[0].numbers.gradient:.6g}",
+                         "sample": "1"}, headers={"Accept": "application/json"})
+        assert r.status_code == 200 and "verdict right" in r.json()["html"], r.text
+        api = c.get("/api/problems/dlfs-two-layer/derivation", params={"param": "W1[1,2]"})
+        assert api.json()["gradients"][0]["param"] == "W1[1,2]"
+        assert api.json()["gradients"][0]["value"] == -0.2
