@@ -124,8 +124,8 @@ def test_catalog_uses_the_glossary(lang):
             continue
         ids = [m.id] if isinstance(m.id, str) else list(m.id)
         strings = [m.string] if isinstance(m.string, str) else list(m.string)
-        # (not the slots' names, nor commands quoted as code)
-        text = re.sub(r"\{[^{}]*\}|<code>.*?</code>", " ", " ".join(ids))
+        # (not the slots' names, nor commands quoted as code, nor the verb of "did you mean")
+        text = re.sub(r"\{[^{}]*\}|<code>.*?</code>|did you mean", " ", " ".join(ids))
         for english, pattern, native in glossary:
             if pattern.search(text):
                 text = pattern.sub(" ", text)
@@ -377,3 +377,23 @@ def test_korean_pictures_have_their_glyphs(tmp_path):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from tutor import plots
     assert any(f != "DejaVu Sans" for f in plots._families()), "no Hangul font"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("name: x\nnetwork: {inputs: 2, layers: [{units: 2, activation: sigmod}]}\nloss: mse\n"
+     "data: {inputs: [[0, 1]], targets: [[1, 2]]}\n", ("알 수 없는 활성화 함수", "sigmoid")),
+    ("name: x\nnetwork: {inputs: 2, layers: [{units: 2, activation: sigmoid}]}\nloss: mse\n"
+     "data: {inputs: [[0, 1]], targets: [[1, 2]]}\ninit: {seed: -1}\n", ("정수가 와야 합니다",)),
+    (None, ("파일을 읽을 수 없습니다", "그런 파일이나 디렉터리가 없습니다")),
+])
+def test_korean_error_lines(tmp_path, text, words):
+    """A bad problem file in Korean: one line, 오류: file:line: field: the reason in Korean."""
+    path = tmp_path / "bad.yaml"
+    if text is not None:
+        path.write_text(text)
+    r = subprocess.run([sys.executable, "-m", "tutor", "--lang", "ko", "derive", str(path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("오류: ") and str(path) in r.stderr
+    for w in words:
+        assert w in r.stderr, r.stderr

@@ -20,22 +20,36 @@ import tempfile
 from pathlib import Path
 
 from .errors import TutorError
+from .i18n import N_, _
 
 STDOUT = "-"
 
 
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
-        return "a directory"
+        return _("a directory")
     if stat.S_ISFIFO(mode):
-        return "a FIFO"
+        return _("a FIFO")
     if stat.S_ISCHR(mode):
-        return "a character device"
+        return _("a character device")
     if stat.S_ISBLK(mode):
-        return "a block device"
+        return _("a block device")
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+        return _("a socket")
+    return _("not a regular file")
+
+
+def _reason(e: OSError) -> str:
+    """Why an operation on a file failed, in the reader's language for the usual reasons
+    (the system's own words otherwise)."""
+    import errno
+    words = {errno.ENOENT: N_("no such file or directory"),
+             errno.EACCES: N_("permission denied"),
+             errno.EISDIR: N_("it is a directory"), errno.ENOTDIR: N_("not a directory"),
+             errno.ENOSPC: N_("no space left on the device"),
+             errno.EROFS: N_("the file system is read-only"),
+             errno.EPERM: N_("the operation is not permitted")}.get(e.errno)
+    return _(words) if words else str(e.strerror or e)
 
 
 class FileTooLarge(TutorError):
@@ -49,12 +63,12 @@ def read_bytes(path: str | Path, limit: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
-        raise TutorError(f"cannot read the file: {e.strerror or e}") from None
+        raise TutorError(_("cannot read the file: {why}").format(why=_reason(e))) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise TutorError(f"cannot read the file: it is {_kind(st.st_mode)}, "
-                             "not a regular file")
+            raise TutorError(_("cannot read the file: it is {kind}, not a regular file").format(
+                kind=_kind(st.st_mode)))
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
@@ -63,7 +77,7 @@ def read_bytes(path: str | Path, limit: int) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
     except OSError as e:
-        raise TutorError(f"cannot read the file: {e.strerror or e}") from None
+        raise TutorError(_("cannot read the file: {why}").format(why=_reason(e))) from None
     finally:
         os.close(fd)
     data = b"".join(chunks)
@@ -102,9 +116,10 @@ def write_file(path: str | Path, data: str | bytes) -> None:
     except FileNotFoundError:
         st = None
     except OSError as e:
-        raise TutorError(f"{path}: cannot write there: {e.strerror or e}") from None
+        raise TutorError(_("{path}: cannot write there: {why}").format(
+            path=path, why=_reason(e))) from None
     if st is not None and stat.S_ISDIR(st.st_mode):
-        raise TutorError(f"{path}: cannot write there: it is a directory")
+        raise TutorError(_("{path}: cannot write there: it is a directory").format(path=path))
     if st is not None and not stat.S_ISREG(st.st_mode):
         _write_in_place(path, target, payload)
     else:
@@ -116,13 +131,15 @@ def _write_in_place(path: Path, target: Path, payload: bytes) -> None:
     try:
         fd = os.open(target, os.O_WRONLY | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
-        raise TutorError(f"{path}: cannot write: {e.strerror or e}") from None
+        raise TutorError(_("{path}: cannot write: {why}").format(
+            path=path, why=_reason(e))) from None
     try:
         view = memoryview(payload)
         while view:
             view = view[os.write(fd, view):]
     except OSError as e:
-        raise TutorError(f"{path}: cannot write: {e.strerror or e}") from None
+        raise TutorError(_("{path}: cannot write: {why}").format(
+            path=path, why=_reason(e))) from None
     finally:
         os.close(fd)
 
@@ -132,7 +149,8 @@ def _replace(path: Path, target: Path, payload: bytes, st: os.stat_result | None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     except OSError as e:
-        raise TutorError(f"{path}: cannot write there: {e.strerror or e}") from None
+        raise TutorError(_("{path}: cannot write there: {why}").format(
+            path=path, why=_reason(e))) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
@@ -148,7 +166,8 @@ def _replace(path: Path, target: Path, payload: bytes, st: os.stat_result | None
         os.replace(tmp, target)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise TutorError(f"{path}: cannot write: {e.strerror or e}") from None
+        raise TutorError(_("{path}: cannot write: {why}").format(
+            path=path, why=_reason(e))) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -29,7 +29,7 @@ import yaml
 
 from . import activations, losses
 from .errors import ProblemError, TutorError
-from .i18n import N_
+from .i18n import N_, _
 
 MAX_FILE_BYTES = 1_000_000
 MAX_LAYERS = 16
@@ -499,17 +499,22 @@ def _aliases(registry) -> dict[str, str]:
     return out
 
 
+# The nouns the checkers name (``what``), marked for the translation catalog.
+_NOUNS = (N_("activation"), N_("loss"), N_("convention"), N_("inputs"), N_("targets"),
+          N_("weights"), N_("biases"))
+
+
 def _type_name(v: Any) -> str:
     if v is None:
-        return "nothing"
+        return _("nothing")
     if isinstance(v, bool):
-        return f"{str(v).lower()} (a boolean)"
+        return _("{value} (a boolean)").format(value=str(v).lower())
     if isinstance(v, dict):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(v, list):
-        return "a list"
+        return _("a list")
     if isinstance(v, str):
-        return f"the text {v[:40]!r}"
+        return _("the text {text!r}").format(text=v[:40])
     return repr(v)
 
 
@@ -535,38 +540,41 @@ class _Validator:
 
     def mapping(self, v: Any, field: str, required: tuple[str, ...], optional: tuple[str, ...]):
         if not isinstance(v, dict):
-            raise self.error(field, f"expected a mapping with {', '.join(required + optional)}; "
-                                    f"got {_type_name(v)}")
+            raise self.error(field, _("expected a mapping with {keys}; got {got}").format(
+                keys=", ".join(required + optional), got=_type_name(v)))
         allowed = required + optional
         for key in v:
             if not isinstance(key, str) or key not in allowed:
                 sub = f"{field}.{key}" if field else str(key)
                 hint = difflib.get_close_matches(str(key), allowed, n=1)
-                more = f" (did you mean {hint[0]!r}?)" if hint else ""
-                raise self.error(sub, f"unknown key {key!r}{more}; expected one of "
-                                      f"{', '.join(allowed)}")
+                more = _(" (did you mean {name!r}?)").format(name=hint[0]) if hint else ""
+                raise self.error(sub, _("unknown key {key!r}{more}; expected one of "
+                                        "{allowed}").format(key=key, more=more,
+                                                            allowed=", ".join(allowed)))
         for key in required:
             if key not in v:
-                raise self.error(field, f"missing {key!r}")
+                raise self.error(field, _("missing {key!r}").format(key=key))
         return v
 
     def integer(self, v: Any, field: str, lo: int, hi: int) -> int:
         if isinstance(v, bool) or not isinstance(v, int):
-            raise self.error(field, f"expected a whole number from {lo} to {hi}; "
-                                    f"got {_type_name(v)}")
+            raise self.error(field, _("expected a whole number from {lo} to {hi}; got "
+                                      "{got}").format(lo=lo, hi=hi, got=_type_name(v)))
         if not lo <= v <= hi:
-            raise self.error(field, f"expected a whole number from {lo} to {hi}; got {v}")
+            raise self.error(field, _("expected a whole number from {lo} to {hi}; got "
+                                      "{got}").format(lo=lo, hi=hi, got=v))
         return v
 
     def number(self, v: Any, field: str) -> float:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise self.error(field, f"expected a number; got {_type_name(v)}")
+            raise self.error(field, _("expected a number; got {got}").format(
+                got=_type_name(v)))
         x = float(v) if not isinstance(v, int) or abs(v) < 2**1000 else math.inf
         if not math.isfinite(x):
-            raise self.error(field, f"expected a finite number; got {v}")
+            raise self.error(field, _("expected a finite number; got {got}").format(got=v))
         if abs(x) > MAX_MAGNITUDE:
-            raise self.error(field, f"expected a number between −{MAX_MAGNITUDE:g} and "
-                                    f"{MAX_MAGNITUDE:g}; got {v}")
+            raise self.error(field, _("expected a number between −{m} and {m}; got "
+                                      "{got}").format(m=f"{MAX_MAGNITUDE:g}", got=v))
         return x
 
     def choice(self, v: Any, field: str, names: tuple[str, ...], what: str,
@@ -578,19 +586,21 @@ class _Validator:
             if isinstance(v, str) and aliases:
                 key = _spelling(v)
                 hint = [aliases[key]] if key in aliases else hint
-            more = f" (did you mean {hint[0]!r}?)" if hint else ""
+            more = _(" (did you mean {name!r}?)").format(name=hint[0]) if hint else ""
             got = repr(v) if isinstance(v, str) else _type_name(v)
-            raise self.error(field, f"unknown {what} {got}{more}; expected one of "
-                                    f"{', '.join(names)}")
+            raise self.error(field, _("unknown {what} {got}{more}; expected one of "
+                                      "{names}").format(what=_(what), got=got, more=more,
+                                                        names=", ".join(names)))
         return v
 
     def text(self, v: Any, field: str, limit: int) -> str:
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             v = str(v)
         if not isinstance(v, str):
-            raise self.error(field, f"expected text; got {_type_name(v)}")
+            raise self.error(field, _("expected text; got {got}").format(got=_type_name(v)))
         if len(v) > limit:
-            raise self.error(field, f"expected at most {limit} characters; got {len(v)}")
+            raise self.error(field, _("expected at most {n} characters; got {got}").format(
+                n=limit, got=len(v)))
         return v
 
     def array(self, v: Any, field: str, shape: tuple[int, ...], what: str) -> np.ndarray:
@@ -599,11 +609,12 @@ class _Validator:
             if not dims:
                 return self.number(x, f)
             if not isinstance(x, list):
-                raise self.error(f, f"expected {what} of shape {_shape(shape)}; got "
-                                    f"{_type_name(x)}")
+                raise self.error(f, _("expected {what} of shape {shape}; got {got}").format(
+                    what=_(what), shape=_shape(shape), got=_type_name(x)))
             if len(x) != dims[0]:
-                raise self.error(f, f"expected {what} of shape {_shape(shape)}; this list "
-                                    f"has {len(x)} entries, expected {dims[0]}")
+                raise self.error(f, _("expected {what} of shape {shape}; this list has {n} "
+                                      "entries, expected {want}").format(
+                    what=_(what), shape=_shape(shape), n=len(x), want=dims[0]))
             return [walk(item, f"{f}[{k}]", dims[1:]) for k, item in enumerate(x)]
         return np.array(walk(v, field, shape), dtype=float).reshape(shape)
 
