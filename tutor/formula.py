@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import conventions
+from .i18n import _
 
 
 MAX_LENGTH = 1000      # characters
@@ -189,29 +190,29 @@ def canonical_name(raw: str) -> str:
 
 def _closest(name: str, vocab: Vocabulary) -> str:
     near = difflib.get_close_matches(name, vocab.known(), n=1, cutoff=0.5)
-    return f" (did you mean '{near[0]}'?)" if near else ""
+    return _(" (did you mean {name!r}?)").format(name=near[0]) if near else ""
 
 
 def tokenize(text: str) -> list[tuple[str, str, int]]:
     """(kind, text, position) for each token; kinds: number, name, power, super, op."""
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"the formula is too long ({len(text)} characters; at most "
-                           f"{MAX_LENGTH})", "", None)
+        raise FormulaError(_("the formula is too long ({n} characters; at most {most})")
+                           .format(n=len(text), most=MAX_LENGTH), "", None)
     tokens = []
     pos = 0
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise FormulaError(f"unexpected character {text[pos]!r}", text, pos)
+            raise FormulaError(_("unexpected character {c!r}").format(c=text[pos]), text, pos)
         kind = m.lastgroup
         if kind != "space":
             tokens.append((kind, m.group(0), pos))
             if len(tokens) > MAX_TOKENS:
-                raise FormulaError(f"the formula is too long (more than {MAX_TOKENS} "
-                                   "symbols)", text, pos)
+                raise FormulaError(_("the formula is too long (more than {n} symbols)").format(
+                    n=MAX_TOKENS), text, pos)
         pos = m.end()
     if not tokens:
-        raise FormulaError("the formula is empty", text, 0)
+        raise FormulaError(_("the formula is empty"), text, 0)
     return tokens
 
 
@@ -221,9 +222,9 @@ def parse(text: str, vocab: Vocabulary) -> sp.Expr:
     try:
         expr = _Builder(names, text, where, arity).build(tree)
     except RecursionError:
-        raise FormulaError("the formula is too deeply nested", text, None) from None
+        raise FormulaError(_("the formula is too deeply nested"), text, None) from None
     if not isinstance(expr, sp.Basic) or expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        raise FormulaError("the formula is undefined (a division by 0 or the log of 0?)",
+        raise FormulaError(_("the formula is undefined (a division by 0 or the log of 0?)"),
                            text, None)
     return expr
 
@@ -279,8 +280,8 @@ def parse_tree(text: str, vocab: Vocabulary):
             canonical = conventions.read(canonical_name(raw))
             symbol = vocab.resolve(canonical)
             if symbol is None:
-                raise FormulaError(f"unknown symbol {tok!r}{_closest(canonical, vocab)}",
-                                   text, pos)
+                raise FormulaError(_("unknown symbol {s!r}{more}").format(
+                    s=tok, more=_closest(canonical, vocab)), text, pos)
             key = f"_s{len(names)}"
             names[key] = symbol
             emit(key, pos)
@@ -289,7 +290,8 @@ def parse_tree(text: str, vocab: Vocabulary):
             mantissa = re.split(r"[eE]", tok)
             if len(mantissa[0]) > MAX_DIGITS or (len(mantissa) > 1 and
                                                  abs(int(mantissa[1])) > MAX_DIGITS):
-                raise FormulaError(f"the number {tok[:20]!r} is too large", text, pos)
+                raise FormulaError(_("the number {n!r} is too large").format(n=tok[:20]),
+                                   text, pos)
             if prev_kind == "operand":
                 emit("*", pos)
             key = f"_s{len(names)}"
@@ -322,14 +324,14 @@ def parse_tree(text: str, vocab: Vocabulary):
             elif op == ")":
                 depth -= 1
                 if depth < 0:
-                    raise FormulaError("unmatched ')'", text, pos)
+                    raise FormulaError(_("unmatched ')'"), text, pos)
                 emit(")", pos)
                 prev_kind = "operand"
             else:
                 emit(op, pos)
                 prev_kind = "operator"
     if depth > 0:
-        raise FormulaError("unmatched '('", text, len(text))
+        raise FormulaError(_("unmatched '('"), text, len(text))
     source = "".join(pieces)
 
     def where(col: int | None) -> int | None:
@@ -341,10 +343,10 @@ def parse_tree(text: str, vocab: Vocabulary):
         tree = ast.parse(source, mode="eval")
     except SyntaxError as e:
         col = (e.offset or 1) - 1
-        raise FormulaError("this is not a formula: check the operators and parentheses "
-                           "here", text, where(col)) from None
+        raise FormulaError(_("this is not a formula: check the operators and parentheses "
+                             "here"), text, where(col)) from None
     except (RecursionError, MemoryError, ValueError):
-        raise FormulaError("the formula is too deeply nested", text, None) from None
+        raise FormulaError(_("the formula is too deeply nested"), text, None) from None
     return tree.body, names, arity, where
 
 
@@ -384,7 +386,7 @@ class _Builder:
                 return left * right
             if isinstance(node.op, ast.Div):
                 if right == 0:
-                    self.fail("division by zero", node)
+                    self.fail(_("division by zero"), node)
                 return left / right
             if isinstance(node.op, ast.Pow):
                 if left == sp.E:
@@ -393,7 +395,7 @@ class _Builder:
                     self.fail(f"exponents must be numbers of at most {MAX_EXPONENT} "
                               "(write exp(…) for e to a power)", node)
                 if left == 0 and right < 0:
-                    self.fail("division by zero", node)
+                    self.fail(_("division by zero"), node)
                 if left.is_Number and left != 0 and \
                         abs(float(right)) * _digits(left) > MAX_RESULT_DIGITS:
                     self.fail(f"the number is too large (more than {MAX_RESULT_DIGITS} "
@@ -404,7 +406,7 @@ class _Builder:
                     self.fail(f"a power of a power: the exponents multiply to more than "
                               f"{MAX_TOTAL_EXPONENT}", node)
                 return result
-            self.fail("only + − × / and ^ are allowed", node)
+            self.fail(_("only + − × / and ^ are allowed"), node)
         if isinstance(node, ast.IfExp):
             test = node.test
             if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and
