@@ -397,3 +397,59 @@ def test_korean_error_lines(tmp_path, text, words):
     assert r.stderr.startswith("오류: ") and str(path) in r.stderr
     for w in words:
         assert w in r.stderr, r.stderr
+
+
+def _prose(text: str, kind: str) -> str:
+    """What a reader reads as words: without code (TikZ and pgfplots options, \\texttt{…}
+    commands), file-format keys, command lines, file names and query strings."""
+    if kind == "tex":
+        text = re.sub(r"\\begin\{tikzpicture\}.*?\\end\{tikzpicture\}", " ", text, flags=re.S)
+        text = re.sub(r"\\texttt\{[^}]*\}", " ", text)
+    if kind == "yaml":
+        text = re.sub(r"(?m)^\s*[\w\"\[\],]+:", " ", text)
+    text = re.sub(r"tutor \w+[^\n]*", " ", text)                # command lines
+    text = re.sub(r"--\w+(?:\s+\d+)?", " ", text)              # options: --epochs 20000
+    text = re.sub(r"[\w./-]+\.(?:yaml|yml|json|tex|pdf|png)(?![A-Za-z0-9])", " ", text)
+    text = re.sub(r"<style>.*?</style>", " ", text, flags=re.S)
+    text = re.sub(r"/problems/\S+", " ", text)
+    return text
+
+
+def test_no_english_left_in_korean_commands(tmp_path):
+    """Every command's output in Korean, read for English words: train (a run, a sweep, a
+    trace), check (text and its HTML feedback), the worksheet and its solutions, the answers
+    template and the key; what is left may be mathematics and names only."""
+    from tutor import load_problem
+    ko = ROOT / "problems" / "ko" / "xor.yaml"
+    problem = load_problem(ko)
+    runner = CliRunner()
+
+    def run(*args):
+        r = runner.invoke(main, ["--lang", "ko", *map(str, args)])
+        assert r.exit_code in (0, 1), (args, r.output, r.exception)
+        return r.output
+
+    outputs = {
+        "train": (run("train", ko, "--epochs", "500"), "text"),
+        "sweep": (run("train", ko, "--seeds", "4", "--epochs", "200"), "text"),
+        "trace": (run("train", ko, "--epochs", "2", "--trace", "1", "-p", "W1[1,1]"), "text"),
+        "check": (run("check", ko, ROOT / "problems" / "answers" / "xor.yaml"), "text"),
+    }
+    from tutor.answers import load_answers
+    from tutor.checking import check
+    from tutor.printing import checkreport
+    with i18n.using("ko"):
+        report = check(problem, load_answers(ROOT / "problems" / "answers" / "xor.yaml",
+                                             problem))
+        outputs["feedback"] = (checkreport.html(report), "html")
+    run("worksheet", ko, "-n", "1", "-o", tmp_path / "ws")
+    ws = tmp_path / "ws"
+    outputs["worksheet"] = ((ws / "worksheet.tex").read_text().split(r"\begin{document}")[1],
+                            "tex")
+    outputs["solutions"] = ((ws / "solutions.tex").read_text().split(r"\begin{document}")[1],
+                            "tex")
+    outputs["answers"] = (next((ws / "answers").glob("*.yaml")).read_text(), "yaml")
+    outputs["key"] = (next((ws / "keys").glob("*.yaml")).read_text(), "yaml")
+    left = {name: _english_words(_prose(text, kind), problem)
+            for name, (text, kind) in outputs.items()}
+    assert not any(left.values()), left

@@ -154,10 +154,11 @@ def answer_key(v: Variant, decimals: int, problem_file: str) -> str:
     doc = {**_rules(v, decimals),
            **{section: {shown(k): x for k, x in entries.items()}
               for section, entries in _answers(v, sheet).items()}}
-    head = (f"# Answer key: {_one_line(v.problem.name)}, variant {v.number}, seed {v.seed}"
-            f"{_student_words(v)}.\n"
-            f"# Grade a student's answers with:\n"
-            f"#   tutor check {problem_file} ANSWERS.yaml --key THIS-KEY.yaml\n")
+    head = ("# " + _("Answer key: {problem}, variant {k}, seed {s}{student}.").format(
+                problem=_one_line(v.problem.name), k=v.number, s=v.seed,
+                student=_student_words(v)) + "\n"
+            + "# " + _("Grade a student's answers with:") + "\n"
+            + f"#   tutor check {problem_file} ANSWERS.yaml --key THIS-KEY.yaml\n")
     return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
