@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ProblemError
+from .i18n import _
 from .formula import canonical_name
 from .names import Name
 from .problem import (Problem, _read_yaml, _Validator, parse_param_ref,
@@ -126,8 +127,8 @@ def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answe
     scalars: dict[str, str] = {}
     doc, lines = _read_yaml(text, file, scalars)
     if doc is None:
-        raise ProblemError("the file is empty; expected gradients, sample_gradients, formulas "
-                           "or values", file=file)
+        raise ProblemError(_("the file is empty; expected gradients, sample_gradients, "
+                             "formulas or values"), file=file)
     v = _Validator(file, lines)
     v.mapping(doc, "", (), ("sample", "decimals", "problem", "variant", "seed", "params",
                             "student") + SECTIONS)
@@ -142,16 +143,17 @@ def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answe
         if entries is None:
             continue
         if not isinstance(entries, dict):
-            raise v.error(section, "expected a mapping of names to answers, e.g. "
-                                   "'W1[2,1]: 0.0123'")
+            raise v.error(section, _("expected a mapping of names to answers, e.g. "
+                                     "'W1[2,1]: 0.0123'"))
         for key, value in entries.items():
             field = f"{section}.{key}"
             line = lines.get(field)
             if section == "values":
                 name = quantity_name(key, problem) if isinstance(key, str) else None
                 if name is None:
-                    raise v.error(field, f"unknown quantity {key!r}; expected one of "
-                                         f"{', '.join(quantities(problem))}")
+                    raise v.error(field, _("unknown quantity {key!r}; expected one of "
+                                           "{names}").format(
+                        key=key, names=", ".join(quantities(problem))))
             else:
                 try:
                     name = parse_param_ref(_read(key, problem), problem.network).name
@@ -161,24 +163,25 @@ def parse_answers(text: str, problem: Problem, file: str = "<answers>") -> Answe
                 answers.append(Answer(KINDS[section], name, "", None, line))
             elif section == "formulas":
                 if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-                    raise v.error(field, "expected a formula, like (yhat - y)*a1[3]")
+                    raise v.error(field, _("expected a formula, like (yhat - y)*a1[3]"))
                 answers.append(Answer("formula", name, str(value), None, line))
             else:
                 number = v.number(value, field)
                 raw = scalars.get(field, str(value))
                 answers.append(Answer(KINDS[section], name, raw, number, line))
             if len(answers) > MAX_ANSWERS:
-                raise v.error(section, f"too many answers (at most {MAX_ANSWERS})")
+                raise v.error(section, _("too many answers (at most {n})").format(
+                    n=MAX_ANSWERS))
     if not answers:
-        raise ProblemError("no answers: expected gradients, sample_gradients, formulas or "
-                           "values", file=file)
+        raise ProblemError(_("no answers: expected gradients, sample_gradients, formulas or "
+                             "values"), file=file)
     variant = v.integer(doc["variant"], "variant", 1, MAX_VARIANT) \
         if doc.get("variant") is not None else None
     seed = v.integer(doc["seed"], "seed", 0, 2**63 - 1) if doc.get("seed") is not None else None
     params = None
     if doc.get("params") is not None:
         if not isinstance(doc["params"], list) or not doc["params"]:
-            raise v.error("params", "expected a list of parameters, like [W2[1,1], b1[1]]")
+            raise v.error("params", _("expected a list of parameters, like [W2[1,1], b1[1]]"))
         params = []
         for k, item in enumerate(doc["params"]):
             try:

@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+from .i18n import _
 from .errors import TutorError
 from .problem import Problem
 from .roster import Student
@@ -120,7 +121,7 @@ def _comment(report) -> str:
     blank = sum(r.blank for r in report.results)
     parts = [f"{report.right} of {report.answered} answers right"]
     if said:
-        parts.append("mistakes: " + ", ".join(m.replace("_", " ") for m, _ in
+        parts.append("mistakes: " + ", ".join(m.replace("_", " ") for m, _count in
                                                 said.most_common(3)))
     if blank:
         parts.append(f"{blank} left blank")
@@ -176,7 +177,7 @@ def numeric_key(problem: Problem, seed: int, variant: int, params, decimals: int
     sheet = sheet_for(vp, params, decimals, variant, seed)
     k = sheet.sample - 1
     values = sample_values(vp, k)
-    _, fw, bw = engine.loss_and_gradients(vp)
+    _loss, fw, bw = engine.loss_and_gradients(vp)
     out = {}
     for e in sheet.exercises:
         for part in e.parts:
@@ -240,7 +241,7 @@ def gradebook_csv(entries: list[Entry]) -> str:
     learning platforms import (an identifier column and grade columns)."""
     import csv
     import io
-    numbers = sorted({(n, t, tot) for e in entries for n, t, _, tot in e.exercises})
+    numbers = sorted({(n, t, tot) for e in entries for n, t, _earned, tot in e.exercises})
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     total = max((e.total for e in entries), default=0)
@@ -248,9 +249,9 @@ def gradebook_csv(entries: list[Entry]) -> str:
                + [f"Exercise {n}: {t} ({_num(tot)})" for n, t, tot in numbers]
                + [f"Total ({_num(total)})", "copied_from", "comment"])
     for e in entries:
-        by = {n: earned for n, _, earned, _ in e.exercises}
+        by = {n: earned for n, _t, earned, _tot in e.exercises}
         w.writerow([_cell(e.student.id), _cell(e.student.name), e.variant, e.status]
-                   + [_num(by[n]) if n in by else "" for n, _, _ in numbers]
+                   + [_num(by[n]) if n in by else "" for n, _t, _tot in numbers]
                    + [_num(e.earned) if e.status == "graded" else "", e.copied_from or "",
                       _cell(e.comment)])
     return buf.getvalue()
@@ -298,21 +299,23 @@ def write_feedback(folder: Path, entries: list[Entry]) -> int:
 
 def summary(entries: list[Entry]) -> str:
     graded = [e for e in entries if e.status == "graded"]
-    lines = [f"Graded {len(graded)} of {len(entries)} students."]
+    lines = [_("Graded {k} of {n} students.").format(k=len(graded), n=len(entries))]
     if graded:
         pts = np.array([e.earned for e in graded])
-        lines.append(f"Points: median {_num(float(np.median(pts)))} of "
-                     f"{_num(graded[0].total)}, lowest {_num(pts.min())}, highest "
-                     f"{_num(pts.max())}.")
-    for status, words in (("missing", "no submission"), ("unreadable", "not graded")):
+        lines.append(_("Points: median {median} of {total}, lowest {low}, highest {high}.")
+                     .format(median=_num(float(np.median(pts))), total=_num(graded[0].total),
+                             low=_num(pts.min()), high=_num(pts.max())))
+    for status, words in (("missing", _("No submission")), ("unreadable", _("Not graded"))):
         bad = [e for e in entries if e.status == status]
         if bad:
-            lines.append(f"{words.capitalize()} ({len(bad)}): "
+            lines.append(f"{words} ({len(bad)}): "
                          + "; ".join(f"{e.student.id}" + (f" ({e.problem})" if e.problem else "")
                                      for e in bad[:20])
-                         + (f"; … {len(bad) - 20} more" if len(bad) > 20 else ""))
+                         + (_("; … {n} more").format(n=len(bad) - 20) if len(bad) > 20
+                            else ""))
     flagged = [e for e in entries if e.copied_from]
     if flagged:
-        lines.append(f"Flagged as matching another student's variant ({len(flagged)}): "
+        lines.append(_("Flagged as matching another student's variant ({n}):").format(
+            n=len(flagged)) + " "
                      + "; ".join(f"{e.student.id} ↔ {e.copied_from}" for e in flagged))
     return "\n".join(lines) + "\n"
