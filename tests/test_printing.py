@@ -184,3 +184,61 @@ def test_every_piece_of_a_piecewise_is_printed():
     back = parse(ascii(e), Vocabulary.of_model(model))
     for v in (-1.0, 0.5, 3.0):
         assert float(back.subs(z, v)) == float(e.subs(z, v))
+
+
+def _network(hidden, activation="sigmoid"):
+    layers = "".join(f"    - {{units: {h}, activation: {activation}}}\n" for h in hidden)
+    return parse_problem(
+        "name: wide\nnetwork:\n  inputs: 2\n  layers:\n" + layers
+        + "    - {units: 1, activation: sigmoid}\nloss: bce\n"
+        "data: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [0, 1, 1, 0]}\n"
+        "init: {seed: 0}\n")
+
+
+def test_a_whole_derivation_prints_the_forward_pass_once(xor):
+    """Every parameter shares the layers above it: the forward pass is printed once at the
+    top, each parameter's section keeps its own neuron's definitions."""
+    d = derive(xor)
+    out = text(d)
+    top, *sections = out.split("━━━ ∂L/∂")
+    assert top.count("z⁽²⁾₁ = w⁽²⁾₁₁·a⁽¹⁾₁ + w⁽²⁾₁₂·a⁽¹⁾₂ + w⁽²⁾₁₃·a⁽¹⁾₃ + b⁽²⁾₁") == 1
+    for row in ("z⁽¹⁾₁ =", "z⁽¹⁾₃ =", "a⁽¹⁾₂ = σ(z⁽¹⁾₂)", "ŷ     = σ(z⁽²⁾₁)", "ℓ     ="):
+        assert row in top
+    assert len(sections) == len(d.gradients)
+    w12 = next(s for s in sections if s.startswith("w⁽¹⁾₁₂"))
+    forward = w12.split("Forward pass")[1].split("Chain rule")[0]
+    assert "z⁽¹⁾₁ = w⁽¹⁾₁₁·x₁ + w⁽¹⁾₁₂·x₂ + b⁽¹⁾₁" in forward and "a⁽¹⁾₁ = σ(z⁽¹⁾₁)" in forward
+    assert "z⁽²⁾₁" not in forward and "as in the forward pass at the top" in forward
+    # One parameter alone: its whole forward pass, as before.
+    alone = text(derive(xor, ["W1[1,2]"]))
+    assert "z⁽²⁾₁ = w⁽²⁾₁₁·a⁽¹⁾₁" in alone and "at the top" not in alone
+
+
+def test_a_wide_neuron_is_abridged_to_the_parameters_term():
+    d = derive(_network([12]), ["W2[1,7]", "b2[1]", "W1[3,2]"])
+    out = text(d)
+    sections = out.split("━━━ ∂L/∂")[1:]
+    assert "z⁽²⁾₁ = w⁽²⁾₁₁·a⁽¹⁾₁ + … + w⁽²⁾₁₇·a⁽¹⁾₇ + … + b⁽²⁾₁" in sections[0]
+    assert "z⁽²⁾₁ = w⁽²⁾₁₁·a⁽¹⁾₁ + … + b⁽²⁾₁" in sections[1]
+    assert "z⁽¹⁾₃ = w⁽¹⁾₃₁·x₁ + w⁽¹⁾₃₂·x₂ + b⁽¹⁾₃" in sections[2]     # short: whole
+    # The forward pass at the top has every term.
+    assert "w⁽²⁾₁,₁₂·a⁽¹⁾₁₂" in out.split("━━━ ∂L/∂")[0]
+
+
+@pytest.mark.parametrize("path", PROBLEMS + sorted((ROOT / "problems" / "graphs").glob("*.yaml"))
+                         + [None], ids=lambda p: p.name if p else "grouped")
+def test_mathml_has_no_loose_text(path):
+    """The document's glue (=, +, brackets, words) is MathML too: no text directly inside a
+    row, which browsers would draw unstyled."""
+    from tutor import load_any
+    from tutor import derive as derive_any
+    from tutor.printing.htmldoc import _math
+    p = load_any(path) if path else _network([5, 5, 5, 5])     # 125 paths: grouped
+    for lang in ("en", "ko"):
+        from tutor import i18n
+        with i18n.using(lang):
+            page = render(derive_any(p), "html")
+        maths = re.findall(r"<math>(.*?)</math>", page, re.S)
+        assert maths
+        for m in maths:
+            assert _math(m) == m, m[:200]

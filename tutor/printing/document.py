@@ -7,6 +7,7 @@ format: how to print an expression, a number, a heading, a block of rows, plain 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import sympy as sp
@@ -22,6 +23,8 @@ from .exprs import factors
 
 # Derivations list at most this many samples' values in a batch mean before summarising.
 MAX_LISTED_SAMPLES = 8
+# In a parameter's own forward pass, longer sums are abridged to the terms that matter.
+ABRIDGED_TERMS = 6
 
 
 def _memoized(fn, kind: str):
@@ -108,6 +111,19 @@ class DocPrinter(Printer):
         """✓, ✗, or (None) the sign for 'not applicable'."""
         raise NotImplementedError
 
+    def glue(self, s: str) -> str:
+        """Linear mathematics written between printed pieces (" = ", " + ", "(" …): as it is,
+        but in HTML, where it becomes MathML operators."""
+        return s
+
+    def math_words(self, s: str) -> str:
+        """Words inside a row of mathematics."""
+        return self.words(s)
+
+    def infix(self, name: str) -> str:
+        """An operator of ``op`` between two operands."""
+        return self.glue(" ") + self.op(name) + self.glue(" ")
+
     def note(self, segments) -> str:
         """A note in running text."""
         return "".join(self.words(s) if kind == "words" else self.inline(s) if kind == "math"
@@ -154,10 +170,19 @@ class DocPrinter(Printer):
                                 "Network {network}, loss {loss}, {n} samples; at {origin} the "
                                 "batch loss is ", p.n_samples).format(
                 network=p.network.describe(), loss=p.loss, n=p.n_samples, origin=_(p.origin)))
-            + self.inline(self.op("L") + " = " + self.num(d.loss)) + self.words(".")))
-        if len(d.gradients) > 1:
+            + self.inline(self.op("L") + self.glue(" = ") + self.num(d.loss)) + self.words(".")))
+        # Several parameters share the layers above them: their forward pass is printed once,
+        # here, and each parameter's section shows only its own neuron's definitions.
+        shared = len(d.gradients) > 1
+        if shared:
             intro.append(self._summary(d))
-        body = intro + [self._print(g) for g in d.gradients]
+            intro.append(self.heading(2, self.words(_("Forward pass"))))
+            intro.append(self._print_definitions(_forward_pass(d.gradients)))
+        self._shared_forward = shared
+        try:
+            body = intro + [self._print(g) for g in d.gradients]
+        finally:
+            self._shared_forward = False
         return self.document(p.name, body)
 
     def _summary(self, d: Derivation) -> str:
@@ -203,8 +228,8 @@ class DocPrinter(Printer):
         p = d.problem
         out = Var(p.output)
         body = [self.para(self.words(p.description))] if p.description else []
-        body.append(self.para(self.words(_("Inputs: ")) + self.inline(", ".join(
-            f"{self.expr(n.symbol)} = {self.num(n.value)}" for n in p.inputs))
+        body.append(self.para(self.words(_("Inputs: ")) + self.inline(self.glue(", ").join(
+            self.expr(n.symbol) + self.glue(" = ") + self.num(n.value) for n in p.inputs))
             + self.words(_("; output {output}.").format(output=p.output))))
         body.append(self.heading(2, self.words(_("The graph: each wire's value above, its "
                                                  "gradient below"))))
@@ -215,14 +240,14 @@ class DocPrinter(Printer):
             if n.kind != "gate":
                 continue
             g = GATES[n.gate]
-            rows.append((self.expr(n.symbol), [self.expr(n.expr()), "= " + self.num(n.value)],
+            rows.append((self.expr(n.symbol), [self.expr(n.expr()), self.glue("= ") + self.num(n.value)],
                          (("words", _(g.title)),)))
         body.append(self.rows(rows))
         body.append(self.heading(2, self.words(_("Backward pass: upstream × local = "
                                                  "downstream"))))
-        rows = [(self.partial(Partial(out, out)), "1",
+        rows = [(self.partial(Partial(out, out)), self.num(1),
                  (("words", _("the output's gradient with respect to itself")),))]
-        cdot = f" {self.op('cdot')} "
+        cdot = self.infix("cdot")
         for b in d.backward:
             node = Var(b.node)
             named = [f"{self.partial(Partial(out, Var(u.consumer)))}{cdot}"
@@ -232,10 +257,11 @@ class DocPrinter(Printer):
                      for u in b.uses]
             nums = [f"{self._paren_num(u.upstream)}{cdot}{self._paren_num(u.local_value)}"
                     for u in b.uses]
-            rhs = [" + ".join(named), "= " + " + ".join(local)]
+            plus, eq = self.glue(" + "), self.glue("= ")
+            rhs = [plus.join(named), eq + plus.join(local)]
             if any(not u.local.is_Number for u in b.uses):
-                rhs.append("= " + " + ".join(nums))
-            rhs.append("= " + self.num(b.gradient))
+                rhs.append(eq + plus.join(nums))
+            rhs.append(eq + self.num(b.gradient))
             if len(b.uses) > 1:
                 note = (("words", _("used {n} times: the gradients of its uses add").format(
                     n=len(b.uses))),)
@@ -279,7 +305,17 @@ class DocPrinter(Printer):
                             + self.words(f" — {conventions.shown(ref.name)} = {g.value:.6g}, "
                                          f"{describe(ref)}"))]
         out.append(self.heading(3, self.words(_("Forward pass"))))
-        out.append(self._print_definitions(g.definitions))
+        if getattr(self, "_shared_forward", False):
+            top = g.delta.layers
+            own = [x for x in g.definitions if _layer(x.symbol, top) == ref.layer]
+            out.append(self.rows([(self.expr(x.symbol), self._own_terms(x, g), "")
+                                  for x in own]))
+            rest = (_("Then the layers above and the loss ℓ, as in the forward pass at the top.")
+                    if ref.layer < top else
+                    _("Then the loss ℓ, as in the forward pass at the top."))
+            out.append(self.para(self.words(rest)))
+        else:
+            out.append(self._print_definitions(g.definitions))
         out.append(self._print_paths(g))
         out.append(self.heading(3, self.words(_("Local derivatives"))))
         out.append(self.rows([self._local_row(ld) for ld in g.local]))
@@ -297,6 +333,25 @@ class DocPrinter(Printer):
         out.append(self._print(g.check))
         return "\n".join(s for s in out if s)
 
+    def _own_terms(self, x, g: GradientDerivation) -> list[str]:
+        """The terms of a definition in p's own neuron; of a long sum z = Σᵢ wᵢaᵢ + b (printed
+        whole in the forward pass at the top), the first, p's and the last."""
+        terms = self.terms(x.expr)
+        if not (x.expr.is_Add and len(terms) > ABRIDGED_TERMS):
+            return terms
+        ref = g.param
+        k = ref.col - 1 if ref.kind == "W" else len(terms) - 1
+        if g.symbol not in x.expr.args[k].free_symbols:      # not a z of p's neuron
+            return terms
+        more = self.glue("+ …")
+        keep = sorted({0, k, len(terms) - 1})
+        out = [terms[keep[0]]]
+        for before, i in zip(keep, keep[1:]):
+            if i > before + 1:
+                out.append(more)
+            out.append(terms[i])
+        return out
+
     def _print_definitions(self, defs) -> str:
         rows = [(self.expr(d.symbol), self.terms(d.expr), "") for d in defs]
         rows.append((self.op("L"), self.op("batch_loss"),
@@ -312,18 +367,19 @@ class DocPrinter(Printer):
         head = self.heading(3, self.words(before) + self.inline(self.expr(g.symbol))
                             + self.words(middle) + self.inline(self.op("ell"))
                             + self.words(after))
-        arrow = f" {self.op('to')} "
+        arrow = self.infix("to")
         rows = []
         for k, path in enumerate(g.paths, start=1):
             label = self.label(self.words(_("path {k}: ").format(k=k))) if n > 1 else ""
             rows.append(("", label + arrow.join(self.expr(s) for s in path.nodes), ""))
-        cdot = f" {self.op('cdot')} "
+        cdot = self.infix("cdot")
         terms = [cdot.join(self.partial(f.partial) for f in path.factors) for path in g.paths]
-        signed = [terms[0]] + [f"+ {t}" for t in terms[1:]]
+        plus = self.glue("+ ")
+        signed = [terms[0]] + [plus + t for t in terms[1:]]
         out = [head]
         if g.grouped:
             more = ngettext("… ({n} more path)", "… ({n} more paths)", n - len(g.paths))
-            signed.append(f"+ {self.words(more.format(n=n - len(g.paths)))}")
+            signed.append(plus + self.math_words(more.format(n=n - len(g.paths))))
             out.append(self.para(self.words(_(
                 "Too many to write out one by one. Grouped by layer, their sum is the delta "
                 "form below: the same sum, factored (every δ collects the paths from its "
@@ -333,17 +389,18 @@ class DocPrinter(Printer):
 
     def _local_row(self, ld: LocalDerivative):
         rule = ld.rule
-        note = (("words", _(rule.name) + ": "), ("math", self.expr(rule.lhs) + " = "
+        note = (("words", _(rule.name) + ": "), ("math", self.expr(rule.lhs) + self.glue(" = ")
                                                    + self.expr(rule.rhs)))
         return (self.partial(ld.partial), self.terms(ld.result), note)
 
     def _fusion_row(self, f: Fusion):
-        cdot = f" {self.op('cdot')} "
+        cdot = self.infix("cdot")
         ell = sp.Symbol("ell")
-        named = " + ".join(cdot.join(self.partial(x.partial) for x in pair) for pair in f.terms)
-        values = " + ".join(cdot.join(self.factor(x.result) for x in pair) for pair in f.terms)
+        plus, eq = self.glue(" + "), self.glue("= ")
+        named = plus.join(cdot.join(self.partial(x.partial) for x in pair) for pair in f.terms)
+        values = plus.join(cdot.join(self.factor(x.result) for x in pair) for pair in f.terms)
         return (self.partial(Partial(ell, f.z)),
-                [named, "= " + values, "= " + self.expr(f.result)], "")
+                [named, eq + values, eq + self.expr(f.result)], "")
 
     def factor(self, e) -> str:
         """An expression standing as one factor of a product: parenthesised if a sum."""
@@ -365,7 +422,8 @@ class DocPrinter(Printer):
 
     def _print_Numbers(self, n: Numbers, g: GradientDerivation) -> str:
         given = {"x", "y"}   # the sample's inputs and targets: in the heading, not the rows
-        sample_inputs = ", ".join(f"{self.expr(s)} = {self.num(v)}" for s, v in n.values
+        eq = self.glue(" = ")
+        sample_inputs = self.glue(", ").join(self.expr(s) + eq + self.num(v) for s, v in n.values
                                   if _kind(s) in given)
         before, after = _split_slot(_("Numbers for sample {k} of {n} ({values})").format(
             k=n.sample, n=len(n.per_sample), values="{values}"), "{values}")
@@ -382,11 +440,13 @@ class DocPrinter(Printer):
         out.append(self.heading(3, self.words(_("Batch mean over all samples"))))
         N = len(n.per_sample)
         if N <= MAX_LISTED_SAMPLES:
-            listed = " + ".join(self.num(v) if v >= 0 else f"({self.num(v)})"
-                                for v in n.per_sample)
-            rhs = [f"{self.one_over(N)}({listed})", "= " + self.num(n.gradient)]
+            left, right = self.glue("("), self.glue(")")
+            listed = self.glue(" + ").join(self.num(v) if v >= 0 else left + self.num(v) + right
+                                           for v in n.per_sample)
+            rhs = [self.one_over(N) + left + listed + right,
+                   self.glue("= ") + self.num(n.gradient)]
         else:
-            rhs = [self.batch_mean(self.expr(g.symbol)), "= " + self.num(n.gradient)]
+            rhs = [self.batch_mean(self.expr(g.symbol)), self.glue("= ") + self.num(n.gradient)]
         out.append(self.rows([(self.partial(Partial(sp.Symbol("L"), g.symbol)), rhs, "")]))
         return "\n".join(out)
 
@@ -411,8 +471,37 @@ class DocPrinter(Printer):
         return self.rows(rows)
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _name(text: str) -> Name | None:
+    return Name.parse(text)
+
+
+def _layer(symbol: sp.Symbol, top: int) -> int | None:
+    """The layer a forward symbol belongs to (ŷ to the top layer, whose a it is)."""
+    name = _name(symbol.name)
+    if name is None:
+        return None
+    return top if name.kind == "yhat" else name.layer
+
+
+def _forward_pass(gradients) -> list:
+    """The definitions of all the gradients' forward passes, each once, in the order of the
+    forward pass: layer by layer, a layer's z before its a, ℓ last."""
+    seen = {}
+    for g in gradients:
+        for x in g.definitions:
+            seen.setdefault(x.symbol, x)
+
+    def order(x):
+        name = _name(x.symbol.name)
+        if name is None or name.layer is None:
+            return (1 << 30, 0, ())        # ℓ (and ŷ, named apart) after the layers
+        return (name.layer, name.kind != "z", name.indices)
+    return sorted(seen.values(), key=order)
+
+
 def _kind(symbol: sp.Symbol) -> str | None:
-    name = Name.parse(symbol.name)
+    name = _name(symbol.name)
     return name.kind if name else None
 
 

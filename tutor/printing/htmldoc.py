@@ -18,6 +18,7 @@ import math
 import re
 
 from .. import conventions, i18n
+from ..i18n import _
 from ..steps import DeltaForm, GradientDerivation, Partial
 from .document import DocPrinter
 from .mathml import mathml
@@ -26,6 +27,8 @@ _STEP = "\x00step\x00"
 # A row whose pieces show at most this many characters is one piece of mathematics; longer
 # rows are pieces that wrap on a narrow screen.
 ONE_LINE = 30
+# Rows remembered by a printer (emptied when full).
+MEMO_LIMIT = 1 << 15
 _TAG = re.compile(r"(<[^>]+>)")
 _TOKEN_TAGS = ("mi", "mn", "mo", "mtext", "ms")
 _LOOSE = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][A-Za-z ]*[A-Za-z]|\S")
@@ -53,21 +56,45 @@ def _loose(text: str) -> str:
     return "".join(out)
 
 
-@functools.lru_cache(maxsize=1 << 14)
 def _math(s: str) -> str:
-    """MathML from a mixture of MathML elements and loose linear text ("= ", "(", " + ")."""
+    """MathML from a mixture of MathML elements and loose linear text ("= ", "(", " + ").
+    The document printer writes no loose text (its glue is MathML already); tests use this to
+    check so."""
     return _PIECES.sub(lambda m: m.group(0) if m.group(2) is None else _loose(m.group(2)), s)
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _visible(m: str) -> int:
-    """Roughly how many characters a piece of MathML shows."""
+@functools.lru_cache(maxsize=256)
+def _glue(s: str) -> str:
+    return _loose(s)
+
+
+def _visible(m: str, limit: int) -> int:
+    """Roughly how many characters a piece of MathML shows; beyond ``limit``, some number
+    above it (a long piece is read only as far as needed)."""
+    if len(m) > 64 * limit:
+        head = m[:m.rfind(">", 0, 64 * limit) + 1]
+        shown = len(_TAG.sub("", head))
+        if shown > limit:
+            return shown
     return len(_TAG.sub("", m))
+
+
+def _short(pieces) -> bool:
+    """Whether a row's pieces show at most ONE_LINE characters in all."""
+    total = 0
+    for p in pieces:
+        total += _visible(p, ONE_LINE)
+        if total > ONE_LINE:
+            return False
+    return True
+
+
+_EQUALS = _loose("=")
 
 
 def _infix(m: str) -> str:
     """A continuation line's leading = + − spaced as between two operands, which it is."""
-    return re.sub(r"^<mo>", '<mo form="infix">', m)
+    return '<mo form="infix">' + m[4:] if m.startswith("<mo>") else m
 
 
 def _mi(s: str) -> str:
@@ -170,22 +197,41 @@ class HtmlDocPrinter(DocPrinter):
     def rows(self, rows) -> str:
         if not rows:
             return ""
+        # A derivation prints the same rows (a local derivative, a forward value, a δ) for
+        # every parameter whose paths cross them: each row's markup is made once.
+        cache = self.__dict__.setdefault("_printed_rows", {})
+        if len(cache) >= MEMO_LIMIT:
+            cache.clear()
         out = ['<div class="eqs">']
-        for lhs, rhs, note in rows:
-            pieces = rhs if isinstance(rhs, list) else [rhs]
-            if sum(_visible(p) for p in pieces) <= ONE_LINE:
-                pieces = ["".join(pieces)]   # short: one piece of mathematics, evenly spaced
-            maths = [_math(lhs + " = " + pieces[0]) if lhs else _math(pieces[0])]
-            maths += [_infix(_math(p)) for p in pieces[1:]]
-            line = "".join(f"<math>{m}</math>" for m in maths)
-            if note:
-                line += f'<span class="note">{self.note(note)}</span>'
-            out.append(f'<div class="eq">{line}</div>')
+        for row in rows:
+            lhs, rhs, note = row
+            key = (lhs, tuple(rhs), note) if isinstance(rhs, list) else row
+            line = cache.get(key)
+            if line is None:
+                line = cache[key] = self._row(lhs, rhs, note)
+            out.append(line)
         out.append("</div>")
         return "".join(out)
 
+    def _row(self, lhs: str, rhs, note) -> str:
+        pieces = rhs if isinstance(rhs, list) else [rhs]
+        if _short(pieces):
+            pieces = ["".join(pieces)]   # short: one piece of mathematics, evenly spaced
+        maths = [lhs + _EQUALS + pieces[0] if lhs else pieces[0]]
+        maths += [_infix(p) for p in pieces[1:]]
+        line = "".join(f"<math>{m}</math>" for m in maths)
+        if note:
+            line += f'<span class="note">{self.note(note)}</span>'
+        return f'<div class="eq">{line}</div>'
+
     def words(self, s: str) -> str:
         return html.escape(s, quote=False)
+
+    def glue(self, s: str) -> str:
+        return _glue(s)
+
+    def math_words(self, s: str) -> str:
+        return f"<mtext>{html.escape(s, quote=False)}</mtext>"
 
     def graph_picture(self, d) -> str:
         from .graphpic import svg
@@ -199,17 +245,22 @@ class HtmlDocPrinter(DocPrinter):
                 f"<tbody>{body}</tbody></table>")
 
     def inline(self, math_: str) -> str:
-        return f"<math>{_math(math_)}</math>"
+        return f"<math>{math_}</math>"
 
     def mark(self, ok: bool | None) -> str:
         if ok is None:
-            return '<span class="na" title="not applicable">–</span>'
-        return ('<span class="ok" title="verified">✓</span>' if ok
-                else '<span class="bad" title="disagrees">✗</span>')
+            kind, title, sign = "na", _("not applicable"), "–"
+        elif ok:
+            kind, title, sign = "ok", _("verified"), "✓"
+        else:
+            kind, title, sign = "bad", _("disagrees"), "✗"
+        return f'<span class="{kind}" title="{html.escape(title)}">{sign}</span>'
 
     def num(self, x: float, digits: int | None = None) -> str:
+        if x == 0:
+            return "<mn>0</mn>"
         if not math.isfinite(x):
-            return "<mtext>undefined (a sigmoid output rounds to 0 or 1)</mtext>"
+            return self.math_words(_("undefined (a sigmoid output rounds to 0 or 1)"))
         return super().num(x, digits)
 
     def minus(self, s: str) -> str:
