@@ -453,3 +453,58 @@ def test_no_english_left_in_korean_commands(tmp_path):
     left = {name: _english_words(_prose(text, kind), problem)
             for name, (text, kind) in outputs.items()}
     assert not any(left.values()), left
+
+
+# Command-line words that are names: metavariables, choices, option names, file names.
+_HELP_NAMES = {"OPTIONS", "COMMAND", "ARGS", "PROBLEM", "ANSWERS", "SUBMISSIONS", "NAME",
+               "INTEGER", "RANGE", "FLOAT", "FILE", "DIRECTORY", "TEXT", "PATH", "HOST",
+               "PORT", "LANG", "FORMAT", "KEY", "tutor", "text", "latex", "markdown", "json",
+               "html", "csv", "moodle", "qti", "yaml", "problems", "xor", "answers",
+               "sheets", "keys", "variant", "run", "loss", "png", "boundary", "grade",
+               "grades", "students", "submissions", "quiz", "zip", "input", "article",
+               "English", "TUTOR", "LANGUAGE", "LC", "ALL", "MESSAGES", "README", "init",
+               "seed", "training", "epochs", "batch", "size", "momentum", "api", "openapi",
+               "derivation", "param", "check", "derive", "train", "worksheet", "export",
+               "serve", "roster", "localhost", "http", "Moodle", "XML", "QTI", "Canvas",
+               "JSON", "YAML", "API", "OpenAPI", "GET", "POST", "PNG", "matplotlib", "plot",
+               "pdflatex", "tex", "solutions", "feedback", "gradebook", "fan", "version",
+               "help", "lang", "en", "ko", "sample", "format", "fragment", "color", "graph", "epoch",
+               "params", "output", "variants", "decimals", "pdf", "keys", "rtol", "atol",
+               "seeds", "every", "snapshot", "trace", "port", "host", "workers",
+               "allow", "txt", "fmt", "lr", "ID", "id", "DIR", "NAMES", "CSV", "NumPy", "my", "BCE", "sigmoid", "sheet"}
+
+
+@pytest.mark.parametrize("command", ["", "derive", "check", "worksheet", "export", "grade",
+                                     "train", "serve"])
+def test_help_in_korean(command):
+    """--help of every command in Korean: click's own words (Usage, Options, the help
+    option's) and tutor's; what is left in Latin letters is names (options, metavariables,
+    file names, commands in the examples)."""
+    args = ["--lang", "ko", *([command] if command else []), "--help"]
+    r = CliRunner().invoke(main, args, prog_name="tutor")
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("사용법: tutor") and "옵션:" in r.output
+    assert "이 도움말을 보이고 끝낸다." in r.output
+    prose = re.sub(r"--?[\w-]+|\[[^\]]*\]|\S*[/.]\S*|'[^']*'|`[^`]*`|<[^>]*>", " ", r.output)
+    left = {w for w in re.findall(r"(?<![\w∂])[A-Za-z]{2,}(?![\w\[])", prose)
+            if w not in _HELP_NAMES and w.lower() not in _ALLOWED}
+    assert not left, left
+    # and English stays English
+    r = CliRunner().invoke(main, [*([command] if command else []), "--help"],
+                           prog_name="tutor")
+    assert r.output.startswith("Usage: tutor") and "Show this message and exit." in r.output
+
+
+@pytest.mark.parametrize("args, korean", [
+    (["derive"], "오류: 인자 없음 'PROBLEM'."),
+    (["derive", "x.yaml", "--bogus"], "오류: '--bogus'라는 옵션은 없다."),
+    (["derive", "problems/xor.yaml", "-s", "0"], "범위 x>=1 안에 있지 않다"),
+    (["derive", "problems/xor.yaml", "-f", "pdf"], "중 하나가 아니다"),
+    (["nosuch"], "'nosuch'라는 명령은 없다."),
+    (["train", "problems/xor.yaml", "--trace", "1", "--seeds", "3"], "--seed S(시드)를 주어라"),
+])
+def test_usage_errors_in_korean(args, korean):
+    r = CliRunner().invoke(main, ["--lang", "ko", *args])
+    assert r.exit_code == 2
+    assert korean in r.output and "사용법:" in r.output or korean in r.output
+    assert "Error" not in r.output and "Usage" not in r.output

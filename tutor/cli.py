@@ -15,8 +15,64 @@ import click
 
 from . import __version__, defaults, i18n
 from .errors import TutorError, VerificationError
-from .i18n import _, ngettext
+from .i18n import N_, _, ngettext
 from .printing import FORMATS
+
+
+# click writes its own words (Usage:, Options, Error: Invalid value for …) through the standard
+# library's gettext; they are tutor's messages too (``clicktexts``), in the command's language.
+def _click_speaks_tutor() -> None:
+    import click.core, click.decorators, click.exceptions, click.formatting, click.parser
+    import click.termui, click.types
+    for module in (click.core, click.decorators, click.exceptions, click.formatting,
+                   click.parser, click.termui, click.types):
+        if hasattr(module, "_"):
+            module._ = _
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext
+
+
+_click_speaks_tutor()
+
+
+class _Translated:
+    """A command whose help and options' help are message ids (``help=N_(…)``), shown in the
+    command's language."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None and not getattr(option, "_message_id", False):
+            # click words it when it first makes it, in that run's language: keep the id
+            option.help, option._message_id = N_("Show this message and exit."), True
+        return option
+
+    def format_options(self, ctx, formatter):
+        # every option's help too, click's own -h/--help and --version included
+        params = [p for p in self.get_params(ctx) if getattr(p, "help", None)]
+        sources = [p.help for p in params]
+        for p in params:
+            p.help = _(p.help)
+        try:
+            return super().format_options(ctx, formatter)
+        finally:
+            for p, source in zip(params, sources):
+                p.help = source
+
+    def _in_language(self, method, *args):
+        source = self.help
+        self.help = _(source) if source else source
+        try:
+            return method(*args)
+        finally:
+            self.help = source
+
+
+class TutorCommand(_Translated, click.Command):
+    def format_help_text(self, ctx, formatter):
+        return self._in_language(super().format_help_text, ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self._in_language(super().get_short_help_str, limit)
 
 
 class _Failure(click.ClickException):
@@ -53,8 +109,8 @@ def _problem_path():
 
 def _output_option(f):
     return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                        help="Write to this file instead of standard output. Written only "
-                             "when everything succeeded; never left half-written.")(f)
+                        help=N_("Write to this file instead of standard output. Written only "
+                                "when everything succeeded; never left half-written."))(f)
 
 
 def _read(names: str) -> str:
@@ -80,11 +136,16 @@ def write_output(text: str, output: Path | None) -> None:
     write_file(output, text)
 
 
-class TutorGroup(click.Group):
+class TutorGroup(_Translated, click.Group):
     """The one place where tutor's own errors become exit statuses: a TutorError (a problem
     file, an option, a file that cannot be written) is one line and status 2 (or its own);
     a VerificationError (the three computations disagree: a bug in tutor) is one line and
     status 1. No command can show a traceback for an error tutor raises itself."""
+
+    command_class = TutorCommand
+
+    def format_help_text(self, ctx, formatter):
+        return self._in_language(super().format_help_text, ctx, formatter)
 
     def main(self, *args, **kwargs):
         # In a context of its own: --lang chooses the language of this command only (a
@@ -106,64 +167,31 @@ def _choose_language(ctx, param, value):
         return None
     lang = i18n.normalise(value)
     if lang is None:
-        raise click.BadParameter(f"{value!r} is not one of tutor's languages: "
-                                 f"{', '.join(i18n.languages())}")
+        raise click.BadParameter(_("{value!r} is not one of tutor's languages: {languages}")
+                                 .format(value=value, languages=", ".join(i18n.languages())))
     i18n.set_language(lang)
     return lang
 
 
-@click.group(cls=TutorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="tutor")
-@click.option("--lang", metavar="LANG", callback=_choose_language, expose_value=False,
-              is_eager=True,
-              help="The language of everything tutor writes: en (English) or ko (한국어). "
-                   "Default: TUTOR_LANG, then the locale (LANGUAGE, LC_ALL, LC_MESSAGES, "
-                   "LANG), else English.")
-def main():
-    """tutor: backpropagation, step by step.
+@click.group(cls=TutorGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             help=N_("""tutor: backpropagation, step by step.
 
     Derive ∂L/∂W for every weight of a small network by the chain rule, with every number
     checked three ways (symbolic, NumPy, finite differences). A problem is a YAML file: see
     problems/xor.yaml.
-    """
+    """))
+@click.version_option(__version__, prog_name="tutor", help=N_("Show the version and exit."),
+                      message=N_("%(prog)s, version %(version)s"))
+@click.option("--lang", metavar="LANG", callback=_choose_language, expose_value=False,
+              is_eager=True,
+              help=N_("The language of everything tutor writes: en (English) or ko (한국어). "
+                      "Default: TUTOR_LANG, then the locale (LANGUAGE, LC_ALL, LC_MESSAGES, "
+                      "LANG), else English."))
+def main():
+    pass
 
 
-@main.command()
-@click.argument("problem", type=_problem_path())
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME",
-              help="Parameter to derive, e.g. W1[2,1], b2[1], or W1 for a whole array; "
-                   "repeat or separate with commas. Default: all.")
-@click.option("-s", "--sample", type=click.IntRange(min=1),
-              help="The sample (1-based) whose numbers are shown step by step. Default: the "
-                   "first with the most non-zero inputs (no input weight's ∂z/∂w is 0).")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Output format.")
-@click.option("--fragment", is_flag=True,
-              help="With --format latex: the body only, to \\input into your own document; "
-                   "with --format html: the <article> only, to put in your own page.")
-@click.option("--color/--no-color", default=None,
-              help="Colour the text output. Default: when writing to a terminal.")
-@click.option("--graph", "as_graph", is_flag=True,
-              help="Derive the network as a computational graph of operations for one sample "
-                   "(-s): every product, sum, activation and the loss a node.")
-@click.option("--epoch", type=click.IntRange(min=0, max=10_000_000), metavar="N",
-              help="Derive at the weights after N epochs of training: trains with the "
-                   "problem's settings (or --lr, --seed) first; with --params, the run's "
-                   "snapshot of epoch N.")
-@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE",
-              help="Derive at the weights in FILE: a run saved by `tutor train -f json` (its "
-                   "last epoch, or --epoch N's snapshot; of a sweep, the run of --seed S), or "
-                   "a YAML/JSON file of arrays W1, b1, ….")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True, max=1e6), metavar="X",
-              help="With --epoch: train with this learning rate η.")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
-              help="With --epoch: train from this initialisation seed; with --params: the "
-                   "run of this seed in a saved sweep.")
-@_output_option
-def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, params_file, lr,
-           seed, output):
-    """Derive ∂L/∂p step by step for the parameters of PROBLEM.
+@main.command(help=N_("""Derive ∂L/∂p step by step for the parameters of PROBLEM.
 
     Shows the forward definitions, every chain-rule path from the parameter to the loss, each
     local derivative with its rule, the simplifications (BCE∘sigmoid gives ŷ − y), the delta
@@ -177,7 +205,41 @@ def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, param
       tutor derive problems/xor.yaml -f html -o xor.html
       tutor derive problems/xor.yaml --epoch 5000 -p W2
       tutor derive problems/xor.yaml --params run.json --epoch 1000
-    """
+    """))
+@click.argument("problem", type=_problem_path())
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME",
+              help=N_("Parameter to derive, e.g. W1[2,1], b2[1], or W1 for a whole array; "
+                      "repeat or separate with commas. Default: all."))
+@click.option("-s", "--sample", type=click.IntRange(min=1),
+              help=N_("The sample (1-based) whose numbers are shown step by step. Default: the "
+                      "first with the most non-zero inputs (no input weight's ∂z/∂w is 0)."))
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help=N_("Output format."))
+@click.option("--fragment", is_flag=True,
+              help=N_("With --format latex: the body only, to \\input into your own document; "
+                      "with --format html: the <article> only, to put in your own page."))
+@click.option("--color/--no-color", default=None,
+              help=N_("Colour the text output. Default: when writing to a terminal."))
+@click.option("--graph", "as_graph", is_flag=True,
+              help=N_("Derive the network as a computational graph of operations for one sample "
+                      "(-s): every product, sum, activation and the loss a node."))
+@click.option("--epoch", type=click.IntRange(min=0, max=10_000_000), metavar="N",
+              help=N_("Derive at the weights after N epochs of training: trains with the "
+                      "problem's settings (or --lr, --seed) first; with --params, the run's "
+                      "snapshot of epoch N."))
+@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE",
+              help=N_("Derive at the weights in FILE: a run saved by `tutor train -f json` (its "
+                      "last epoch, or --epoch N's snapshot; of a sweep, the run of --seed S), or "
+                      "a YAML/JSON file of arrays W1, b1, …."))
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True, max=1e6), metavar="X",
+              help=N_("With --epoch: train with this learning rate η."))
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
+              help=N_("With --epoch: train from this initialisation seed; with --params: the "
+                      "run of this seed in a saved sweep."))
+@_output_option
+def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, params_file, lr,
+           seed, output):
     from .derivation import derive as run_derive
     from .derivation import verified
     from .printing import render
@@ -187,13 +249,13 @@ def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, param
     if not isinstance(loaded, Problem):
         # a computational graph: one derivation of every input's gradient
         if params or sample or epoch is not None or params_file or lr or seed is not None:
-            raise click.UsageError("-p, --sample, --epoch, --params, --lr and --seed are for "
-                                   "networks; a computational graph derives every input")
+            raise click.UsageError(_("-p, --sample, --epoch, --params, --lr and --seed are for "
+                                     "networks; a computational graph derives every input"))
         from .graph import derive_graph, verified_graph
         d = verified_graph(derive_graph(loaded))
     elif as_graph:
         if params:
-            raise click.UsageError("--graph derives every weight: leave out -p")
+            raise click.UsageError(_("--graph derives every weight: leave out -p"))
         from .graph import derive_graph, network_graph, verified_graph
         prob = at_point(loaded, epoch, params_file, lr, seed)
         d = verified_graph(derive_graph(network_graph(prob, sample or prob.exercise_sample)))
@@ -206,31 +268,11 @@ def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, param
     if fmt in ("latex", "html"):
         settings["fragment"] = fragment
     elif fragment:
-        raise click.UsageError("--fragment goes with --format latex or html")
+        raise click.UsageError(_("--fragment goes with --format latex or html"))
     write_output(render(d, fmt, **settings), output)
 
 
-@main.command()
-@click.argument("problem", type=_problem_path())
-@click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format (JSON: see the README).")
-@click.option("--rtol", type=click.FloatRange(min=0, max=1), default=defaults.RTOL,
-              show_default=True,
-              help="Relative tolerance for numbers.")
-@click.option("--atol", type=click.FloatRange(min=0, max=1e3), default=defaults.ATOL,
-              show_default=True, help="Absolute tolerance for numbers.")
-@click.option("--variant", type=click.IntRange(min=1), metavar="K",
-              help="Grade against variant K of a worksheet (default: the answers file's "
-                   "variant, else the problem's own weights).")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
-              help="The worksheet seed of --variant (default: the answers file's seed).")
-@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="KEY",
-              help="Grade by a worksheet's key (keys/variant-NN.yaml): its variant, seed, "
-                   "sample, rounding, exercises and points.")
-@_output_option
-def check(problem, answers, fmt, rtol, atol, variant, seed, key, output):
-    """Check hand-computed answers to PROBLEM and name the mistakes.
+@main.command(help=N_("""Check hand-computed answers to PROBLEM and name the mistakes.
 
     ANSWERS is a YAML file of numeric gradients (of the batch loss, or of one sample's loss),
     formulas for one sample's ∂ℓ/∂p in tutor's symbols, and forward/backward values of one
@@ -250,22 +292,41 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, key, output):
       tutor check problems/xor.yaml problems/answers/xor.yaml
       tutor check problems/xor.yaml answers.yaml --format json -o grade.json
       tutor check problems/xor.yaml answers.yaml --key sheets/keys/variant-03.yaml
-    """
+    """))
+@click.argument("problem", type=_problem_path())
+@click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help=N_("Output format (JSON: see the README)."))
+@click.option("--rtol", type=click.FloatRange(min=0, max=1), default=defaults.RTOL,
+              show_default=True,
+              help=N_("Relative tolerance for numbers."))
+@click.option("--atol", type=click.FloatRange(min=0, max=1e3), default=defaults.ATOL,
+              show_default=True, help=N_("Absolute tolerance for numbers."))
+@click.option("--variant", type=click.IntRange(min=1), metavar="K",
+              help=N_("Grade against variant K of a worksheet (default: the answers file's "
+                      "variant, else the problem's own weights)."))
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
+              help=N_("The worksheet seed of --variant (default: the answers file's seed)."))
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="KEY",
+              help=N_("Grade by a worksheet's key (keys/variant-NN.yaml): its variant, seed, "
+                      "sample, rounding, exercises and points."))
+@_output_option
+def check(problem, answers, fmt, rtol, atol, variant, seed, key, output):
     from .answers import load_answers
     from .checking import grade
     from .printing import checkreport
     from .problem import Problem
 
     if (variant is None) != (seed is None):
-        raise click.UsageError("--variant and --seed go together (a variant is only defined "
-                               "with its worksheet's seed)")
+        raise click.UsageError(_("--variant and --seed go together (a variant is only defined "
+                                 "with its worksheet's seed)"))
     from .problem import load_any, read_text_file
     prob = _use(load_any(problem))
     if not isinstance(prob, Problem):
         # a computational graph: values and gradients of its nodes
         if key is not None or variant is not None:
-            raise click.UsageError("--key, --variant and --seed are for worksheets of "
-                                   "networks")
+            raise click.UsageError(_("--key, --variant and --seed are for worksheets of "
+                                     "networks"))
         from .graphcheck import check_graph, report_json, report_text
         text, file = read_text_file(answers, "an answers file")
         report = check_graph(prob, text, file, rtol=rtol, atol=atol)
@@ -288,30 +349,7 @@ def _wrote(who: str, name: str, out: Path, written, n: int) -> str:
         who=who, name=name, out=out, files=files, n=n)
 
 
-@main.command()
-@click.argument("problem", type=_problem_path())
-@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
-              required=True, metavar="DIR",
-              help="Directory for worksheet.tex, solutions.tex and keys/ (created if need "
-                   "be; other files in it are left alone).")
-@click.option("-n", "--variants", type=click.IntRange(min=1, max=defaults.MAX_VARIANTS),
-              default=1,
-              show_default=True, help="Number of variants (one per student).")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
-              show_default=True, help="Seed of the variants: the same seed, the same sheets.")
-@click.option("-p", "--params", metavar="NAMES",
-              help="Parameters to ask about, e.g. 'W2[1,1],W1[2,1],b1[3]'. Default: one "
-                   "output weight, one hidden weight, one bias.")
-@click.option("--decimals", type=click.IntRange(min=1, max=8), default=defaults.DECIMALS,
-              show_default=True,
-              help="Decimals to round to, stated on the sheets and used by the keys.")
-@click.option("--pdf", is_flag=True, help="Also compile both documents with pdflatex.")
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="CSV",
-              help="A class list (id, name; optionally variant): one sheet per student, "
-                   "named on it, their variant drawn from --seed and their id (stable when "
-                   "the roster is reordered or grows). Replaces --variants.")
-def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
-    """Write randomized worksheets on PROBLEM, their solutions and answer keys.
+@main.command(help=N_("""Write randomized worksheets on PROBLEM, their solutions and answer keys.
 
     Each variant has its own weights, drawn reproducibly from (seed, variant) on a grid of
     one-decimal values, and asks for the forward pass of one sample, the chain-rule
@@ -327,7 +365,29 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
       tutor worksheet problems/xor.yaml -o sheets --variants 30 --pdf
       tutor worksheet problems/textbook-2-2-2.yaml -o sheets -p 'W1[1,1],W2[2,1]'
       tutor worksheet problems/xor.yaml -o sheets --roster students.csv --seed 7
-    """
+    """))
+@click.argument("problem", type=_problem_path())
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
+              required=True, metavar="DIR",
+              help=N_("Directory for worksheet.tex, solutions.tex and keys/ (created if need "
+                      "be; other files in it are left alone)."))
+@click.option("-n", "--variants", type=click.IntRange(min=1, max=defaults.MAX_VARIANTS),
+              default=1,
+              show_default=True, help=N_("Number of variants (one per student)."))
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
+              show_default=True, help=N_("Seed of the variants: the same seed, the same sheets."))
+@click.option("-p", "--params", metavar="NAMES",
+              help=N_("Parameters to ask about, e.g. 'W2[1,1],W1[2,1],b1[3]'. Default: one "
+                      "output weight, one hidden weight, one bias."))
+@click.option("--decimals", type=click.IntRange(min=1, max=8), default=defaults.DECIMALS,
+              show_default=True,
+              help=N_("Decimals to round to, stated on the sheets and used by the keys."))
+@click.option("--pdf", is_flag=True, help=N_("Also compile both documents with pdflatex."))
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="CSV",
+              help=N_("A class list (id, name; optionally variant): one sheet per student, "
+                      "named on it, their variant drawn from --seed and their id (stable when "
+                      "the roster is reordered or grows). Replaces --variants."))
+def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
     from .derivation import resolve_params
     from .problem import Problem, load_any
     from .variants import default_params
@@ -336,7 +396,7 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
     prob = _use(load_any(problem))
     if not isinstance(prob, Problem):       # a computational graph: fill in the graph
         if roster is not None or params:
-            raise click.UsageError("--roster and -p are for networks")
+            raise click.UsageError(_("--roster and -p are for networks"))
         from .graphsheet import write as write_graph
         written = write_graph(prob, out, variants, seed, decimals, pdf, str(problem))
         click.echo(_wrote(ngettext("{n} variant", "{n} variants", variants).format(
@@ -368,26 +428,7 @@ def worksheet(problem, out, variants, seed, params, decimals, pdf, roster):
     click.echo(_wrote(who, prob.name, out, written, n))
 
 
-@main.command()
-@click.argument("problem", type=_problem_path())
-@click.option("-n", "--variants", type=click.IntRange(min=1, max=defaults.MAX_VARIANTS),
-              default=1, show_default=True, help="Variants: one numerical question each per "
-                                                 "part of the sheet.")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
-              show_default=True, help="The worksheets' seed: the same seed, the same numbers "
-                                      "as tutor worksheet's keys.")
-@click.option("-p", "--params", metavar="NAMES",
-              help="The sheet's parameters, as for tutor worksheet -p.")
-@click.option("--decimals", type=click.IntRange(min=1, max=8), default=defaults.DECIMALS,
-              show_default=True, help="The rounding: each answer's tolerance is half a unit "
-                                      "of the last decimal.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["moodle", "qti"]), default="moodle",
-              show_default=True, help="Moodle XML, or a QTI 1.2 zip for Canvas.")
-@click.option("--keys", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Also write the key of each exported variant here (variant-NN.yaml, as "
-                   "tutor worksheet writes them; a redrawn variant's says so).")
-@_output_option
-def export(problem, variants, seed, params, decimals, fmt, keys, output):
+@main.command(help=N_(
     """Export a worksheet's questions to a learning platform, with tutor's diagnoses.
 
     One numerical question per variant and per numerical part of the sheet (forward values,
@@ -401,7 +442,26 @@ def export(problem, variants, seed, params, decimals, fmt, keys, output):
     Examples:
       tutor export problems/xor.yaml -n 30 --seed 7 -o xor-quiz.xml
       tutor export problems/xor.yaml -n 30 --seed 7 -f qti -o xor-quiz.zip
-    """
+    """))
+@click.argument("problem", type=_problem_path())
+@click.option("-n", "--variants", type=click.IntRange(min=1, max=defaults.MAX_VARIANTS),
+              default=1, show_default=True, help=N_("Variants: one numerical question each per "
+                                                    "part of the sheet."))
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
+              show_default=True, help=N_("The worksheets' seed: the same seed, the same numbers "
+                                         "as tutor worksheet's keys."))
+@click.option("-p", "--params", metavar="NAMES",
+              help=N_("The sheet's parameters, as for tutor worksheet -p."))
+@click.option("--decimals", type=click.IntRange(min=1, max=8), default=defaults.DECIMALS,
+              show_default=True, help=N_("The rounding: each answer's tolerance is half a unit "
+                                         "of the last decimal."))
+@click.option("-f", "--format", "fmt", type=click.Choice(["moodle", "qti"]), default="moodle",
+              show_default=True, help=N_("Moodle XML, or a QTI 1.2 zip for Canvas."))
+@click.option("--keys", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help=N_("Also write the key of each exported variant here (variant-NN.yaml, as "
+                      "tutor worksheet writes them; a redrawn variant's says so)."))
+@_output_option
+def export(problem, variants, seed, params, decimals, fmt, keys, output):
     from .export import questions
     from .printing import lms
     from .problem import load_problem, parse_param_refs
@@ -418,7 +478,7 @@ def export(problem, variants, seed, params, decimals, fmt, keys, output):
         write_output(lms.moodle_xml(qs), output)
     else:
         if output is None or str(output) == "-":
-            raise click.UsageError("a QTI package is a zip file: give -o FILE.zip")
+            raise click.UsageError(_("a QTI package is a zip file: give -o FILE.zip"))
         from .files import write_file
         write_file(output, lms.qti_zip(qs, f"{prob.name} (seed {seed})"))
     if keys is not None:
@@ -434,27 +494,7 @@ def export(problem, variants, seed, params, decimals, fmt, keys, output):
                       if redrawn else "") + ".")
 
 
-@main.command("grade")
-@click.argument("problem", type=_problem_path())
-@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="CSV",
-              required=True, help="The class list the worksheets were made for.")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), required=True,
-              help="The seed of the worksheets (tutor worksheet --seed).")
-@click.option("-p", "--params", metavar="NAMES",
-              help="The worksheets' parameters, if they were chosen with -p.")
-@click.option("--decimals", type=click.IntRange(min=1, max=8), default=defaults.DECIMALS,
-              show_default=True, help="The worksheets' rounding.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
-              show_default=True, help="The gradebook's format (JSON: see the README).")
-@click.option("--feedback", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Write each student's feedback here, <id>.txt and <id>.html. Default: "
-                   "next to -o, in <gradebook>-feedback/.")
-@click.option("--workers", type=click.IntRange(min=1, max=64), metavar="N",
-              help="Processes to grade with. Default: the machine's cores.")
-@_output_option
-def grade_command(problem, submissions, roster, seed, params, decimals, fmt, feedback,
-                  workers, output):
+@main.command("grade", help=N_(
     """Grade a whole class: every student's answers by their own worksheet variant.
 
     SUBMISSIONS is a directory of answers files named by student id (<id>.yaml, as
@@ -467,7 +507,27 @@ def grade_command(problem, submissions, roster, seed, params, decimals, fmt, fee
     \b
     Examples:
       tutor grade problems/xor.yaml submissions/ --roster students.csv --seed 7 -o grades.csv
-    """
+    """))
+@click.argument("problem", type=_problem_path())
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="CSV",
+              required=True, help=N_("The class list the worksheets were made for."))
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), required=True,
+              help=N_("The seed of the worksheets (tutor worksheet --seed)."))
+@click.option("-p", "--params", metavar="NAMES",
+              help=N_("The worksheets' parameters, if they were chosen with -p."))
+@click.option("--decimals", type=click.IntRange(min=1, max=8), default=defaults.DECIMALS,
+              show_default=True, help=N_("The worksheets' rounding."))
+@click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help=N_("The gradebook's format (JSON: see the README)."))
+@click.option("--feedback", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help=N_("Write each student's feedback here, <id>.txt and <id>.html. Default: "
+                      "next to -o, in <gradebook>-feedback/."))
+@click.option("--workers", type=click.IntRange(min=1, max=64), metavar="N",
+              help=N_("Processes to grade with. Default: the machine's cores."))
+@_output_option
+def grade_command(problem, submissions, roster, seed, params, decimals, fmt, feedback,
+                  workers, output):
     from .gradebook import (grade_class, gradebook_csv, gradebook_json, summary,
                             write_feedback)
     from .problem import load_problem, parse_param_refs
@@ -540,13 +600,13 @@ def at_point(prob, epoch, params_file, lr, seed):
     """The problem at the weights that --epoch, --params, --lr and --seed name."""
     if params_file is not None:
         if lr is not None:
-            raise click.UsageError("--lr trains with --epoch; a saved run (--params) has "
-                                   "its own")
+            raise click.UsageError(_("--lr trains with --epoch; a saved run (--params) has "
+                                     "its own"))
         from .snapshots import load_params
         return load_params(params_file, prob, epoch=epoch, seed=seed)
     if epoch is None:
         if lr is not None or seed is not None:
-            raise click.UsageError("--lr and --seed say how to train: give --epoch N too")
+            raise click.UsageError(_("--lr and --seed say how to train: give --epoch N too"))
         return prob
     from .training import at_epoch
     return at_epoch(prob, epoch, lr=lr, seed=seed)
@@ -559,49 +619,15 @@ def _epoch_list(ctx, param, values):
             try:
                 n = int(part)
             except ValueError:
-                raise click.BadParameter(f"expected whole numbers like 10,100; got {part!r}")
+                raise click.BadParameter(_("expected whole numbers like 10,100; got {part!r}")
+                                         .format(part=part))
             if n < 0:
-                raise click.BadParameter(f"expected epochs ≥ 0; got {n}")
+                raise click.BadParameter(_("expected epochs ≥ 0; got {n}").format(n=n))
             out.append(n)
     return tuple(sorted(set(out)))
 
 
-@main.command()
-@click.argument("problem", type=_problem_path())
-@click.option("--epochs", type=click.IntRange(min=0, max=10_000_000), metavar="N",
-              help="Epochs to train. Default: the problem's training.epochs.")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True, max=1e6), metavar="X",
-              help="Learning rate η. Default: the problem's training.lr.")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
-              help="Initialise with this seed (the default initialisation: uniform in "
-                   "±1/√fan_in) instead of the problem's init.")
-@click.option("--seeds", type=click.IntRange(min=1, max=100_000), metavar="N",
-              help="Train N copies from seeds S … S+N−1 at once (S: --seed, else the "
-                   "problem's init.seed, else 0) and report how many solve the task.")
-@click.option("--every", type=click.IntRange(min=1), metavar="K",
-              help="Print the loss every K epochs. Default: every tenth of the run.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format (JSON: see the README).")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="PNG",
-              help="Draw the loss curve (log scale) to this PNG, 800×500 pixels. Needs "
-                   "the plot extra (matplotlib).")
-@click.option("--boundary", type=click.Path(dir_okay=False, path_type=Path), metavar="PNG",
-              help="Draw the decision boundary of a 2-input problem with its data points to "
-                   "this PNG, 800×500 pixels. Needs the plot extra (matplotlib).")
-@click.option("--snapshot", "snapshots", multiple=True, callback=_epoch_list, metavar="N[,M…]",
-              help="Keep the weights after these epochs in the JSON output (`tutor derive "
-                   "--params run.json --epoch N` derives at them).")
-@click.option("--trace", type=click.IntRange(min=1, max=1000), metavar="K",
-              help="Show the first K updates one by one: p ← p − η·∂L/∂p for each parameter "
-                   "(with momentum, the velocity too), each value what `tutor derive` gives "
-                   "at that epoch.")
-@click.option("-p", "--param", "trace_params", multiple=True, metavar="NAME",
-              help="With --trace: only these parameters (W1[2,1], b2, or W1 for a whole "
-                   "array; repeat or separate with commas). Default: all.")
-@_output_option
-def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshots, trace,
-          trace_params, output):
-    """Train PROBLEM's network by gradient descent with tutor's NumPy engine.
+@main.command(help=N_("""Train PROBLEM's network by gradient descent with tutor's NumPy engine.
 
     By default one full-batch update per epoch on the mean loss, with the problem's
     training: settings (batch_size and momentum too). Prints the loss every tenth of the run,
@@ -614,7 +640,41 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshot
       tutor train problems/xor.yaml
       tutor train problems/xor.yaml --epochs 20000 --plot loss.png --boundary xor.png
       tutor train problems/xor.yaml --seeds 100
-    """
+    """))
+@click.argument("problem", type=_problem_path())
+@click.option("--epochs", type=click.IntRange(min=0, max=10_000_000), metavar="N",
+              help=N_("Epochs to train. Default: the problem's training.epochs."))
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True, max=1e6), metavar="X",
+              help=N_("Learning rate η. Default: the problem's training.lr."))
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
+              help=N_("Initialise with this seed (the default initialisation: uniform in "
+                      "±1/√fan_in) instead of the problem's init."))
+@click.option("--seeds", type=click.IntRange(min=1, max=100_000), metavar="N",
+              help=N_("Train N copies from seeds S … S+N−1 at once (S: --seed, else the "
+                      "problem's init.seed, else 0) and report how many solve the task."))
+@click.option("--every", type=click.IntRange(min=1), metavar="K",
+              help=N_("Print the loss every K epochs. Default: every tenth of the run."))
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help=N_("Output format (JSON: see the README)."))
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="PNG",
+              help=N_("Draw the loss curve (log scale) to this PNG, 800×500 pixels. Needs "
+                      "the plot extra (matplotlib)."))
+@click.option("--boundary", type=click.Path(dir_okay=False, path_type=Path), metavar="PNG",
+              help=N_("Draw the decision boundary of a 2-input problem with its data points to "
+                      "this PNG, 800×500 pixels. Needs the plot extra (matplotlib)."))
+@click.option("--snapshot", "snapshots", multiple=True, callback=_epoch_list, metavar="N[,M…]",
+              help=N_("Keep the weights after these epochs in the JSON output (`tutor derive "
+                      "--params run.json --epoch N` derives at them)."))
+@click.option("--trace", type=click.IntRange(min=1, max=1000), metavar="K",
+              help=N_("Show the first K updates one by one: p ← p − η·∂L/∂p for each "
+                      "parameter (with momentum, the velocity too), each value what `tutor "
+                      "derive` gives at that epoch."))
+@click.option("-p", "--param", "trace_params", multiple=True, metavar="NAME",
+              help=N_("With --trace: only these parameters (W1[2,1], b2, or W1 for a whole "
+                      "array; repeat or separate with commas). Default: all."))
+@_output_option
+def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshots, trace,
+          trace_params, output):
     from .printing import trainreport
     from .problem import load_problem
     from .training import resolve_settings, run_seeds, train as run_train
@@ -622,16 +682,17 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshot
     from .problem import Problem, load_any
     prob = _use(load_any(problem))
     if not isinstance(prob, Problem):
-        raise click.UsageError(f"{problem} is a computational graph: it has nothing to train "
-                               "(its inputs are given values, not weights to learn); "
-                               "`tutor derive` derives it and `tutor check` grades answers to it")
+        raise click.UsageError(_("{problem} is a computational graph: it has nothing to train "
+                                 "(its inputs are given values, not weights to learn); "
+                                 "`tutor derive` derives it and `tutor check` grades answers "
+                                 "to it").format(problem=problem))
     if trace_params and not trace:
-        raise click.UsageError("-p chooses the parameters of --trace K: give --trace too")
+        raise click.UsageError(_("-p chooses the parameters of --trace K: give --trace too"))
     if trace and seeds is not None:
-        raise click.UsageError("--trace follows one run: give --seed S, not --seeds N")
+        raise click.UsageError(_("--trace follows one run: give --seed S, not --seeds N"))
     if boundary is not None and prob.network.inputs != 2:
-        raise click.UsageError(f"--boundary needs a problem with 2 inputs; {problem} has "
-                               f"{prob.network.inputs}")
+        raise click.UsageError(_("--boundary needs a problem with 2 inputs; {problem} has {n}")
+                               .format(problem=problem, n=prob.network.inputs))
     if plot is not None or boundary is not None:
         from .plots import require_matplotlib
         require_matplotlib()
@@ -670,25 +731,7 @@ def train(problem, epochs, lr, seed, seeds, every, fmt, plot, boundary, snapshot
         write_output(trainreport.text(result, every), output)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. The default serves this machine only; 0.0.0.0 "
-                   "serves the network (a classroom).")
-@click.option("--port", type=click.IntRange(min=1, max=65535), default=8000, show_default=True,
-              help="Port to listen on.")
-@click.option("--problems", "problems_dir", type=click.Path(file_okay=False, path_type=Path),
-              metavar="DIR",
-              help="Directory of problem files (*.yaml) to offer. Default: ./problems, or the "
-                   "problems shipped with tutor.")
-@click.option("--workers", type=click.IntRange(min=1, max=32), default=2, show_default=True,
-              help="Worker processes for checks, and as many for derivations, training and "
-                   "worksheets.")
-@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
-              help="A host name the server answers to (repeat for more), e.g. the classroom "
-                   "machine's name. Default: the address it listens on and localhost; with "
-                   "--host 0.0.0.0 or ::, any.")
-def serve(host, port, problems_dir, workers, allow_hosts):
-    """Serve the tutor as a web application: open http://HOST:PORT in a browser.
+@main.command(help=N_("""Serve the tutor as a web application: open http://HOST:PORT in a browser.
 
     Students pick a problem, reveal each derivation one step at a time, type their own
     gradients (numbers or formulas) and see ✓ or the named mistake, and download worksheets.
@@ -700,7 +743,24 @@ def serve(host, port, problems_dir, workers, allow_hosts):
     Examples:
       tutor serve
       tutor serve --port 9000 --problems my-problems
-    """
+    """))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help=N_("Address to listen on. The default serves this machine only; 0.0.0.0 "
+                      "serves the network (a classroom)."))
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=8000, show_default=True,
+              help=N_("Port to listen on."))
+@click.option("--problems", "problems_dir", type=click.Path(file_okay=False, path_type=Path),
+              metavar="DIR",
+              help=N_("Directory of problem files (*.yaml) to offer. Default: ./problems, or the "
+                      "problems shipped with tutor."))
+@click.option("--workers", type=click.IntRange(min=1, max=32), default=2, show_default=True,
+              help=N_("Worker processes for checks, and as many for derivations, training and "
+                      "worksheets."))
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help=N_("A host name the server answers to (repeat for more), e.g. the classroom "
+                      "machine's name. Default: the address it listens on and localhost; with "
+                      "--host 0.0.0.0 or ::, any."))
+def serve(host, port, problems_dir, workers, allow_hosts):
     from .web import require_web
     require_web()
     from .web.library import Library
