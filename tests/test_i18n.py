@@ -124,8 +124,10 @@ def test_catalog_uses_the_glossary(lang):
             continue
         ids = [m.id] if isinstance(m.id, str) else list(m.id)
         strings = [m.string] if isinstance(m.string, str) else list(m.string)
-        # (not the slots' names, nor commands quoted as code, nor the verb of "did you mean")
-        text = re.sub(r"\{[^{}]*\}|<code>.*?</code>|did you mean", " ", " ".join(ids))
+        # (not the slots' names, nor commands quoted as code or TeX, nor the verb of "did you
+        # mean")
+        text = re.sub(r"\{[^{}]*\}|<code>.*?</code>|\\[A-Za-z]+|(?i:did you mean)", " ",
+                      " ".join(ids))
         for english, pattern, native in glossary:
             if pattern.search(text):
                 text = pattern.sub(" ", text)
