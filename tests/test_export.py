@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import zipfile
 from xml.etree import ElementTree as ET
 
@@ -209,3 +210,25 @@ def test_hostile_problem_text_is_escaped():
                 assert "<script>" not in el.text and "<img src=x" not in el.text
                 if "alert" in el.text:
                     assert "&lt;script&gt;" in el.text and "&lt;img src=x" in el.text
+
+
+def test_questions_in_korean():
+    """The question text, the answers' feedback (the checker's words) and the categories in
+    the export's language; the identifiers stay ASCII."""
+    from tutor import i18n
+    qs = questions(load_problem(XOR), 1, 11, workers=1)
+    with i18n.using("ko"):
+        xml = lms.moodle_xml(qs)
+        qti = lms.qti_assessment(qs, "t", "XOR (시드 11)")
+    root = ET.fromstring(xml)
+    text = root.find(".//question[@type='numerical']/questiontext/text").text
+    assert "변형 " in text and "샘플 " in text and "계산하시오" in text and "학습률" in text
+    feedback = [a.find("feedback/text").text for a in root.iter("answer")]
+    assert feedback[0] == "<p>정답.</p>" and all(re.search("[가-힣]", f) for f in feedback)
+    assert "정답: " in root.find(".//generalfeedback/text").text
+    category = root.find(".//question[@type='category']/category/text").text
+    assert "시드" in category
+    assert "이 중 하나가 나왔다면" in qti
+    package = lms.qti_zip(qs, "XOR (시드 11)")
+    names = zipfile.ZipFile(io.BytesIO(package)).namelist()
+    assert all(n.isascii() for n in names), names

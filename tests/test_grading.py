@@ -6,6 +6,7 @@ copied key, garbage."""
 from __future__ import annotations
 
 import csv
+import re
 import json
 
 import numpy as np
@@ -334,3 +335,22 @@ def test_honest_slips_are_never_flagged(xor):
 def _key_for(problem, seed, variant):
     from tutor.gradebook import numeric_key
     return {k: round(v, 4) for k, v in numeric_key(problem, seed, variant, None, 4).items()}
+
+
+def test_a_class_graded_in_korean(klass, tmp_path):
+    """The gradebook's headers and comments, and the feedback files, in the command's
+    language, graded on several processes (each speaks it)."""
+    root, roster, subs = klass
+    book = tmp_path / "grades.csv"
+    r = run("--lang", "ko", "grade", XOR, subs, "--roster", roster, "--seed", 11, "-o", book,
+            "--workers", 2)
+    assert r.exit_code == 0, r.output
+    rows = {row["id"]: row for row in csv.DictReader(book.read_text().splitlines())}
+    assert any(c.startswith("총점") for c in rows["s01"])
+    assert any(c.startswith("문항 1:") for c in rows["s01"])
+    assert "27개 빈칸" in rows["s08"]["comment"] and "정답" in rows["s08"]["comment"]
+    assert rows["s12"]["comment"] == "제출 없음"
+    assert rows["s10"]["comment"].startswith("채점하지 않음: ")
+    assert "표시: " in rows["s09"]["comment"]
+    feedback = (tmp_path / "grades-feedback" / "s07.txt").read_text()
+    assert "✗" in feedback and re.search("[가-힣]", feedback)

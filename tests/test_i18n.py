@@ -486,7 +486,10 @@ def test_help_in_korean(command):
     r = CliRunner().invoke(main, args, prog_name="tutor")
     assert r.exit_code == 0, r.output
     assert r.output.startswith("사용법: tutor") and "옵션:" in r.output
-    assert "이 도움말을 보이고 끝낸다." in r.output
+    assert "이 도움말을 보이고 끝냅니다." in r.output
+    from tutor.printing.columns import width      # wrapped to the terminal's columns
+    assert max(width(line) for line in r.output.splitlines()
+               if not line.startswith("    tutor ")) <= 80      # (examples stay whole)
     prose = re.sub(r"--?[\w-]+|\[[^\]]*\]|\S*[/.]\S*|'[^']*'|`[^`]*`|<[^>]*>", " ", r.output)
     left = {w for w in re.findall(r"(?<![\w∂])[A-Za-z]{2,}(?![\w\[])", prose)
             if w not in _HELP_NAMES and w.lower() not in _ALLOWED}
@@ -499,11 +502,11 @@ def test_help_in_korean(command):
 
 @pytest.mark.parametrize("args, korean", [
     (["derive"], "오류: 인자 없음 'PROBLEM'."),
-    (["derive", "x.yaml", "--bogus"], "오류: '--bogus'라는 옵션은 없다."),
-    (["derive", "problems/xor.yaml", "-s", "0"], "범위 x>=1 안에 있지 않다"),
-    (["derive", "problems/xor.yaml", "-f", "pdf"], "중 하나가 아니다"),
-    (["nosuch"], "'nosuch'라는 명령은 없다."),
-    (["train", "problems/xor.yaml", "--trace", "1", "--seeds", "3"], "--seed S(시드)를 주어라"),
+    (["derive", "x.yaml", "--bogus"], "오류: '--bogus'라는 옵션은 없습니다."),
+    (["derive", "problems/xor.yaml", "-s", "0"], "범위 x>=1 안에 있지 않습니다"),
+    (["derive", "problems/xor.yaml", "-f", "pdf"], "중 하나가 아닙니다"),
+    (["nosuch"], "'nosuch'라는 명령은 없습니다."),
+    (["train", "problems/xor.yaml", "--trace", "1", "--seeds", "3"], "--seed S(시드)를 주십시오"),
 ])
 def test_usage_errors_in_korean(args, korean):
     r = CliRunner().invoke(main, ["--lang", "ko", *args])

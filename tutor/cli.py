@@ -21,6 +21,8 @@ from .printing import FORMATS
 
 # click writes its own words (Usage:, Options, Error: Invalid value for …) through the standard
 # library's gettext; they are tutor's messages too (``clicktexts``), in the command's language.
+# And it measures help text in characters: Hangul takes two columns of a terminal, so it
+# measures it in columns.
 def _click_speaks_tutor() -> None:
     import click.core, click.decorators, click.exceptions, click.formatting, click.parser
     import click.termui, click.types
@@ -30,6 +32,18 @@ def _click_speaks_tutor() -> None:
             module._ = _
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext
+    try:
+        import click._textwrap
+        from click._compat import _ansi_re
+    except ImportError:         # another click: its own measure
+        return
+    from .printing.columns import width
+
+    def term_len(text: str) -> int:
+        return width(_ansi_re.sub("", text))
+    for module in (click.formatting, click._textwrap):
+        if hasattr(module, "term_len"):
+            module.term_len = term_len
 
 
 _click_speaks_tutor()
@@ -480,7 +494,7 @@ def export(problem, variants, seed, params, decimals, fmt, keys, output):
         if output is None or str(output) == "-":
             raise click.UsageError(_("a QTI package is a zip file: give -o FILE.zip"))
         from .files import write_file
-        write_file(output, lms.qti_zip(qs, f"{prob.name} (seed {seed})"))
+        write_file(output, lms.qti_zip(qs, _("{name} (seed {seed})").format(name=prob.name, seed=seed)))
     if keys is not None:
         from .export import write_keys
         write_keys(prob, qs, keys, names, decimals)

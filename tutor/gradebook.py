@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import i18n
 from .i18n import _
 from .errors import TutorError
 from .problem import Problem
@@ -81,7 +82,7 @@ def grade_one(problem: Problem, student: Student, seed: int, path: Path | None,
 
     variant = student.variant(seed)
     if path is None:
-        return Entry(student, variant, "missing", comment="no submission")
+        return Entry(student, variant, "missing", comment=_("no submission"))
     try:
         with time_limit(SUBMISSION_SECONDS):
             vp = variant_problem(problem, seed, variant)
@@ -92,11 +93,12 @@ def grade_one(problem: Problem, student: Student, seed: int, path: Path | None,
             comment = _comment(report)
             if answers.variant is not None and (answers.variant, answers.seed) != (variant,
                                                                                    seed):
-                comment += (f"; the file says variant {answers.variant} (seed "
-                            f"{answers.seed}), graded as the student's own, {variant}")
+                comment += _("; the file says variant {v} (seed {s}), graded as the "
+                             "student's own, {own}").format(v=answers.variant, s=answers.seed,
+                                                            own=variant)
             entry = Entry(
                 student, variant, "graded", earned=s.earned, total=s.total,
-                exercises=tuple((e.exercise.number, str(e.exercise.title), e.earned,
+                exercises=tuple((e.exercise.number, _(str(e.exercise.title)), e.earned,
                                  e.exercise.points) for e in s.exercises),
                 comment=comment, file=str(path),
                 feedback_text=checkreport.text(report),
@@ -105,11 +107,12 @@ def grade_one(problem: Problem, student: Student, seed: int, path: Path | None,
                          if a.number is not None})
     except TimeLimit:
         return Entry(student, variant, "unreadable", file=str(path),
-                     problem=f"grading took more than {SUBMISSION_SECONDS:g} s",
-                     comment="not graded: too slow to grade")
+                     problem=_("grading took more than {s} s").format(
+                         s=f"{SUBMISSION_SECONDS:g}"),
+                     comment=_("not graded: too slow to grade"))
     except TutorError as e:
         return Entry(student, variant, "unreadable", file=str(path), problem=str(e),
-                     comment="not graded: " + str(e))
+                     comment=_("not graded: {error}").format(error=e))
     return entry
 
 
@@ -119,18 +122,21 @@ def _comment(report) -> str:
     said = Counter(r.mistake for r in report.results if not r.ok and r.mistake
                    and r.mistake not in ("blank", "follow_through"))
     blank = sum(r.blank for r in report.results)
-    parts = [f"{report.right} of {report.answered} answers right"]
+    parts = [_("{right} of {answered} answers right").format(right=report.right,
+                                                             answered=report.answered)]
     if said:
-        parts.append("mistakes: " + ", ".join(m.replace("_", " ") for m, _count in
-                                                said.most_common(3)))
+        # (the mistakes' identifiers, as check's JSON names them)
+        parts.append(_("mistakes: {ids}").format(ids=", ".join(
+            m for m, _count in said.most_common(3))))
     if blank:
-        parts.append(f"{blank} left blank")
+        parts.append(_("{n} left blank").format(n=blank))
     return "; ".join(parts)
 
 
 def _grade_chunk(args):
-    problem, items, seed, params, decimals = args
-    return [grade_one(problem, st, seed, path, params, decimals) for st, path in items]
+    problem, items, seed, params, decimals, lang = args
+    with i18n.using(lang):      # a worker process speaks the command's language
+        return [grade_one(problem, st, seed, path, params, decimals) for st, path in items]
 
 
 def grade_class(problem: Problem, students: list[Student], seed: int, folder: Path,
@@ -142,13 +148,14 @@ def grade_class(problem: Problem, students: list[Student], seed: int, folder: Pa
     from .defaults import DECIMALS
     decimals = DECIMALS if decimals is None else decimals
     if not folder.is_dir():
-        raise TutorError(f"{folder}: not a directory of submissions")
+        raise TutorError(_("{folder}: not a directory of submissions").format(folder=folder))
     items = [(st, submission_file(folder, st)) for st in students]
+    lang = i18n.current()
     workers = max(1, min(workers or os.cpu_count() or 1, len(items)))
     entries: list[Entry] = []
     if workers == 1:
         for k, item in enumerate(items, start=1):
-            entries += _grade_chunk((problem, [item], seed, params, decimals))
+            entries += _grade_chunk((problem, [item], seed, params, decimals, lang))
             if progress:
                 progress(k)
     else:
@@ -156,7 +163,7 @@ def grade_class(problem: Problem, students: list[Student], seed: int, folder: Pa
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         with ProcessPoolExecutor(workers) as pool:
             done = 0
-            for chunk in pool.map(_grade_chunk, [(problem, c, seed, params, decimals)
+            for chunk in pool.map(_grade_chunk, [(problem, c, seed, params, decimals, lang)
                                                  for c in chunks]):
                 entries += chunk
                 done += len(chunk)
@@ -226,8 +233,9 @@ def flag_copies(problem: Problem, entries: list[Entry], seed: int, params, decim
         if (best is not None and own_share <= 0.5 and best_share >= COPY_MATCH
                 and best_share - own_share >= COPY_MARGIN):
             e = dataclasses.replace(e, copied_from=best, comment=e.comment + (
-                f"; flagged: {100 * best_share:.0f} % of the numbers are those of {best}'s "
-                f"variant, {100 * own_share:.0f} % their own"))
+                _("; flagged: {theirs} of the numbers are those of {best}'s variant, "
+                  "{own} their own").format(theirs=f"{100 * best_share:.0f} %", best=best,
+                                            own=f"{100 * own_share:.0f} %")))
         out.append(e)
     return out
 
@@ -246,8 +254,9 @@ def gradebook_csv(entries: list[Entry]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     total = max((e.total for e in entries), default=0)
     w.writerow(["id", "name", "variant", "status"]
-               + [f"Exercise {n}: {t} ({_num(tot)})" for n, t, tot in numbers]
-               + [f"Total ({_num(total)})", "copied_from", "comment"])
+               + [_("Exercise {n}: {title} ({points})").format(n=n, title=t, points=_num(tot))
+                  for n, t, tot in numbers]
+               + [_("Total ({points})").format(points=_num(total)), "copied_from", "comment"])
     for e in entries:
         by = {n: earned for n, _t, earned, _tot in e.exercises}
         w.writerow([_cell(e.student.id), _cell(e.student.name), e.variant, e.status]

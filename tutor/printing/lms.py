@@ -25,6 +25,7 @@ from html import escape
 from xml.etree import ElementTree as ET
 
 from ..conventions import shown
+from ..i18n import _, pgettext
 from ..export import Question
 from ..names import Name
 from . import words as render
@@ -50,37 +51,49 @@ def _what(q: Question) -> str:
     sym = latex_name(p.name)
     if p.kind == "value":
         kind = Name.parse(p.name).kind if Name.parse(p.name) else None
-        what = {"z": "the pre-activation", "a": "the activation", "yhat": "the output",
-                "delta": "the delta (∂ℓ/∂z)"}.get(kind, "the loss" if p.name == "ell" else "")
-        return f"Compute {escape(what)} \\({sym}\\)"
+        what = {"z": _("the pre-activation"), "a": _("the activation"), "yhat": _("the output"),
+                "delta": _("the delta (∂ℓ/∂z)")}.get(kind, _("the loss") if p.name == "ell"
+                                                      else "")
+        return _("Compute {what} {symbol}").format(what=escape(what),
+                                                    symbol=f"\\({sym}\\)")
     if p.kind == "sample_gradient":
-        return f"Compute \\(\\partial \\ell / \\partial {sym}\\)"
-    return (f"Compute \\({sym}\\) after one gradient-descent step "
-            f"\\(p \\leftarrow p - \\eta\\, \\partial \\ell / \\partial p\\)")
+        return _("Compute {symbol}").format(
+            symbol=f"\\(\\partial \\ell / \\partial {sym}\\)")
+    return _("Compute {symbol} after one gradient-descent step {step}").format(
+        symbol=f"\\({sym}\\)",
+        step="\\(p \\leftarrow p - \\eta\\, \\partial \\ell / \\partial p\\)")
 
 
 def question_html(q: Question, image: str | None) -> str:
     p, sheet = q.problem, q.sheet
     k = sheet.sample - 1
-    out = [f"<p><b>{escape(p.name)}</b>, variant {q.variant} (seed {q.seed})"
-           + (f", drawn for variant {q.slot}: the first draw's answers could not be told apart"
-              if q.redrawn else "") + ".</p>"]
+    head = _("{name}, variant {variant} (seed {seed})").format(
+        name=f"<b>{escape(p.name)}</b>", variant=q.variant, seed=q.seed)
+    if q.redrawn:
+        head += _(", drawn for variant {slot}: the first draw's answers could not be told "
+                  "apart").format(slot=q.slot)
+    out = [f"<p>{head}.</p>"]
     if p.description:
         out.append(f"<p>{escape(p.description)}</p>")
-    out.append(f"<p>Network {escape(p.network.describe())}, loss: "
-               f"{escape(str(p.loss_fn.title))}, learning rate \\(\\eta = {p.training.lr:g}\\).</p>")
+    out.append("<p>" + _("Network {network}, loss: {loss}, learning rate {eta}.").format(
+        network=escape(p.network.describe()), loss=escape(_(str(p.loss_fn.title))),
+        eta=f"\\(\\eta = {p.training.lr:g}\\)") + "</p>")
     mats = r",\quad ".join(
         rf"W^{{({l})}} = {_matrix_tex(p.params[f'W{l}'])},\ b^{{({l})}} = "
         rf"{_matrix_tex(p.params[f'b{l}'])}" for l in range(1, len(p.network.layers) + 1))
     out.append(f"<p>\\({mats}\\)</p>")
     xs = ", ".join(f"{x:g}" for x in p.inputs[k])
     ys = ", ".join(f"{y:g}" for y in p.targets[k])
-    out.append(f"<p>Sample {sheet.sample}: \\(x = ({xs})\\), \\(y = ({ys})\\).</p>")
+    out.append("<p>" + _("Sample {k}: {x}, {y}.").format(
+        k=sheet.sample, x=f"\\(x = ({xs})\\)", y=f"\\(y = ({ys})\\)") + "</p>")
     if image:
-        out.append(f'<p><img src="{image}" alt="the network"></p>')
-    out.append(f"<p><b>Exercise {q.exercise.number}. {escape(str(q.exercise.title))}.</b> "
-               f"{_what(q)} for sample {sheet.sample}, rounded to {sheet.decimals} "
-               f"decimals.</p>")
+        alt = escape(_("the network"))
+        out.append(f'<p><img src="{image}" alt="{alt}"></p>')
+    exercise = _("Exercise {n}. {title}.").format(n=q.exercise.number,
+                                                  title=escape(_(str(q.exercise.title))))
+    task = _("{task} for sample {k}, rounded to {d} decimals.").format(
+        task=_what(q), k=sheet.sample, d=sheet.decimals)
+    out.append(f"<p><b>{exercise}</b> {task}</p>")
     return "\n".join(out)
 
 
@@ -101,8 +114,19 @@ def _svg(q: Question, _cache={}) -> str:
 
 def _category(q: Question) -> str:
     p = q.part
-    return (f"$course$/top/tutor/{_clean(q.problem.name)} (seed {q.seed})/"
-            f"{q.exercise.number}. {str(q.exercise.title)}/{p.kind.replace('_', ' ')} {shown(p.name)}")
+    return (f"$course$/top/tutor/{_clean(_seeded(q))}/"
+            f"{q.exercise.number}. {_clean(_(str(q.exercise.title)))}/{_kind(p.kind)} "
+            f"{shown(p.name)}")
+
+
+def _seeded(q: Question) -> str:
+    return _("{name} (seed {seed})").format(name=q.problem.name, seed=q.seed)
+
+
+def _kind(kind: str) -> str:
+    return {"value": pgettext("quiz part", "value"),
+            "sample_gradient": pgettext("quiz part", "sample gradient"),
+            "update": pgettext("quiz part", "update")}[kind]
 
 
 def _clean(s: str) -> str:
@@ -112,7 +136,7 @@ def _clean(s: str) -> str:
 
 def _name(q: Question) -> str:
     return (f"{_clean(q.problem.name)} v{q.variant}: {q.exercise.number}. "
-            f"{q.part.kind.replace('_', ' ')} {shown(q.part.name)}")
+            f"{_kind(q.part.kind)} {shown(q.part.name)}")
 
 
 def _sub(parent, tag, text=None, **attrs):
@@ -144,8 +168,9 @@ def moodle_xml(questions: list[Question]) -> str:
                    format="html")
         _sub(qt, "file", base64.b64encode(_svg(q).encode()).decode(), name=SVG_NAME, path="/",
              encoding="base64")
-        _text(e, "generalfeedback", f"<p>The right answer: {_number(q.right, d)} (the key of "
-                                    f"variant {q.variant}, seed {q.seed}).</p>", format="html")
+        _text(e, "generalfeedback", "<p>" + _(
+            "The right answer: {answer} (the key of variant {variant}, seed {seed}).").format(
+            answer=_number(q.right, d), variant=q.variant, seed=q.seed) + "</p>", format="html")
         _sub(e, "defaultgrade", f"{q.part.points:g}")
         _sub(e, "penalty", "0.3333333")
         _sub(e, "hidden", "0")
@@ -153,7 +178,7 @@ def moodle_xml(questions: list[Question]) -> str:
         tol = f"{q.tolerance:.{d + 1}f}"
         right = _sub(e, "answer", fraction="100", format="moodle_auto_format")
         _sub(right, "text", _number(q.right, d))
-        _text(right, "feedback", "<p>Right.</p>", format="html")
+        _text(right, "feedback", "<p>" + _("Right.") + "</p>", format="html")
         _sub(right, "tolerance", tol)
         for c in q.mistakes:
             a = _sub(e, "answer", fraction="0", format="moodle_auto_format")
@@ -229,9 +254,10 @@ def qti_assessment(questions: list[Question], ident: str, title: str) -> str:
         listed = "".join(f"<li>{_number(c.value, d)}: {feedback_html(c)}</li>"
                          for c in q.mistakes)
         fb = _sub(item, "itemfeedback", ident="general_incorrect_fb")
-        _mat(_sub(fb, "flow_mat"), f"<p>The right answer: {_number(q.right, d)}.</p>"
-             + (f"<p>If you got one of these, this is what happened:</p><ul>{listed}</ul>"
-                if listed else ""))
+        right = "<p>" + _("The right answer: {answer}.").format(answer=_number(q.right, d))
+        listed = ("<p>" + _("If you got one of these, this is what happened:")
+                  + f"</p><ul>{listed}</ul>") if listed else ""
+        _mat(_sub(fb, "flow_mat"), right + "</p>" + listed)
     ET.indent(root, "  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
@@ -268,7 +294,9 @@ def qti_manifest(ident: str, images: list[str]) -> str:
 
 def qti_zip(questions: list[Question], title: str) -> bytes:
     """The QTI 1.2 package: imsmanifest.xml, the assessment, the network pictures."""
-    ident = "tutor_" + "".join(ch if ch.isalnum() else "_" for ch in title)[:40]
+    # (an identifier in ASCII, whatever the title's language)
+    ident = "tutor_" + "".join(ch if ch.isascii() and ch.isalnum() else "_"
+                               for ch in title)[:40]
     images = {}
     for q in questions:
         images.setdefault(f"{SVG_FOLDER}/{_svg_file(q)}", _svg(q))
