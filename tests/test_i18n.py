@@ -387,6 +387,19 @@ def test_korean_pictures_have_their_glyphs(tmp_path):
     ("name: x\nnetwork: {inputs: 2, layers: [{units: 2, activation: sigmoid}]}\nloss: mse\n"
      "data: {inputs: [[0, 1]], targets: [[1, 2]]}\ninit: {seed: -1}\n", ("정수가 와야 합니다",)),
     (None, ("파일을 읽을 수 없습니다", "그런 파일이나 디렉터리가 없습니다")),
+    # the problem section's rules, the losses' and activations' own words
+    ("name: t\nnetwork: {inputs: 2, layers: [{units: 2, activation: relu}]}\nloss: bce\n"
+     "data: {inputs: [[0, 0]], targets: [[0, 1]]}\ninit: {seed: 0}\n",
+     ("sigmoid 출력층", "필요합니다")),
+    ("name: t\nnetwork: {inputs: 2, layers: [{units: 1, activation: leaky_relu, slope: 2}]}\n"
+     "loss: mse\ndata: {inputs: [[0, 0]], targets: [2]}\ninit: {seed: 0}\n",
+     ("[0, 1) 안의 slope이어야 합니다",)),
+    ("name: t\nnetwork: {inputs: 2, layers: [{units: 1, activation: sigmoid}]}\nloss: bce\n"
+     "data: {inputs: [[0, 0]], targets: [2]}\ninit: {seed: 0}\n", ("목푯값은 [0, 1] 안에",)),
+    ("name: t\nname: u\n", ("두 번 나옵니다",)),
+    ("", ("파일이 비어 있습니다",)),
+    ("name: g\ngraph: {steps: ['q = x + y', 'q = x * y'], inputs: {x: 1, y: 2}}\n",
+     ("이미 정의되었습니다",)),
 ])
 def test_korean_error_lines(tmp_path, text, words):
     """A bad problem file in Korean: one line, 오류: file:line: field: the reason in Korean."""

@@ -120,10 +120,11 @@ class Option:
 
     @property
     def expected(self) -> str:
-        """'a slope in [0, 1)'."""
-        return (f"{'an' if self.name[0] in 'aeiou' else 'a'} {self.name} in "
-                f"{'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}"
-                f"{')' if self.hi_open else ']'}")
+        """'slope in [0, 1)', in the current language."""
+        from .i18n import _
+        return _("{name} in {interval}").format(
+            name=self.name, interval=f"{'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}"
+                                     f"{')' if self.hi_open else ']'}")
 
     def schema(self, owners: list[str]) -> dict:
         """Its JSON Schema."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ProblemError
-from .i18n import _
+from .i18n import N_, _
 from .formula import canonical_name
 from .names import Name
 from .problem import (Problem, _read_yaml, _Validator, parse_param_ref,
@@ -119,7 +119,7 @@ def _read(name, problem: Problem) -> str:
 
 
 def load_answers(path: str | Path, problem: Problem) -> Answers:
-    text, file = read_text_file(path, "an answers file")
+    text, file = read_text_file(path, N_("an answers file"))
     return parse_answers(text, problem, file)
 
 

@@ -32,6 +32,7 @@ from .mistakes import ELL, W_JI, Mistake, derivation_lines, formula_mistakes, gr
 from .problem import Problem
 from .symbolic import Model, lambdify
 from .words import Words, eq
+from .i18n import _
 
 if TYPE_CHECKING:
     from .sheet import Sheet
@@ -253,7 +254,7 @@ class _Grader:
                 f = lambdify([symbols], exprs)
                 out = f([self.points[s] for s in symbols])
             except Exception:  # an expression NumPy cannot evaluate is simply not equal
-                return [np.full(POINTS, np.nan) for _ in exprs]
+                return [np.full(POINTS, np.nan) for _e in exprs]
         return [np.broadcast_to(np.asarray(v, dtype=complex).real
                                 if np.iscomplexobj(v) else np.asarray(v, dtype=float),
                                 (POINTS,)) for v in out]
@@ -461,8 +462,8 @@ def grade(problem: Problem, answers: Answers, rtol: float = RTOL, atol: float = 
     seed = seed if seed is not None else (rules.seed if rules.seed is not None
                                           else answers.seed)
     if (variant is None) != (seed is None):
-        raise ProblemError("a variant and a seed go together (a variant is only defined with "
-                           "its worksheet's seed)", file=rules.file,
+        raise ProblemError(_("a variant and a seed go together (a variant is only defined "
+                             "with its worksheet's seed)"), file=rules.file,
                            field="seed" if seed is None else "variant")
     sheet = None
     if variant is not None:
@@ -527,9 +528,9 @@ def updated_weights(grader: "_Grader", name: str, batch: bool):
     """The gradient computed at the weights after one update, not the current ones."""
     p = grader.p
     lr = p.training.lr
-    _, _, bw = engine.loss_and_gradients(p)
+    _loss, _fw, bw = engine.loss_and_gradients(p)
     moved = {k: v - lr * bw.grads[k] for k, v in p.params.items()}
-    _, fw, bw2 = engine.loss_and_gradients(p, moved)
+    _loss2, fw, bw2 = engine.loss_and_gradients(p, moved)
     ref = grader.grad(name).param
     if batch:
         v = float(bw2.grads[ref.array][ref.index])

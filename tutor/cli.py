@@ -342,7 +342,7 @@ def check(problem, answers, fmt, rtol, atol, variant, seed, key, output):
             raise click.UsageError(_("--key, --variant and --seed are for worksheets of "
                                      "networks"))
         from .graphcheck import check_graph, report_json, report_text
-        text, file = read_text_file(answers, "an answers file")
+        text, file = read_text_file(answers, N_("an answers file"))
         report = check_graph(prob, text, file, rtol=rtol, atol=atol)
         write_output(report_text(report) if fmt == "text" else report_json(report), output)
         sys.exit(report.return_code)
@@ -494,7 +494,8 @@ def export(problem, variants, seed, params, decimals, fmt, keys, output):
         if output is None or str(output) == "-":
             raise click.UsageError(_("a QTI package is a zip file: give -o FILE.zip"))
         from .files import write_file
-        write_file(output, lms.qti_zip(qs, _("{name} (seed {seed})").format(name=prob.name, seed=seed)))
+        write_file(output, lms.qti_zip(qs, _("{name} (seed {seed})").format(
+                                               name=prob.name, seed=seed)))
     if keys is not None:
         from .export import write_keys
         write_keys(prob, qs, keys, names, decimals)
@@ -828,7 +829,7 @@ def _default_problems() -> Path:
     shipped = Path(__file__).resolve().parent.parent / "problems"
     if shipped.is_dir():
         return shipped
-    raise TutorError("no ./problems directory here: give one with --problems DIR")
+    raise TutorError(_("no ./problems directory here: give one with --problems DIR"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,7 +17,7 @@ import sympy as sp
 from . import engine, gradcheck
 from .errors import ProblemError, VerificationError
 from .exprs import product
-from .i18n import N_
+from .i18n import N_, _
 from .problem import ParamRef, Problem, parse_param_refs
 from .steps import (ChainPath, Definition, DeltaForm, Derivation, Fusion,
                     GradientDerivation, LocalDerivative, Numbers, Partial, Rule)
@@ -63,8 +63,9 @@ def resolve_params(problem: Problem, params: Iterable[ParamRef | str] | None
 def check_size(problem: Problem, refs: Sequence[ParamRef]) -> None:
     """Refuse, with a clear error, a derivation too large to build in reasonable time."""
     if len(refs) > MAX_PARAMS:
-        raise ProblemError(f"too large to derive at once: {len(refs)} parameters (limit "
-                           f"{MAX_PARAMS}); choose some with --param", file=problem.file,
+        raise ProblemError(_("too large to derive at once: {n} parameters (limit "
+                             "{max_params}); choose some with --param").format(
+                                 n=len(refs), max_params=MAX_PARAMS), file=problem.file,
                            field="network.layers")
 
 
@@ -344,7 +345,8 @@ def derive(problem: Problem, params: Iterable[ParamRef | str] | None = None,
     refs = resolve_params(problem, params)
     check_size(problem, refs)
     if not 1 <= sample <= problem.n_samples:
-        raise ProblemError(f"expected a sample from 1 to {problem.n_samples}; got {sample}",
+        raise ProblemError(_("expected a sample from 1 to {n_samples}; got {sample}").format(
+                               n_samples=problem.n_samples, sample=sample),
                            field="--sample")
     loss, fw, bw = _engine_pass(problem)                  # 1. the NumPy way (the reference)
     b = _Builder(Model(problem))
@@ -364,8 +366,8 @@ def _engine_pass(problem: Problem):
     with np.errstate(over="ignore", invalid="ignore"):
         loss, fw, bw = engine.loss_and_gradients(problem)
     if not (np.isfinite(loss) and all(np.isfinite(z).all() for z in fw.zs)):
-        raise ProblemError("the forward pass overflows at these weights and inputs; use "
-                           "smaller values", file=problem.file, field="init")
+        raise ProblemError(_("the forward pass overflows at these weights and inputs; use "
+                             "smaller values"), file=problem.file, field="init")
     return loss, fw, bw
 
 
@@ -387,11 +389,11 @@ class _Symbolic:
     def __init__(self, b: _Builder, problem: Problem, built: list[tuple]):
         n = problem.n_samples
         self.values = b.m.evaluate_forward(problem.params, problem.inputs, problem.targets)
-        if any(count > len(paths) for _, paths, _, _, count in built):
+        if any(count > len(paths) for _r, paths, _e, _d, count in built):
             self.values.update(_evaluate_deltas(b, self.values, n))
         locals_ = list(b.local_cache.values())
         fusions = [f for f in b.fusion_cache.values() if f is not None]
-        exprs = ([e for _, _, e, _, _ in built] + [ld.result for ld in locals_]
+        exprs = ([e for _r, _p, e, _d, _c in built] + [ld.result for ld in locals_]
                  + [f.before for f in fusions])
         symbols = list(self.values)
         fn = lambdify(symbols, exprs)

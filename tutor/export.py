@@ -27,6 +27,7 @@ from .problem import Problem
 from .sheet import Exercise, Part, Sheet, sheet_for
 from .variants import variant_problem
 from .words import Words
+from .i18n import _
 
 MAX_REDRAWS = 50
 NUMERIC = ("value", "sample_gradient", "update")
@@ -81,7 +82,7 @@ def variant_questions(problem: Problem, seed: int, variant: int, slot: int,
                 seen.add((p.kind, p.name))
                 parts.append((e, p))
     answers = Answers("<export>", sheet.sample, decimals,
-                      tuple(Answer(p.kind, p.name, "0", 0.0, None) for _, p in parts))
+                      tuple(Answer(p.kind, p.name, "0", 0.0, None) for _e, p in parts))
     grader = _Grader(vp, answers, RTOL, ATOL, sample=sheet.sample, decimals=decimals)
     tol = tolerance(decimals)
     out = {}
@@ -112,7 +113,7 @@ def variant_questions(problem: Problem, seed: int, variant: int, slot: int,
             raise Indistinct(f"{p.name}: two answers closer than the rounding")
         out[(p.kind, p.name)] = Question(variant, seed, slot, vp, sheet, e, p, right, tol,
                                          tuple(choices.values()))
-    return [out[(p.kind, p.name)] for _, p in parts]
+    return [out[(p.kind, p.name)] for _e, p in parts]
 
 
 def _part(grader: _Grader, p: Part):
@@ -126,7 +127,7 @@ def _part(grader: _Grader, p: Part):
                 [s.value for s in grader.number_mistakes(p.name, False)], grader.grade_number)
     lr = grader.p.training.lr
     return (g.value - lr * g.numbers.sample_gradient,
-            [v for _, _, v in grader.update_slips(p.name)],
+            [v for _a, _b, v in grader.update_slips(p.name)],
             lambda a: grader.grade_update(a, None))
 
 
@@ -139,8 +140,9 @@ def slot_questions(problem: Problem, slot: int, variants: int, seed: int, params
             return variant_questions(problem, seed, slot + r * variants, slot, params, decimals)
         except Indistinct:
             continue
-    raise TutorError(f"variant {slot}: no redraw within {MAX_REDRAWS} tries gives answers "
-                     "that can be told apart; try more --decimals")
+    raise TutorError(_("variant {slot}: no redraw within {max_redraws} tries gives answers "
+                       "that can be told apart; try more --decimals").format(
+                           slot=slot, max_redraws=MAX_REDRAWS))
 
 
 def _slots(args):
@@ -171,7 +173,7 @@ def questions(problem: Problem, variants: int, seed: int, params=None, decimals:
                                         for c in chunks]):
             for qs in result:
                 out += qs
-            done += sum(1 for _ in result)
+            done += sum(1 for _r in result)
             if progress:
                 progress(done)
     return out

@@ -36,6 +36,7 @@ import sympy as sp
 
 from .errors import ProblemError
 from .gates import CALLS, GATES
+from .i18n import _
 
 MAX_NODES = 200
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
@@ -169,12 +170,12 @@ def parse_graph(doc: dict, v, file: str) -> GraphProblem:
     description = v.text(doc.get("description", ""), "description", 2000)
     g = v.mapping(doc["graph"], "graph", ("inputs",), ("steps", "expression", "output"))
     if ("steps" in g) == ("expression" in g):
-        raise v.error("graph", "expected either steps (a list of 'name = formula') or one "
-                               "expression")
+        raise v.error("graph", _("expected either steps (a list of 'name = formula') or one "
+                                 "expression"))
     inputs = g["inputs"]
     if not isinstance(inputs, dict) or not inputs:
-        raise v.error("graph.inputs", "expected a mapping of input names to numbers, e.g. "
-                                      "{x: -2, y: 5}")
+        raise v.error("graph.inputs", _("expected a mapping of input names to numbers, e.g. "
+                                        "{x: -2, y: 5}"))
     nodes: list[Node] = []
     known: dict[str, Var] = {}
     for key, value in inputs.items():
@@ -185,14 +186,14 @@ def parse_graph(doc: dict, v, file: str) -> GraphProblem:
     if "expression" in g:
         text = g["expression"]
         if not isinstance(text, str):
-            raise v.error("graph.expression", "expected a formula, like (x + y) * z")
+            raise v.error("graph.expression", _("expected a formula, like (x + y) * z"))
         out = g.get("output", "f")
         _check_name(v, out, "graph.output")
         steps = [(str(out), text, "graph.expression")]
     else:
         raw = g["steps"]
         if not isinstance(raw, list) or not raw:
-            raise v.error("graph.steps", "expected a list of steps like 'q = x + y'")
+            raise v.error("graph.steps", _("expected a list of steps like 'q = x + y'"))
         steps = []
         for k, item in enumerate(raw):
             field_ = f"graph.steps[{k}]"
@@ -201,39 +202,41 @@ def parse_graph(doc: dict, v, file: str) -> GraphProblem:
             elif isinstance(item, str) and "=" in item:
                 step_name, text = (s.strip() for s in item.split("=", 1))
             else:
-                raise v.error(field_, "expected 'name = formula', like 'q = x + y'")
+                raise v.error(field_, _("expected 'name = formula', like 'q = x + y'"))
             if not isinstance(text, (str, int, float)) or isinstance(text, bool):
-                raise v.error(field_, "expected 'name = formula', like 'q = x + y'")
+                raise v.error(field_, _("expected 'name = formula', like 'q = x + y'"))
             _check_name(v, step_name, field_)
             steps.append((str(step_name), str(text), field_))
     written = []
     for step_name, text, field_ in steps:
         if step_name in known:
-            raise v.error(field_, f"{step_name!r} is already defined; each step defines a new "
-                                  "name")
+            raise v.error(field_, _("{step_name!r} is already defined; each step defines a "
+                                    "new name").format(step_name=step_name))
         from .formula import canonical_name
         vocab = Vocabulary(dict(known), {canonical_name(k): k for k in known
                                          if canonical_name(k) != k})
         try:
-            tree, names, _, where = parse_tree(text, vocab)
+            tree, names, _rest, where = parse_tree(text, vocab)
         except FormulaError as e:
-            raise v.error(field_, _undefined(e, step_name, [s for s, _, _ in steps])) from None
+            raise v.error(field_, _undefined(e, step_name, [s for s, _f, _l in steps])) from None
         builder = _Splitter(step_name, names, v, field_, text, where, v.lines.get(field_))
         top = builder.split(tree)
         if not (isinstance(top, str) and any(n.name == top for n in builder.nodes)):
             # the step only names another value (f = q): a gate multiplying by 1 would be
             # invented; ask for an operation instead
-            raise v.error(field_, f"{step_name} = {text}: a step must compute something from "
-                                  "the inputs (an operation or a function)")
+            raise v.error(field_, _("{step_name} = {text}: a step must compute something from "
+                                    "the inputs (an operation or a function)").format(
+                                        step_name=step_name, text=text))
         nodes += builder.finish(top)
         known[step_name] = Var(step_name)
         written.append((step_name, text))
         if len(nodes) > MAX_NODES:
-            raise v.error(field_, f"a graph has at most {MAX_NODES} nodes")
+            raise v.error(field_, _("a graph has at most {max_nodes} nodes").format(
+                                      max_nodes=MAX_NODES))
     output = str(g.get("output", steps[-1][0]))
     if output not in known:
-        raise v.error("graph.output", f"no step named {output!r}; the steps are "
-                                      f"{', '.join(s for s, _, _ in steps)}")
+        raise v.error("graph.output", _("no step named {output!r}; the steps are {items}").format(
+                                          output=output, items=', '.join(s for s, _f, _l in steps)))
     # the values, with a one-line error where an operation is undefined
     values: dict[str, float] = {}
     final = []
@@ -245,14 +248,16 @@ def parse_graph(doc: dict, v, file: str) -> GraphProblem:
         xs = [_arg_value(a, values) for a in n.args]
         why = _undefined_at(n, xs)
         if why:
-            raise ProblemError(f"{n.step} = …: {why}", file=file, field=_field_of(n, steps),
+            raise ProblemError(_("{step} = …: {why}").format(
+                                   step=n.step, why=why), file=file, field=_field_of(n, steps),
                                line=n.line)
         try:
             value = _numeric(n, "value", values)
         except (OverflowError, ValueError, ZeroDivisionError):
             value = math.nan
         if not math.isfinite(value):
-            raise ProblemError(f"{n.step} = …: the value overflows (more than 1e308)",
+            raise ProblemError(_("{step} = …: the value overflows (more than 1e308)").format(
+                                   step=n.step),
                                file=file, field=_field_of(n, steps), line=n.line)
         values[n.name] = value
         import dataclasses
@@ -261,25 +266,26 @@ def parse_graph(doc: dict, v, file: str) -> GraphProblem:
 
 
 def _field_of(n: Node, steps) -> str:
-    return next((f for s, _, f in steps if s == n.step), "graph")
+    return next((f for s, _e, f in steps if s == n.step), "graph")
 
 
 def _check_name(v, name, field_):
     if not isinstance(name, str) or not NAME.match(name):
-        raise v.error(field_, f"expected a name of letters and digits starting with a letter "
-                              f"(like x, w0, price_apple); got {name!r}")
+        raise v.error(field_, _("expected a name of letters and digits starting with a letter "
+                                "(like x, w0, price_apple); got {name!r}").format(name=name))
     if name in RESERVED:
-        raise v.error(field_, f"{name!r} is the name of a function or a symbol tutor uses; "
-                              "choose another")
+        raise v.error(field_, _("{name!r} is the name of a function or a symbol tutor uses; "
+                                "choose another").format(name=name))
 
 
 def _undefined(e, step: str, later: list[str]) -> str:
     m = re.match(r"unknown symbol '([^']+)'", e.message)
     if m and m.group(1) in later:
-        return (f"{step} uses {m.group(1)!r} before it is defined: define the steps in the "
-                "order they are computed")
+        return _("{step} uses {name!r} before it is defined: define the steps in the order "
+                 "they are computed").format(step=step, name=m.group(1))
     if m:
-        return f"{e.message}; the names so far are the inputs and the earlier steps"
+        return _("{message}; the names so far are the inputs and the earlier steps").format(
+            message=e.message)
     return e.message
 
 
@@ -287,15 +293,16 @@ def _undefined_at(n: Node, xs: list[float]) -> str | None:
     """Why a gate's operation is undefined at these input values, or None."""
     g = n.gate
     if g == "div" and xs[1] == 0:
-        return "a division by 0"
+        return _("a division by 0")
     if g == "log" and xs[0] <= 0:
-        return f"the log of {xs[0]:g}, which is not positive"
+        return _("the log of {x:g}, which is not positive").format(x=xs[0])
     if g == "sqrt" and xs[0] < 0:
-        return f"the square root of {xs[0]:g}, which is negative"
+        return _("the square root of {x:g}, which is negative").format(x=xs[0])
     if g == "pow" and xs[0] == 0 and n.param < 0:
-        return "0 to a negative power (a division by 0)"
+        return _("0 to a negative power (a division by 0)")
     if g == "pow" and xs[0] < 0 and float(n.param) != int(float(n.param)):
-        return f"{xs[0]:g} to the power {float(n.param):g}, which is not a real number"
+        return _("{x:g} to the power {p:g}, which is not a real number").format(
+            x=xs[0], p=float(n.param))
     return None
 
 
@@ -601,7 +608,8 @@ def network_graph(problem, sample: int) -> GraphProblem:
     net = problem.network
     k = sample - 1
     if not 1 <= sample <= problem.n_samples:
-        raise ProblemError(f"expected a sample from 1 to {problem.n_samples}; got {sample}",
+        raise ProblemError(_("expected a sample from 1 to {n_samples}; got {sample}").format(
+                               n_samples=problem.n_samples, sample=sample),
                            field="--sample")
     inputs: dict[str, float] = {}
     for i, x in enumerate(problem.inputs[k], start=1):
@@ -613,8 +621,9 @@ def network_graph(problem, sample: int) -> GraphProblem:
         act = layer.act
         gate = CALLS.get(act.function) if act.function else None
         if act.function is not None and gate is None or not act.elementwise:
-            raise ProblemError(f"the operation-level graph has no gate for {layer.activation} "
-                               "(it draws sigmoid, tanh, relu and linear layers)",
+            raise ProblemError(_("the operation-level graph has no gate for {activation} (it "
+                                 "draws sigmoid, tanh, relu and linear layers)").format(
+                                     activation=layer.activation),
                                field="--graph")
         W, b = problem.params[f"W{l}"], problem.params[f"b{l}"]
         current = []
@@ -645,13 +654,15 @@ def network_graph(problem, sample: int) -> GraphProblem:
     except Exception:     # noqa: BLE001 (a loss tutor cannot write as a formula)
         text = ""
     if not text or " if " in text:
-        raise ProblemError(f"the operation-level graph has no gates for the {problem.loss} "
-                           "loss", field="--graph")
+        raise ProblemError(_("the operation-level graph has no gates for the {loss} loss").format(
+                               loss=problem.loss), field="--graph")
     steps.append(f"loss = {text}")
     if sum(len(s.split("+")) + len(s.split("*")) for s in steps) > 2 * MAX_NETWORK_NODES:
-        raise ProblemError(f"a {net.describe()} network is too large to draw as one graph of "
-                           f"operations (at most about {MAX_NETWORK_NODES} nodes); draw a "
-                           "smaller network", field="--graph")
+        raise ProblemError(_("a {network} network is too large to draw as one graph of "
+                             "operations (at most about {max_network_nodes} nodes); draw a "
+                             "smaller network").format(
+                                 network=net.describe(), max_network_nodes=MAX_NETWORK_NODES),
+                                 field="--graph")
     doc = {"name": f"{problem.name}: the graph of sample {sample}",
            "description": f"Every product, sum, activation and the loss of "
                           f"{net.describe()} for sample {sample}; the inputs are the sample's "
@@ -677,7 +688,7 @@ def graph_variant(p: GraphProblem, seed: int, variant: int) -> GraphProblem:
     import numpy as np
     grid = np.round(np.concatenate([np.arange(-20, 0), np.arange(1, 21)]) / 10, 1)
     rng = np.random.default_rng([seed, variant])
-    for _ in range(MAX_DRAWS):
+    for _draw in range(MAX_DRAWS):
         values = {n.name: float(rng.choice(grid)) for n in p.inputs}
         try:
             q = p.with_inputs(values)
@@ -689,5 +700,5 @@ def graph_variant(p: GraphProblem, seed: int, variant: int) -> GraphProblem:
                                                         for a in n.args])
                 for n in q.nodes):
             return dataclasses.replace(q, name=p.name)
-    raise ProblemError(f"no variant of this graph within {MAX_DRAWS} draws is defined "
-                       "everywhere", file=p.file)
+    raise ProblemError(_("no variant of this graph within {max_draws} draws is defined "
+                         "everywhere").format(max_draws=MAX_DRAWS), file=p.file)

@@ -24,6 +24,7 @@ from .defaults import ATOL, RTOL
 from .errors import ProblemError
 from .graph import GraphDerivation, GraphProblem, Var, _numeric, derive_graph, forward_values
 from .words import Words
+from .i18n import _
 
 SECTIONS = {"values": "node_value", "gradients": "node_gradient",
             "formulas": "node_formula"}
@@ -62,7 +63,7 @@ def parse_graph_answers(text: str, p: GraphProblem, file: str
     variant = None
     if doc.get("variant") is not None or doc.get("seed") is not None:
         if doc.get("variant") is None or doc.get("seed") is None:
-            raise v.error("variant", "a variant and a seed go together")
+            raise v.error("variant", _("a variant and a seed go together"))
         variant = (v.integer(doc["variant"], "variant", 1, 10**6),
                    v.integer(doc["seed"], "seed", 0, 2**63 - 1))
     names = [n.name for n in p.nodes]
@@ -70,27 +71,31 @@ def parse_graph_answers(text: str, p: GraphProblem, file: str
     for section, kind in SECTIONS.items():
         entries = doc.get(section) or {}
         if not isinstance(entries, dict):
-            raise v.error(section, "expected a mapping of node names to numbers, e.g. 'q: 3'")
+            raise v.error(section, _("expected a mapping of node names to numbers, e.g. 'q: "
+                                     "3'"))
         for key, value in entries.items():
             field = f"{section}.{key}"
             if str(key) not in names:
                 near = difflib.get_close_matches(str(key), names, n=1)
-                raise v.error(field, f"no node {key!r} in this graph"
-                                     + (f" (did you mean {near[0]!r}?)" if near else "")
-                                     + f"; its nodes are {', '.join(names)}")
+                raise v.error(field, (_("no node {key!r} in this graph (did you mean "
+                                        "{near!r}?); its nodes are {names}") if near else
+                                      _("no node {key!r} in this graph; its nodes are "
+                                        "{names}")).format(key=key, near=near[0] if near else "",
+                                                           names=", ".join(names)))
             if value is None:
                 out.append(Answer(kind, str(key), "", None, lines.get(field)))
                 continue
             if kind == "node_formula":
                 if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-                    raise v.error(field, "expected a formula in the graph's names, like 'y*z'")
+                    raise v.error(field, _("expected a formula in the graph's names, like "
+                                           "'y*z'"))
                 out.append(Answer(kind, str(key), str(value), None, lines.get(field)))
                 continue
             number = v.number(value, field)
             out.append(Answer(kind, str(key), scalars.get(field, str(value)), number,
                               lines.get(field)))
     if not out:
-        raise ProblemError("no answers: expected values or gradients of the graph's nodes",
+        raise ProblemError(_("no answers: expected values or gradients of the graph's nodes"),
                            file=file)
     return out, decimals, variant
 
@@ -383,7 +388,7 @@ def _evaluate(p: GraphProblem, exprs: list, inputs: dict) -> list:
         try:
             out = lambdify([syms], full)([inputs[s.name] for s in syms])
         except Exception:       # noqa: BLE001 (a formula NumPy cannot evaluate is not equal)
-            return [np.full(POINTS, np.nan) for _ in exprs]
+            return [np.full(POINTS, np.nan) for _e in exprs]
     return [np.broadcast_to(np.asarray(v, dtype=float), (POINTS,)) for v in out]
 
 

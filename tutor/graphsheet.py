@@ -17,6 +17,7 @@ from pathlib import Path
 from .errors import TutorError
 from .files import write_file
 from .graph import GraphDerivation, GraphProblem, Var, derive_graph, graph_variant, verified_graph
+from .i18n import _
 
 
 def build(p: GraphProblem, variants: int, seed: int) -> list[tuple[int, GraphDerivation]]:
@@ -106,13 +107,14 @@ def write(p: GraphProblem, out: Path, variants: int, seed: int, decimals: int, p
     if pdf:
         pdflatex()
     if out.exists() and not out.is_dir():
-        raise TutorError(f"{out}: exists and is not a directory")
+        raise TutorError(_("{out}: exists and is not a directory").format(out=out))
     items = build(p, variants, seed)
     try:
         (out / "keys").mkdir(parents=True, exist_ok=True)
         (out / "answers").mkdir(exist_ok=True)
     except OSError as e:
-        raise TutorError(f"{out}: cannot create the directory: {e.strerror or e}") from None
+        raise TutorError(_("{out}: cannot create the directory: {why}").format(
+                             out=out, why=e.strerror or e)) from None
     written = []
     docs = {"worksheet": document(items, seed, decimals, False),
             "solutions": document(items, seed, decimals, True)}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .errors import TutorError
 from .files import write_file
+from .i18n import _
 
 TIMEOUT = 300  # seconds, for one document
 INSTALL = ("install TeX Live: on Debian or Ubuntu, apt-get install texlive-latex-base "
@@ -22,7 +23,8 @@ INSTALL = ("install TeX Live: on Debian or Ubuntu, apt-get install texlive-latex
 def pdflatex() -> str:
     path = shutil.which("pdflatex")
     if path is None:
-        raise TutorError(f"--pdf needs pdflatex, which is not installed: {INSTALL}")
+        raise TutorError(_("--pdf needs pdflatex, which is not installed: {install}").format(
+                             install=INSTALL))
     return path
 
 
@@ -33,22 +35,23 @@ def compile_pdf(tex: str, pdf: Path, runs: int = 1) -> None:
     with tempfile.TemporaryDirectory(prefix="tutor-tex-") as tmp:
         src = Path(tmp) / "doc.tex"
         src.write_text(tex, encoding="utf-8")
-        for _ in range(runs):
+        for _run in range(runs):
             try:
                 proc = subprocess.run(
                     [exe, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
                      "doc.tex"], cwd=tmp, capture_output=True, text=True, errors="replace",
                     timeout=TIMEOUT, stdin=subprocess.DEVNULL)
             except subprocess.TimeoutExpired:
-                raise TutorError(f"{pdf}: pdflatex took more than {TIMEOUT} s; "
-                                 "stopped") from None
+                raise TutorError(_("{pdf}: pdflatex took more than {timeout} s; stopped").format(
+                                     pdf=pdf, timeout=TIMEOUT)) from None
             if proc.returncode != 0:
                 log = (Path(tmp) / "doc.log").read_text(errors="replace") \
                     if (Path(tmp) / "doc.log").exists() else proc.stdout
                 first = next((l for l in log.splitlines() if l.startswith("!")),
                              "see the .tex file")
-                raise TutorError(f"{pdf}: pdflatex failed: {first.lstrip('! ')}")
+                raise TutorError(_("{pdf}: pdflatex failed: {why}").format(
+                                     pdf=pdf, why=first.lstrip('! ')))
         log = (Path(tmp) / "doc.log").read_text(errors="replace")
         if "undefined references" in log or "Undefined control sequence" in log:
-            raise TutorError(f"{pdf}: pdflatex reports undefined references")
+            raise TutorError(_("{pdf}: pdflatex reports undefined references").format(pdf=pdf))
         write_file(pdf, (Path(tmp) / "doc.pdf").read_bytes())

@@ -15,7 +15,7 @@ from .lazy import sp
 
 from .activations import Option, Resolving, lazy
 from .exprs import product, quotient
-from .i18n import N_
+from .i18n import N_, _
 from .words import Words
 
 
@@ -127,15 +127,16 @@ def _unit_interval(Y):
     bad = np.argwhere((Y < 0) | (Y > 1))
     if len(bad):
         r, c = bad[0]
-        return f"[{r}][{c}]", f"bce needs targets in [0, 1]; got {Y[r, c]:g}"
+        return f"[{r}][{c}]", _("bce needs targets in [0, 1]; got {y:g}").format(y=Y[r, c])
     return None
 
 
 def _probability_vectors(Y):
     for r, row in enumerate(Y):
         if (row < 0).any() or abs(row.sum() - 1) > 1e-9:
-            return (f"[{r}]", "cross_entropy needs each target to be a probability vector "
-                              "(non-negative, summing to 1), such as one-hot [0, 1, 0]")
+            return (f"[{r}]", _("cross_entropy needs each target to be a probability "
+                                "vector (non-negative, summing to 1), such as one-hot "
+                                "[0, 1, 0]"))
     return None
 
 
@@ -202,7 +203,7 @@ LOSSES: dict[str, Loss] = {
         classes=lambda A: (A >= 0.5).astype(int),
         class_rule=N_("1 when ŷ ≥ 0.5"),
         output="sigmoid",
-        output_needs="outputs in (0, 1): a sigmoid output layer",
+        output_needs=N_("outputs in (0, 1): a sigmoid output layer"),
         bad_targets=_unit_interval,
         fused_with="sigmoid",
         fused=lambda yhm, ym, K: quotient(yhm - ym, K),
@@ -268,7 +269,7 @@ LOSSES: dict[str, Loss] = {
         classes=lambda A: A.argmax(axis=-1),
         class_rule=N_("the largest output"),
         output="softmax",
-        output_needs="a softmax output layer",
+        output_needs=N_("a softmax output layer"),
         bad_targets=_probability_vectors,
         random_targets=lambda rng, shape: rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]),
         fused_with="softmax",

@@ -26,8 +26,8 @@ def require_matplotlib():
     try:
         import matplotlib
     except ImportError:
-        raise TutorError("pictures need matplotlib, which is not installed: "
-                         f"{INSTALL}") from None
+        raise TutorError(_("pictures need matplotlib, which is not installed: {install}").format(
+                             install=INSTALL)) from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     return plt
@@ -110,8 +110,8 @@ def decision_boundary(result: TrainResult, path: Path) -> None:
     For a sweep, the run with the median final loss."""
     p = result.problem
     if p.network.inputs != 2:
-        raise TutorError(f"--boundary needs a problem with 2 inputs; {p.name} has "
-                         f"{p.network.inputs}")
+        raise TutorError(_("--boundary needs a problem with 2 inputs; {name} has {inputs}").format(
+                             name=p.name, inputs=p.network.inputs))
     plt = require_matplotlib()
     c = None
     if result.sweep:

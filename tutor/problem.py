@@ -169,14 +169,14 @@ def parse_param_refs(text: str, network: Network) -> list[ParamRef]:
     while pos < len(text):
         m = _REF.match(text, pos)
         if not m or (m.end() < len(text) and text[m.end()] != ","):
-            raise ProblemError(f"cannot read {text!r} as parameter names; expected names like "
-                               "W1[2,1], b1[2] or W1", field="--param")
+            raise ProblemError(_("cannot read {text!r} as parameter names; expected names "
+                                 "like W1[2,1], b1[2] or W1").format(text=text), field="--param")
         kind, layer, row, col = m.group(1).replace("w", "W"), int(m.group(2)), m.group(3), \
             m.group(4)
         array = f"{kind}{layer}"
         if array not in shapes:
-            raise ProblemError(f"no parameter {array}: this network has "
-                               f"{', '.join(shapes)}", field="--param")
+            raise ProblemError(_("no parameter {array}: this network has {items}").format(
+                                   array=array, items=', '.join(shapes)), field="--param")
         shape = shapes[array]
         if row is None:
             refs += [r for r in network.param_refs() if r.array == array]
@@ -185,7 +185,8 @@ def parse_param_refs(text: str, network: Network) -> list[ParamRef]:
             if len(idx) != len(shape) or not all(1 <= k <= n for k, n in zip(idx, shape)):
                 want = (f"{array}[j,i] with 1 ≤ j ≤ {shape[0]}, 1 ≤ i ≤ {shape[1]}"
                         if kind == "W" else f"{array}[j] with 1 ≤ j ≤ {shape[0]}")
-                raise ProblemError(f"no parameter {m.group(0).strip()}: expected {want}",
+                raise ProblemError(_("no parameter {name}: expected {want}").format(
+                                       name=m.group(0).strip(), want=want),
                                    field="--param")
             refs.append(ParamRef(kind, layer, *idx))
         pos = m.end() + 1
@@ -197,7 +198,7 @@ def parse_param_ref(text: str, network: Network) -> ParamRef:
     """The one parameter ``text`` names (``'W1[2,1]'``, ``'b1[2]'``); ProblemError otherwise."""
     refs = parse_param_refs(text, network)
     if len(refs) != 1:
-        raise ProblemError("expected one parameter, like W1[2,1] or b1[2]", field="--param")
+        raise ProblemError(_("expected one parameter, like W1[2,1] or b1[2]"), field="--param")
     return refs[0]
 
 
@@ -296,7 +297,7 @@ def _frozen_params(params: Mapping[str, Any]) -> dict[str, np.ndarray]:
 
 def load_problem(path: str | Path) -> Problem:
     """Read and validate a problem file. Raises ProblemError with file, field and line."""
-    text, file = read_text_file(path, "a problem file")
+    text, file = read_text_file(path, N_("a problem file"))
     return parse_problem(text, file=file)
 
 
@@ -308,20 +309,21 @@ def read_text_file(path: str | Path, what: str) -> tuple[str, str]:
     try:
         data = read_bytes(path, MAX_FILE_BYTES)
     except FileTooLarge:
-        raise ProblemError(f"{what} is at most {MAX_FILE_BYTES:,} bytes; this one is larger",
-                           file=file) from None
+        raise ProblemError(_("{what} is at most {limit} bytes; this one is larger").format(
+                               what=_(what), limit=f"{MAX_FILE_BYTES:,}"), file=file) from None
     except TutorError as e:
         raise ProblemError(str(e), file=file) from None
     try:
         return data.decode("utf-8"), file
     except UnicodeDecodeError as e:
-        raise ProblemError(f"not UTF-8 text (byte {e.start})", file=file) from None
+        raise ProblemError(_("not UTF-8 text (byte {start})").format(
+                               start=e.start), file=file) from None
 
 
 def load_any(path: str | Path):
     """A problem file of either kind: a network (Problem) or a computational graph
     (graph.GraphProblem)."""
-    text, file = read_text_file(path, "a problem file")
+    text, file = read_text_file(path, N_("a problem file"))
     return parse_any(text, file)
 
 
@@ -403,8 +405,8 @@ def _read_yaml(text: str, file: str, scalars: dict[str, str] | None = None
         loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
-            raise ProblemError("the file is empty; expected a problem (name, network, loss, "
-                               "data)", file=file)
+            raise ProblemError(_("the file is empty; expected a problem (name, network, loss, "
+                                 "data)"), file=file)
         _walk(node, "", lines, file, scalars, [MAX_NODES])
         doc = loader.construct_document(node)
     except yaml.YAMLError as e:
@@ -413,10 +415,10 @@ def _read_yaml(text: str, file: str, scalars: dict[str, str] | None = None
         line = mark.line + 1 if mark else None
         # A value that cannot be built stands in a field the walk has seen: name it.
         field = _field_at(node, mark) if node is not None and mark else None
-        raise ProblemError(f"not valid YAML: {what}", file=file, line=line,
+        raise ProblemError(_("not valid YAML: {what}").format(what=what), file=file, line=line,
                            field=field) from None
     except RecursionError:
-        raise ProblemError("not valid YAML: nested too deeply", file=file) from None
+        raise ProblemError(_("not valid YAML: nested too deeply"), file=file) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -449,8 +451,8 @@ def _text(node: yaml.ScalarNode, file: str) -> str:
         try:
             node.value = node.value.encode("utf-16", "surrogatepass").decode("utf-16")
         except UnicodeDecodeError:
-            raise ProblemError("not valid text: an escape such as \\ud800 alone stands for "
-                               "no character", file=file,
+            raise ProblemError(_("not valid text: an escape such as \\ud800 alone stands for "
+                                 "no character"), file=file,
                                line=node.start_mark.line + 1) from None
     return node.value
 
@@ -461,8 +463,9 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str,
     # count every value as it would be read, and stop early.
     budget[0] -= 1
     if budget[0] < 0:
-        raise ProblemError(f"more than {MAX_NODES:,} values (counting each use of an alias); "
-                           "a problem is small", file=file, line=node.start_mark.line + 1)
+        raise ProblemError(_("more than {max_nodes:,} values (counting each use of an alias); "
+                             "a problem is small").format(
+                                 max_nodes=MAX_NODES), file=file, line=node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
         _text(node, file)
@@ -474,7 +477,8 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], file: str,
             name = _text(key, file) if isinstance(key, yaml.ScalarNode) else "?"
             sub = f"{path}.{name}" if path else name
             if name in seen:
-                raise ProblemError(f"the key {name!r} appears twice", file=file, field=sub,
+                raise ProblemError(_("the key {name!r} appears twice").format(
+                                       name=name), file=file, field=sub,
                                    line=key.start_mark.line + 1)
             seen.add(name)
             lines[sub] = key.start_mark.line + 1
@@ -622,8 +626,8 @@ class _Validator:
 
     def problem(self, doc: Any) -> Problem:
         if isinstance(doc, dict) and "graph" in doc:
-            raise self.error("graph", "this is a computational-graph problem: `tutor derive` "
-                                      "derives it; this command works on networks")
+            raise self.error("graph", _("this is a computational-graph problem: `tutor "
+                                        "derive` derives it; this command works on networks"))
         doc = self.mapping(doc, "", ("name", "network", "loss", "data"),
                            ("description", "init", "training", "convention"))
         name = self.text(doc["name"], "name", 200)
@@ -646,11 +650,11 @@ class _Validator:
         inputs = self.integer(v["inputs"], "network.inputs", 1, MAX_UNITS)
         raw = v["layers"]
         if not isinstance(raw, list) or not raw:
-            raise self.error("network.layers", "expected a list of at least one layer, each "
-                                               "{units: N, activation: NAME}")
+            raise self.error("network.layers", _("expected a list of at least one layer, each "
+                                                 "{units: N, activation: NAME}"))
         if len(raw) > MAX_LAYERS:
-            raise self.error("network.layers", f"expected at most {MAX_LAYERS} layers; "
-                                               f"got {len(raw)}")
+            raise self.error("network.layers", _("expected at most {max_layers} layers; got "
+                                                 "{n}").format(max_layers=MAX_LAYERS, n=len(raw)))
         layers = []
         for k, item in enumerate(raw):
             f = f"network.layers[{k}]"
@@ -667,15 +671,17 @@ class _Validator:
                     v = self.number(item[option.name], f"{f}.{option.name}")
                     if not option.allowed(v):
                         raise self.error(f"{f}.{option.name}",
-                                         f"expected {option.expected}; got {v:g}")
+                                         _("expected {expected}; got {v:g}").format(
+                                             expected=option.expected, v=v))
                     options.append((option.name, v))
             for name, owners in takes.items():
                 if name in item and act not in owners:
-                    raise self.error(f"{f}.{name}", f"{'an' if name[0] in 'aeiou' else 'a'} "
-                                     f"{name} goes only with {' or '.join(owners)}")
+                    raise self.error(f"{f}.{name}", _("{name} goes only with {items}").format(
+                        name=name, items=", ".join(owners)))
             if not activations.ACTIVATIONS[act].elementwise and k != len(raw) - 1:
                 # (softmax mixes its layer's neurons: the derivations take it at the output)
-                raise self.error(f"{f}.activation", f"{act} goes only on the output layer")
+                raise self.error(f"{f}.activation", _("{act} goes only on the output layer").format(
+                                                        act=act))
             layers.append(Layer(units, act, tuple(options)))
         return Network(inputs, tuple(layers))
 
@@ -694,10 +700,12 @@ class _Validator:
                     continue
                 option = next((o for o in entry.options if o.name == key), None)
                 if option is None:
-                    raise self.error(f"loss.{key}", f"the loss {name} takes no {key}")
+                    raise self.error(f"loss.{key}", _("the loss {name} takes no {key}").format(
+                                                        name=name, key=key))
                 value = self.number(v[key], f"loss.{key}")
                 if not option.allowed(value):
-                    raise self.error(f"loss.{key}", f"expected {option.expected}; got {value:g}")
+                    raise self.error(f"loss.{key}", _("expected {expected}; got {value:g}").format(
+                                                        expected=option.expected, value=value))
                 options.append((key, value))
             v = name
         loss = self.choice(v, "loss", losses.NAMES, "loss", _aliases(losses.LOSSES))
@@ -707,28 +715,34 @@ class _Validator:
         if not activations.ACTIVATIONS[out].elementwise:
             if entry.output != out:
                 partners = [n for n, e in losses.LOSSES.items() if e.output == out]
-                raise self.error(last, f"a {out} output goes with loss "
-                                       f"{' or '.join(partners)}, not {loss}")
+                raise self.error(last, _("a {out} output goes with the loss {items}, not "
+                                         "{loss}").format(out=out, items=", ".join(partners),
+                                                          loss=loss))
             if network.outputs < 2:
                 raise self.error(f"network.layers[{len(network.layers) - 1}].units",
-                                 f"a {out} output needs at least 2 units")
+                                 _("a {out} output needs at least 2 units").format(out=out))
         if entry.output is not None and out != entry.output:
-            raise self.error("loss", f"{loss} needs {entry.output_needs}; {last} is {out}")
+            raise self.error("loss", _("{loss} needs {output_needs}; {last} is {out}").format(
+                                         loss=loss, output_needs=_(entry.output_needs), last=last,
+                                         out=out))
         return loss, tuple(options)
 
     def data(self, v: Any, network: Network, loss: str) -> tuple[np.ndarray, np.ndarray]:
         v = self.mapping(v, "data", ("inputs", "targets"), ())
         raw_x, raw_y = v["inputs"], v["targets"]
         if not isinstance(raw_x, list) or not raw_x:
-            raise self.error("data.inputs", "expected a list of samples, each a list of "
-                                            f"{network.inputs} numbers")
+            raise self.error("data.inputs", _("expected a list of samples, each a list of "
+                                              "{inputs} numbers").format(inputs=network.inputs))
         n = len(raw_x)
         if n > MAX_SAMPLES:
-            raise self.error("data.inputs", f"expected at most {MAX_SAMPLES} samples; got {n}")
+            raise self.error("data.inputs", _("expected at most {max_samples} samples; got "
+                                              "{n}").format(max_samples=MAX_SAMPLES, n=n))
         X = self.array(raw_x, "data.inputs", (n, network.inputs), "inputs")
         if not isinstance(raw_y, list) or len(raw_y) != n:
-            got = f"{len(raw_y)} entries" if isinstance(raw_y, list) else _type_name(raw_y)
-            raise self.error("data.targets", f"expected one target per sample ({n}); got {got}")
+            got = (_("{n} entries").format(n=len(raw_y)) if isinstance(raw_y, list)
+                   else _type_name(raw_y))
+            raise self.error("data.targets", _("expected one target per sample ({n}); got "
+                                               "{got}").format(n=n, got=got))
         K = network.outputs
         if K == 1 and all(not isinstance(t, list) for t in raw_y):
             raw_y = [[t] for t in raw_y]  # a flat list of scalars for a single output
@@ -751,8 +765,9 @@ class _Validator:
             seed = self.integer(v["seed"], "init.seed", 0, 2**63 - 1)
         missing = [name for name in shapes if name not in v]
         if missing and seed is None:
-            raise self.error("init", f"no value for {', '.join(missing)}: give every one of "
-                                     f"{', '.join(shapes)}, or a seed")
+            raise self.error("init", _("no value for {items}: give every one of {items2}, or "
+                                       "a seed").format(
+                                           items=', '.join(missing), items2=', '.join(shapes)))
         params = init_params(network, np.random.default_rng(seed)) if seed is not None else {}
         swapped = convention is not None and convention.swapped
         for name, shape in shapes.items():
@@ -770,15 +785,16 @@ class _Validator:
         t = Training()
         lr = self.number(v.get("lr", t.lr), "training.lr")
         if lr <= 0:
-            raise self.error("training.lr", f"expected a learning rate > 0; got {lr:g}")
+            raise self.error("training.lr", _("expected a learning rate > 0; got {lr:g}").format(
+                                                lr=lr))
         epochs = self.integer(v.get("epochs", t.epochs), "training.epochs", 0, MAX_EPOCHS)
         batch = None
         if v.get("batch_size") is not None:
             batch = self.integer(v["batch_size"], "training.batch_size", 1, n_samples)
         momentum = self.number(v.get("momentum", 0.0), "training.momentum")
         if not 0 <= momentum < 1:
-            raise self.error("training.momentum", f"expected a momentum in [0, 1); "
-                                                  f"got {momentum:g}")
+            raise self.error("training.momentum", _("expected a momentum in [0, 1); got "
+                                                    "{momentum:g}").format(momentum=momentum))
         return Training(lr=lr, epochs=epochs, batch_size=batch, momentum=momentum)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .answers import MAX_VARIANT
 from .errors import ProblemError
+from .i18n import N_, _
 
 MAX_STUDENTS = 5000
 _ID = ("id", "student id", "student_id", "id number", "idnumber", "sis user id", "sis_user_id",
@@ -47,7 +48,7 @@ def roster_variant(seed: int, student_id: str) -> int:
 
 def read_roster(path: str | Path) -> list[Student]:
     from .problem import read_text_file
-    text, file = read_text_file(path, "a roster")
+    text, file = read_text_file(path, N_("a roster"))
     return parse_roster(text.lstrip("\ufeff"), file)
 
 
@@ -60,8 +61,8 @@ def parse_roster(text: str, file: str = "<roster>") -> list[Student]:
     rows = list(csv.reader(io.StringIO(text), dialect))
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
-        raise ProblemError("the roster is empty; expected a header row (id, name) and a row "
-                           "per student", file=file)
+        raise ProblemError(_("the roster is empty; expected a header row (id, name) and a row "
+                             "per student"), file=file)
     header = [c.strip().lower() for c in rows[0]]
 
     def col(names):
@@ -71,19 +72,21 @@ def parse_roster(text: str, file: str = "<roster>") -> list[Student]:
     first, last = col(_FIRST), col(_LAST)
     variant_col = col(("variant",))
     if id_col is None:
-        raise ProblemError(f"no column of student ids in the header ({', '.join(rows[0])}); "
-                           "expected one named id, student id, username or email", file=file,
+        raise ProblemError(_("no column of student ids in the header ({items}); expected one "
+                             "named id, student id, username or email").format(
+                                 items=', '.join(rows[0])), file=file,
                            line=1)
     students, seen = [], {}
     for line, row in enumerate(rows[1:], start=2):
         cell = lambda k: row[k].strip() if k is not None and k < len(row) else ""  # noqa: E731
         sid = cell(id_col)
         if not sid:
-            raise ProblemError("a student without an id", file=file, line=line)
+            raise ProblemError(_("a student without an id"), file=file, line=line)
         if len(sid) > 200:
-            raise ProblemError("a student id is at most 200 characters", file=file, line=line)
+            raise ProblemError(_("a student id is at most 200 characters"), file=file, line=line)
         if sid in seen:
-            raise ProblemError(f"the id {sid!r} is also on line {seen[sid]}", file=file,
+            raise ProblemError(_("the id {sid!r} is also on line {seen}").format(
+                                   sid=sid, seen=seen[sid]), file=file,
                                line=line)
         seen[sid] = line
         name = cell(name_col) if name_col is not None else " ".join(
@@ -95,12 +98,15 @@ def parse_roster(text: str, file: str = "<roster>") -> list[Student]:
             except ValueError:
                 pinned = 0
             if not 1 <= pinned <= MAX_VARIANT:
-                raise ProblemError(f"variant: expected a whole number from 1 to {MAX_VARIANT}; "
-                                   f"got {cell(variant_col)!r}", file=file, line=line)
+                raise ProblemError(_("variant: expected a whole number from 1 to "
+                                     "{max_variant}; got {cell!r}").format(
+                                         max_variant=MAX_VARIANT, cell=cell(variant_col)),
+                                         file=file, line=line)
         students.append(Student(sid, name[:200] or sid, pinned))
         if len(students) > MAX_STUDENTS:
-            raise ProblemError(f"a roster has at most {MAX_STUDENTS} students", file=file,
+            raise ProblemError(_("a roster has at most {max_students} students").format(
+                                   max_students=MAX_STUDENTS), file=file,
                                line=line)
     if not students:
-        raise ProblemError("the roster has a header but no students", file=file)
+        raise ProblemError(_("the roster has a header but no students"), file=file)
     return students

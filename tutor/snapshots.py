@@ -33,14 +33,15 @@ def load_params(path: str | Path, problem: Problem, *, epoch: int | None = None,
     try:
         data = read_bytes(path, MAX_RUN_BYTES)
     except FileTooLarge:
-        raise ProblemError(f"a parameters file is at most {MAX_RUN_BYTES // 2**20} MiB; this one "
-                           "is larger", file=file) from None
+        raise ProblemError(_("a parameters file is at most {n} MiB; this one is larger").format(
+                               n=MAX_RUN_BYTES // 2**20), file=file) from None
     except TutorError as e:
         raise ProblemError(str(e), file=file) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ProblemError(f"not UTF-8 text (byte {e.start})", file=file) from None
+        raise ProblemError(_("not UTF-8 text (byte {start})").format(
+                               start=e.start), file=file) from None
     return parse_params(text, problem, file, epoch=epoch, seed=seed)
 
 
@@ -52,7 +53,8 @@ def parse_params(text: str, problem: Problem, file: str = "<params>", *,
         except (ValueError, RecursionError) as e:
             line = getattr(e, "lineno", None)
             why = getattr(e, "msg", None) or str(e)
-            raise ProblemError(f"not valid JSON: {why}", file=file, line=line) from None
+            raise ProblemError(_("not valid JSON: {why}").format(
+                                   why=why), file=file, line=line) from None
         lines: dict[str, int] = {}
     else:
         doc, lines = _read_yaml(text, file)
@@ -60,8 +62,8 @@ def parse_params(text: str, problem: Problem, file: str = "<params>", *,
     if isinstance(doc, dict) and "format" in doc:
         return _from_run(doc, problem, v, epoch, seed)
     if epoch is not None:
-        raise v.error("", f"--epoch picks a snapshot of a run saved by `tutor train -f json`; "
-                          "this is a file of arrays (derive at it without --epoch)")
+        raise v.error("", _("--epoch picks a snapshot of a run saved by `tutor train -f "
+                            "json`; this is a file of arrays (derive at it without --epoch)"))
     return problem.with_params(_arrays(doc, problem, v, ""),
                                _("the parameters of {file}").format(file=file))
 
@@ -90,27 +92,30 @@ def _arrays(doc: Any, problem: Problem, v: _Validator, field: str) -> dict:
 def _from_run(doc: dict, problem: Problem, v: _Validator, epoch: int | None,
               seed: int | None) -> Problem:
     if doc.get("format") != 1 or "params" not in doc and "runs" not in doc:
-        raise v.error("format", "expected the JSON of `tutor train -f json` (format 1)")
+        raise v.error("format", _("expected the JSON of `tutor train -f json` (format 1)"))
     network = problem.network.describe()
     if doc.get("network") != network:
-        raise v.error("network", f"this run trained a {doc.get('network')} network; the "
-                                 f"problem's is {network}")
+        raise v.error("network", _("this run trained a {trained} network; the problem's is "
+                                   "{network}").format(trained=doc.get('network'), network=network))
     field = ""
     run = doc
     if "runs" in doc:
         runs = doc["runs"] if isinstance(doc["runs"], list) else []
         seeds = [r.get("seed") for r in runs if isinstance(r, dict)]
         if seed is None:
-            raise v.error("runs", f"this sweep holds {len(runs)} runs (seeds "
-                                  f"{seeds[0]}–{seeds[-1]}); give --seed S to pick one"
-                          if seeds else "this sweep holds no runs")
+            raise v.error("runs", _("this sweep holds {n} runs (seeds {first}–{last}); give "
+                                    "--seed S to pick one").format(
+                                        n=len(runs), first=seeds[0], last=seeds[-1])
+                          if seeds else _("this sweep holds no runs"))
         if seed not in seeds:
-            raise v.error("runs", f"no run with seed {seed} in this sweep (seeds "
-                                  f"{seeds[0]}–{seeds[-1]})")
+            raise v.error("runs", _("no run with seed {seed} in this sweep (seeds "
+                                    "{first}–{last})").format(seed=seed, first=seeds[0],
+                                                              last=seeds[-1]))
         k = seeds.index(seed)
         run, field = runs[k], f"runs[{k}]"
     elif seed is not None and run.get("seed") != seed:
-        raise v.error("seed", f"this run has seed {run.get('seed')}, not {seed}")
+        raise v.error("seed", _("this run has seed {had}, not {seed}").format(
+            had=run.get("seed"), seed=seed))
     epochs = run.get("epochs", doc.get("epochs"))
     if epoch is None or epoch == epochs:
         params = _arrays(run.get("params"), problem, v, f"{field}.params".lstrip("."))
@@ -121,10 +126,11 @@ def _from_run(doc: dict, problem: Problem, v: _Validator, epoch: int | None,
         if not found:
             kept = [s.get("epoch") for s in snaps if isinstance(s, dict)]
             raise v.error(f"{field}.snapshots".lstrip("."),
-                          f"no snapshot of epoch {epoch}; this run kept "
-                          + (", ".join(map(str, kept)) + f" and its last, {epochs}" if kept
-                             else f"only its last epoch, {epochs}")
-                          + " (train with --snapshot N to keep others)")
+                          (_("no snapshot of epoch {epoch}; this run kept {kept} and its last, "
+                             "{last} (train with --snapshot N to keep others)") if kept else
+                           _("no snapshot of epoch {epoch}; this run kept only its last epoch, "
+                             "{last} (train with --snapshot N to keep others)")).format(
+                              epoch=epoch, kept=", ".join(map(str, kept)), last=epochs))
         k = found[0]
         params = _arrays(snaps[k].get("params"), problem, v,
                          f"{field}.snapshots[{k}].params".lstrip("."))

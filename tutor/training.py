@@ -180,7 +180,8 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
         params = initial_params(problem, seed_list, sweep)
     wanted = set(snapshots)
     if any(not 0 <= e <= settings.epochs for e in wanted):
-        raise TutorError(f"a snapshot epoch is from 0 to the {settings.epochs} epochs trained")
+        raise TutorError(_("a snapshot epoch is from 0 to the {epochs} epochs trained").format(
+                             epochs=settings.epochs))
     kept: dict[int, dict[str, np.ndarray]] = {}
 
     def keep(epoch: int) -> None:
@@ -189,7 +190,7 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
 
     keep(0)
     if trace and sweep:
-        raise TutorError("a trace follows one run; give --seed S instead of --seeds N")
+        raise TutorError(_("a trace follows one run; give --seed S instead of --seeds N"))
     traced = _trace_refs(problem, trace_params) if trace else []
     updates: list[Update] = []
     where = {"epoch": 0, "batch": None}

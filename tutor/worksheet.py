@@ -100,7 +100,8 @@ def with_curves(variants: list[Variant]) -> list[Variant]:
 def build(problem: Problem, variants: int, seed: int, params: list[str] | None = None
           ) -> list[Variant]:
     if not 1 <= variants <= MAX_VARIANTS:
-        raise TutorError(f"--variants: expected 1 to {MAX_VARIANTS}; got {variants}")
+        raise TutorError(_("--variants: expected 1 to {max_variants}; got {variants}").format(
+                             max_variants=MAX_VARIANTS, variants=variants))
     refs = resolve_params(problem, params or default_params(problem))
     return with_curves([build_variant(problem, seed, k, refs, curve=False)
                         for k in range(1, variants + 1)])
@@ -237,11 +238,12 @@ def write(problem: Problem, out: Path, variants: list[Variant], decimals: int, p
     if pdf:
         pdflatex()  # fail before writing anything when TeX is missing
     if out.exists() and not out.is_dir():
-        raise TutorError(f"{out}: exists and is not a directory")
+        raise TutorError(_("{out}: exists and is not a directory").format(out=out))
     try:
         (out / "keys").mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise TutorError(f"{out}: cannot create the directory: {e.strerror or e}") from None
+        raise TutorError(_("{out}: cannot create the directory: {why}").format(
+                             out=out, why=e.strerror or e)) from None
     width = max(2, len(str(len(variants))))
     written = []
     sheet, sols = worksheet_tex(variants, decimals), solutions_tex(variants, decimals)

@@ -7,6 +7,7 @@ JSON API call the same library as the command line; see ``app`` for the routes.
 from __future__ import annotations
 
 from ..errors import TutorError
+from ..i18n import _
 
 INSTALL = ("tutor serve needs Starlette and uvicorn: pip install starlette uvicorn (in tutor's "
            "source directory: pip install -e '.[web]', the web extra of the backprop-tutor "
@@ -18,4 +19,5 @@ def require_web() -> None:
     import importlib.util
     missing = [m for m in ("starlette", "uvicorn") if importlib.util.find_spec(m) is None]
     if missing:
-        raise TutorError(f"{INSTALL} ({' and '.join(missing)} not installed)")
+        raise TutorError(_("{install} ({items} not installed)").format(
+                             install=INSTALL, items=' and '.join(missing)))

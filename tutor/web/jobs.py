@@ -25,6 +25,7 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from ..i18n import _
 
 CHECK_SECONDS = 2.0        # the limit of one check
 DERIVE_SECONDS = 20.0      # of a derivation or a page's mathematics, or a training run
@@ -101,7 +102,7 @@ class Workers:
         """Start the processes (they load SymPy meanwhile); the slots that feed them start
         with the first job, inside the running event loop."""
         if not self._workers:
-            self._workers = [_Worker() for _ in range(self.processes)]
+            self._workers = [_Worker() for _k in range(self.processes)]
             # Waiting for a pipe blocks: one thread per worker does it.
             self._threads = ThreadPoolExecutor(self.processes, thread_name_prefix="tutor-job")
 
@@ -271,9 +272,11 @@ def parse(text: str, file: str):
         return problem
     count = problem.network.n_params
     if count > MAX_UPLOAD_PARAMS:
-        raise ProblemError(f"{count:,} parameters; the web tutor takes networks of at most "
-                           f"{MAX_UPLOAD_PARAMS:,} (tutor derive and tutor train on the command "
-                           "line take larger ones)", file=file, field="network.layers")
+        raise ProblemError(_("{count:,} parameters; the web tutor takes networks of at most "
+                             "{max_upload_params:,} (tutor derive and tutor train on the "
+                             "command line take larger ones)").format(
+                                 count=count, max_upload_params=MAX_UPLOAD_PARAMS), file=file,
+                                 field="network.layers")
     return problem
 
 

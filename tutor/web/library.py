@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import ProblemError, TutorError
 from ..problem import Problem, parse_any, read_text_file
+from ..i18n import N_, _
 
 MAX_UPLOADS = 100          # the oldest upload is forgotten beyond this
 UPLOAD_BYTES = 64 * 1024 * 1024   # or beyond this much memory held by uploads
@@ -107,7 +108,8 @@ class Library:
         followed only to a file inside the directory, and anything that is not a regular file
         (a FIFO, a device) is skipped without being opened for long."""
         if not directory.is_dir():
-            raise TutorError(f"{directory}: not a directory of problems")
+            raise TutorError(_("{directory}: not a directory of problems").format(
+                                 directory=directory))
         inside = directory.resolve()
         entries, skipped, errors = [], [], []
         paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
@@ -131,7 +133,7 @@ class Library:
                 errors.append(skipped[-1])
                 continue
             try:
-                text, file = read_text_file(path, "a problem file")
+                text, file = read_text_file(path, N_("a problem file"))
                 entries.append(Entry(path.stem, text, path.name, parse_any(text, path.name)))
                 seen.add(path.stem)
             except ProblemError as e:
@@ -168,6 +170,6 @@ class Library:
         self._uploads[id] = entry
         self._bytes[id] = _footprint(entry)
         while len(self._uploads) > MAX_UPLOADS or sum(self._bytes.values()) > UPLOAD_BYTES:
-            old, _ = self._uploads.popitem(last=False)
+            old, _entry = self._uploads.popitem(last=False)
             del self._bytes[old]
         return entry
