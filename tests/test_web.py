@@ -741,3 +741,20 @@ def test_api_answers_in_the_asked_language(client):
     assert r.status_code == 200, r.text
     diagnosis = r.json()["results"][0]["diagnosis"]
     assert "빠졌습니다" in diagnosis
+
+
+@pytest.mark.parametrize("method, path, body, words", [
+    ("get", "/api/problems/nosuch", None, "이라는 문제는 없습니다"),
+    ("get", "/nosuch", None, "그런 페이지가 없습니다"),
+    ("get", "/api/problems/xor/derivation?param=W1[2,1]&sample=99", None, "샘플은 1부터"),
+    ("post", "/api/problems", "name: x\nnetwork: {inputs: 2, layers: []}\n", "없습니다"),
+])
+def test_api_errors_in_the_asked_language(client, method, path, body, words):
+    headers = {"Accept-Language": "ko", "Accept": "application/json"}
+    if body is None:
+        r = getattr(client, method)(path, headers=headers)
+    else:
+        r = client.post(path, content=body,
+                        headers={**headers, "Content-Type": "application/yaml"})
+    assert 400 <= r.status_code < 500
+    assert words in r.json()["error"], r.json()

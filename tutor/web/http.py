@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from . import pages
 from .jobs import Busy, JobBug, JobFailed, WorkerLost
+from ..i18n import _
 
 MAX_BODY = 64 * 1024
 # Nothing is loaded from any other host; nothing is framed.
@@ -48,34 +49,36 @@ async def read_body(request: Request) -> str:
     try:
         return await asyncio.wait_for(_read_body(request), BODY_SECONDS)
     except asyncio.TimeoutError:
-        raise ApiError(408, f"the request body took more than {BODY_SECONDS:g} s to "
-                            "arrive") from None
+        raise ApiError(408, _("the request body took more than {body_seconds:g} s to arrive").format(
+                                body_seconds=BODY_SECONDS)) from None
 
 
 async def _read_body(request: Request) -> str:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise ApiError(413, f"the request body is over {MAX_BODY // 1024} KiB")
+        raise ApiError(413, _("the request body is over {n} KiB").format(n=MAX_BODY // 1024))
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise ApiError(413, f"the request body is over {MAX_BODY // 1024} KiB")
+            raise ApiError(413, _("the request body is over {n} KiB").format(n=MAX_BODY // 1024))
         chunks.append(chunk)
     try:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(400, "the request body is not UTF-8 text", "body") from None
+        raise ApiError(400, _("the request body is not UTF-8 text"), "body") from None
 
 
 def whole_number(text: str, field: str, lo: int, hi: int) -> int:
     try:
         v = int(text)
     except ValueError:
-        raise ApiError(422, f"expected a whole number from {lo} to {hi}; got {text!r}",
+        raise ApiError(422, _("expected a whole number from {lo} to {hi}; got {text!r}").format(
+                                lo=lo, hi=hi, text=text),
                        field) from None
     if not lo <= v <= hi:
-        raise ApiError(422, f"expected a whole number from {lo} to {hi}; got {v}", field)
+        raise ApiError(422, _("expected a whole number from {lo} to {hi}; got {v}").format(
+                                lo=lo, hi=hi, v=v), field)
     return v
 
 
@@ -85,7 +88,8 @@ def number(text: str, field: str, lo: float, hi: float) -> float:
     except ValueError:
         v = math.nan
     if not lo <= v <= hi:
-        raise ApiError(422, f"expected a number from {lo:g} to {hi:g}; got {text!r}", field)
+        raise ApiError(422, _("expected a number from {lo:g} to {hi:g}; got {text!r}").format(
+                                lo=lo, hi=hi, text=text), field)
     return v
 
 
@@ -115,16 +119,16 @@ async def _on_bug(request: Request, e: JobBug) -> Response:
 
 
 async def _on_worker_lost(request: Request, e: WorkerLost) -> Response:
-    return error(request, 503, "the worker process doing this stopped and was replaced; "
-                               "try again")
+    return error(request, 503, _("the worker process doing this stopped and was replaced; try "
+                                 "again"))
 
 
 async def _on_busy(request: Request, e: Busy) -> Response:
-    return error(request, 503, "the server is busy; try again in a moment")
+    return error(request, 503, _("the server is busy; try again in a moment"))
 
 
 async def _on_http(request: Request, e: HTTPException) -> Response:
-    messages = {404: "no such page", 405: "this method is not allowed here"}
+    messages = {404: _("no such page"), 405: _("this method is not allowed here")}
     response = error(request, e.status_code, messages.get(e.status_code, str(e.detail)))
     response.headers.update(e.headers or {})   # Allow, for a 405
     return response
@@ -132,7 +136,8 @@ async def _on_http(request: Request, e: HTTPException) -> Response:
 
 async def _on_crash(request: Request, e: Exception) -> Response:
     # Sent by Starlette's outermost middleware, past SecurityHeaders: add them here.
-    response = error(request, 500, "internal error: this is a bug in tutor; please report it")
+    response = error(request, 500, _("internal error: this is a bug in tutor; please report "
+                                     "it"))
     for name, value in SECURITY_HEADERS:
         response.headers[name.decode()] = value.decode()
     return response
@@ -185,7 +190,7 @@ class Language:
                    for k, v in scope["headers"]}
         cookie = None
         for part in headers.get("cookie", "").split(";"):
-            name, _, value = part.strip().partition("=")
+            name, _eq, value = part.strip().partition("=")
             if name == LANG_COOKIE:
                 cookie = i18n.normalise(value)
         lang = (chosen or cookie or i18n.from_accept_language(headers.get("accept-language"))
@@ -219,8 +224,8 @@ class SameOrigin:
                        for k, v in scope["headers"]}
             if _cross_site(headers):
                 request = Request(scope, receive)
-                response = error(request, 403, "a request from another site is refused "
-                                               "(cross-site request forgery protection)")
+                response = error(request, 403, _("a request from another site is refused "
+                                                 "(cross-site request forgery protection)"))
                 return await response(scope, receive, send)
         return await self.app(scope, receive, send)
 
@@ -245,13 +250,14 @@ class PerClient:
         client = (scope.get("client") or ("?", 0))[0]
         refusal = None
         if self.active.get(client, 0) >= PER_CLIENT_REQUESTS:
-            refusal = (f"more than {PER_CLIENT_REQUESTS} requests at once from your address; "
-                       "wait for the answers")
+            refusal = _("more than {n} requests at once from your address; wait for the "
+                        "answers").format(n=PER_CLIENT_REQUESTS)
         elif scope["method"] == "POST" and scope["path"] in ("/problems", "/api/problems"):
             now = time.monotonic()
             recent = [t for t in self.uploads.get(client, []) if now - t < 60]
             if len(recent) >= PER_CLIENT_UPLOADS:
-                refusal = f"more than {PER_CLIENT_UPLOADS} uploads a minute from your address"
+                refusal = _("more than {n} uploads a minute from your address").format(
+                    n=PER_CLIENT_UPLOADS)
             else:
                 self.uploads[client] = recent + [now]
         if refusal:
@@ -281,7 +287,8 @@ class AllowedHosts:
             name = host.rsplit(":", 1)[0] if host.count(":") == 1 or "]:" in host else host
             if name not in self.hosts:
                 response = error(Request(scope, receive), 400,
-                                 f"this server does not answer to the host {name!r}")
+                                 _("this server does not answer to the host {name!r}").format(
+                                     name=name))
                 return await response(scope, receive, send)
         return await self.app(scope, receive, send)
 

@@ -18,6 +18,7 @@ from . import jobs
 from .http import ApiError
 from .jobs import JobFailed, JobTimeout, Workers
 from .library import UPLOAD, Entry, Library
+from ..i18n import _
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -55,7 +56,7 @@ class _Cache(OrderedDict):
         self[key], self.sizes[key] = value, n
         self.used += n
         while self.used > self.size:
-            old, _ = self.popitem(last=False)
+            old, _entry = self.popitem(last=False)
             self.used -= self.sizes.pop(old)
         return value
 
@@ -90,7 +91,8 @@ class Tutor:
     def entry(self, id: str) -> Entry:
         e = self.library.get(id)
         if e is None:
-            raise ApiError(404, f"no problem {id!r}; GET /api/problems lists them", "id")
+            raise ApiError(404, _("no problem {id!r}; GET /api/problems lists them").format(
+                                    id=id), "id")
         # (the request's names are written as the problem writes them)
         conventions.set_current(getattr(e.problem, "convention", conventions.DEFAULT))
         return e
@@ -105,8 +107,9 @@ class Tutor:
             try:
                 value = await self.heavy.run(seconds, fn, *args)
             except JobTimeout:
-                value = ApiError(503, f"this took more than {seconds:g} s and was stopped; "
-                                      "try a smaller network or fewer epochs")
+                value = ApiError(503, _("this took more than {seconds:g} s and was stopped; "
+                                        "try a smaller network or fewer epochs").format(
+                                            seconds=seconds))
             except JobFailed as e:
                 value = e
             self.cache.put(key, value)
@@ -124,8 +127,9 @@ class Tutor:
             return await self.workers.run(jobs.CHECK_SECONDS, jobs.check, entry.text,
                                           entry.file, answers, file, rtol, atol, at)
         except JobTimeout:
-            raise ApiError(422, f"the check took more than {jobs.CHECK_SECONDS:g} s and was "
-                                "stopped: write the answer more simply", "answers") from None
+            raise ApiError(422, _("the check took more than {check_seconds:g} s and was "
+                                  "stopped: write the answer more simply").format(
+                                      check_seconds=jobs.CHECK_SECONDS), "answers") from None
 
     async def upload(self, text: str) -> Entry:
         """Validate an uploaded problem in a worker (its YAML is untrusted) and keep it."""
@@ -135,8 +139,9 @@ class Tutor:
         try:
             problem = await self.workers.run(jobs.CHECK_SECONDS, jobs.parse, text, UPLOAD)
         except JobTimeout:
-            raise ApiError(422, f"reading this problem took more than "
-                                f"{jobs.CHECK_SECONDS:g} s and was stopped") from None
+            raise ApiError(422, _("reading this problem took more than {check_seconds:g} s "
+                                  "and was stopped").format(
+                                      check_seconds=jobs.CHECK_SECONDS)) from None
         return self.library.upload(text, problem)
 
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ..errors import ProblemError
-from ..i18n import _
+from ..i18n import N_, _
 from ..problem import ParamRef
 from . import jobs, pages
 from .http import ApiError, number, read_body, whole_number
@@ -62,10 +62,11 @@ def _too_much(entry: Entry, epochs: int) -> str | None:
     p = entry.problem
     work = epochs * p.n_samples * p.network.n_params
     if epochs > pages.MAX_WEB_EPOCHS or work > pages.MAX_WEB_WORK:
-        return (f"{epochs:,} epochs of this network on {p.n_samples} samples are more than "
-                f"the web tutor trains (at most {pages.MAX_WEB_EPOCHS:,} epochs and "
-                f"{pages.MAX_WEB_WORK:,.0f} parameter-sample updates); choose fewer epochs, "
-                "or run tutor train")
+        return _("{epochs} epochs of this network on {n} samples are more than the web tutor "
+                 "trains (at most {most} epochs and {work} parameter-sample updates); choose "
+                 "fewer epochs, or run tutor train").format(
+                     epochs=f"{epochs:,}", n=p.n_samples, most=f"{pages.MAX_WEB_EPOCHS:,}",
+                     work=f"{pages.MAX_WEB_WORK:,.0f}")
     return None
 
 
@@ -123,8 +124,8 @@ async def _graph_page(request: Request, entry: Entry, results: dict | None = Non
 
 def _not_for_graphs(entry: Entry, what: str) -> None:
     if entry.is_graph:
-        raise ApiError(422, f"a computational graph has no {what}; its page derives it and "
-                            "checks your values and gradients", "id")
+        raise ApiError(422, _("a computational graph has no {what}; its page derives it and "
+                              "checks your values and gradients").format(what=_(what)), "id")
 
 
 async def problem(request: Request) -> Response:
@@ -169,7 +170,7 @@ async def _check_graph(request: Request, entry: Entry, form: dict) -> Response:
     key = form.get("param", [""])[0]
     kind, _sep, node = key.partition(":")
     if kind not in ("value", "gradient") or node not in {n.name for n in entry.problem.nodes}:
-        raise ApiError(422, "expected value:NODE or gradient:NODE, a node of this graph",
+        raise ApiError(422, _("expected value:NODE or gradient:NODE, a node of this graph"),
                        "param")
     answer = form.get("answer", [""])[0].strip().replace("−", "-")
     if not answer:
@@ -199,7 +200,7 @@ async def train(request: Request) -> Response:
     """A training run of the problem (optional epochs, lr, seed), as `tutor train`."""
     t = tutor(request)
     entry = t.entry(request.path_params["id"])
-    _not_for_graphs(entry, "training")
+    _not_for_graphs(entry, N_("training"))
     q = request.query_params
     given = {k: q.get(k, "").strip() for k in ("epochs", "lr", "seed")}
     epochs = (whole_number(given["epochs"], "epochs", 0, pages.MAX_WEB_EPOCHS)
@@ -222,18 +223,19 @@ async def download(request: Request) -> Response:
     """The worksheet, its solutions or everything (LaTeX, keys, PDFs) as one ZIP."""
     t = tutor(request)
     entry = t.entry(request.path_params["id"])
-    _not_for_graphs(entry, "worksheets")
+    _not_for_graphs(entry, N_("worksheets"))
     q = request.query_params
     name = q.get("file", "worksheet.zip")
     if name not in DOWNLOADS:
-        raise ApiError(404, f"no download {name!r}; expected one of {', '.join(DOWNLOADS)}",
+        raise ApiError(404, _("no download {name!r}; expected one of {items}").format(
+                                name=name, items=', '.join(DOWNLOADS)),
                        "file")
     variants = whole_number(q.get("variants", "1"), "variants", 1, pages.MAX_WEB_VARIANTS)
     seed = whole_number(q.get("seed", "0"), "seed", 0, 2**63 - 1)
     pdf = shutil.which("pdflatex") is not None
     if name.endswith(".pdf") and not pdf:
-        raise ApiError(404, "PDFs need TeX Live (pdflatex), which this server does not have; "
-                            "download the LaTeX instead", "file")
+        raise ApiError(404, _("PDFs need TeX Live (pdflatex), which this server does not "
+                              "have; download the LaTeX instead"), "file")
     try:
         files = await t.computed(("worksheet", entry.id, variants, seed, pdf),
                                  jobs.worksheet_files, entry.text, entry.file, variants, seed,
@@ -257,6 +259,6 @@ def _zip(files: dict[str, bytes], folder: str) -> bytes:
 async def static(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in STATIC:
-        raise ApiError(404, "no such file")
+        raise ApiError(404, _("no such file"))
     return Response(_STATIC_FILES[name], media_type=STATIC[name],
                     headers={"Cache-Control": "no-cache"})
