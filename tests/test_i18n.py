@@ -526,3 +526,18 @@ def test_usage_errors_in_korean(args, korean):
     assert r.exit_code == 2
     assert korean in r.output and "사용법:" in r.output or korean in r.output
     assert "Error" not in r.output and "Usage" not in r.output
+
+
+def test_shipped_korean_worksheet_is_current(tmp_path, monkeypatch):
+    """problems/ko/worksheet/ is what `tutor --lang ko worksheet problems/ko/xor.yaml -n 3
+    --seed 1` writes today, file for file (a change to the sheets shows here)."""
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "ws"
+    r = CliRunner().invoke(main, ["--lang", "ko", "worksheet", "problems/ko/xor.yaml", "-n",
+                                  "3", "--seed", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    shipped = ROOT / "problems" / "ko" / "worksheet"
+    made = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert made == sorted(p.relative_to(shipped) for p in shipped.rglob("*") if p.is_file())
+    for rel in made:
+        assert (out / rel).read_text("utf-8") == (shipped / rel).read_text("utf-8"), rel

@@ -176,6 +176,12 @@ class TutorGroup(_Translated, click.Group):
             raise VerificationFailed(str(e)) from None
 
 
+def _show_version(ctx, value) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_("%(prog)s, version %(version)s") % {"prog": "tutor", "version": __version__})
+        ctx.exit()
+
+
 def _choose_language(ctx, param, value):
     if value is None:
         return None
@@ -194,8 +200,9 @@ def _choose_language(ctx, param, value):
     checked three ways (symbolic, NumPy, finite differences). A problem is a YAML file: see
     problems/xor.yaml.
     """))
-@click.version_option(__version__, prog_name="tutor", help=N_("Show the version and exit."),
-                      message=N_("%(prog)s, version %(version)s"))
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, param, value: _show_version(ctx, value),
+              help=N_("Show the version and exit."))
 @click.option("--lang", metavar="LANG", callback=_choose_language, expose_value=False,
               is_eager=True,
               help=N_("The language of everything tutor writes: en (English) or ko (한국어). "
