@@ -541,3 +541,45 @@ def test_shipped_korean_worksheet_is_current(tmp_path, monkeypatch):
     assert made == sorted(p.relative_to(shipped) for p in shipped.rglob("*") if p.is_file())
     for rel in made:
         assert (out / rel).read_text("utf-8") == (shipped / rel).read_text("utf-8"), rel
+
+
+def test_no_english_left_in_korean_export_and_grade(tmp_path):
+    """The Moodle questions (text, categories, feedback), a gradebook's comments and headers
+    and a feedback file, and derive's JSON prose (rule titles), read for English words."""
+    import csv
+    import json
+    from xml.etree import ElementTree as ET
+    from tutor import load_problem
+    ko = ROOT / "problems" / "ko" / "xor.yaml"
+    problem = load_problem(ko)
+    runner = CliRunner()
+    names = {"dlfs", "pytorch", "ell", "course", "top", "tutor"}   # conventions, ids, paths
+    r = runner.invoke(main, ["--lang", "ko", "export", str(ko), "-n", "2", "-o",
+                             str(tmp_path / "q.xml")])
+    assert r.exit_code == 0, r.output
+    root = ET.parse(tmp_path / "q.xml").getroot()
+    text = " ".join(t.text or "" for t in root.iter("text"))
+    text = re.sub(r"\\\(.*?\\\)", " ", text)                    # TeX
+    left = set(_english_words(text, problem)) - names
+    assert not left, left
+    # a class of two: one right, one missing
+    run = lambda *a: runner.invoke(main, ["--lang", "ko", *map(str, a)])  # noqa: E731
+    roster = tmp_path / "r.csv"
+    roster.write_text("id,name\ns1,김민지\ns2,이서준\n")
+    assert run("worksheet", ko, "-o", tmp_path / "ws", "--roster", roster, "--seed",
+               3).exit_code == 0
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "s1.yaml").write_text((tmp_path / "ws" / "answers" / "s1.yaml").read_text())
+    r = run("grade", ko, subs, "--roster", roster, "--seed", 3, "-o", tmp_path / "g.csv",
+            "--workers", 1)
+    assert r.exit_code == 0, r.output
+    rows = list(csv.reader((tmp_path / "g.csv").read_text().splitlines()))
+    cells = " ".join(rows[0][4:-2] + [row[-1] for row in rows[1:]])
+    feedback = (tmp_path / "g-feedback" / "s1.txt").read_text()
+    left = set(_english_words(cells + " " + _prose(feedback, "text"), problem)) - names
+    assert not left, left
+    r = run("derive", ko, "-f", "json", "-p", "W1[1,1]")
+    titles = [ld["rule_title"] for g in json.loads(r.output)["gradients"]
+              for ld in g["local_derivatives"]]
+    assert titles and not _english_words(" ".join(titles), problem)

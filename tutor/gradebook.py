@@ -98,7 +98,7 @@ def grade_one(problem: Problem, student: Student, seed: int, path: Path | None,
                                                             own=variant)
             entry = Entry(
                 student, variant, "graded", earned=s.earned, total=s.total,
-                exercises=tuple((e.exercise.number, _(str(e.exercise.title)), e.earned,
+                exercises=tuple((e.exercise.number, _(e.exercise.title), e.earned,
                                  e.exercise.points) for e in s.exercises),
                 comment=comment, file=str(path),
                 feedback_text=checkreport.text(report),

@@ -9,6 +9,7 @@ import json as _json
 import math
 
 from ..conventions import shown
+from ..i18n import _
 from ..steps import Check, Derivation, GradientDerivation
 from . import Printer, exprs
 from .names import latex_name, text_name
@@ -87,7 +88,7 @@ class JsonPrinter(Printer):
             "path_count": max(g.path_count, len(g.paths)),
             "local_derivatives": [
                 {"of": shown(ld.partial.of.name), "wrt": shown(ld.partial.wrt.name),
-                 "rule": str(ld.rule.name),
+                 "rule": str(ld.rule.name), "rule_title": _(ld.rule.name),
                  "ascii": exprs.ascii(ld.result), "latex": exprs.tex(ld.result)}
                 for ld in g.local],
             "gradient": _num(n.gradient),

@@ -76,7 +76,7 @@ def question_html(q: Question, image: str | None) -> str:
     if p.description:
         out.append(f"<p>{escape(p.description)}</p>")
     out.append("<p>" + _("Network {network}, loss: {loss}, learning rate {eta}.").format(
-        network=escape(p.network.describe()), loss=escape(_(str(p.loss_fn.title))),
+        network=escape(p.network.describe()), loss=escape(_(p.loss_fn.title)),
         eta=f"\\(\\eta = {p.training.lr:g}\\)") + "</p>")
     mats = r",\quad ".join(
         rf"W^{{({l})}} = {_matrix_tex(p.params[f'W{l}'])},\ b^{{({l})}} = "
@@ -90,7 +90,7 @@ def question_html(q: Question, image: str | None) -> str:
         alt = escape(_("the network"))
         out.append(f'<p><img src="{image}" alt="{alt}"></p>')
     exercise = _("Exercise {n}. {title}.").format(n=q.exercise.number,
-                                                  title=escape(_(str(q.exercise.title))))
+                                                  title=escape(_(q.exercise.title)))
     task = _("{task} for sample {k}, rounded to {d} decimals.").format(
         task=_what(q), k=sheet.sample, d=sheet.decimals)
     out.append(f"<p><b>{exercise}</b> {task}</p>")
@@ -115,7 +115,7 @@ def _svg(q: Question, _cache={}) -> str:
 def _category(q: Question) -> str:
     p = q.part
     return (f"$course$/top/tutor/{_clean(_seeded(q))}/"
-            f"{q.exercise.number}. {_clean(_(str(q.exercise.title)))}/{_kind(p.kind)} "
+            f"{q.exercise.number}. {_clean(_(q.exercise.title))}/{_kind(p.kind)} "
             f"{shown(p.name)}")
 
 
