@@ -181,3 +181,29 @@ def test_the_web_tutor_writes_the_problems_way():
         api = c.get("/api/problems/dlfs-two-layer/derivation", params={"param": "W1[1,2]"})
         assert api.json()["gradients"][0]["param"] == "W1[1,2]"
         assert api.json()["gradients"][0]["value"] == -0.2
+
+
+def test_the_batch_mean_as_the_book_computes_it():
+    """dlfs's matrix form is the book's computation: the batch's rows stacked, the 1/N in Δ
+    (SoftmaxWithLoss divides by the batch size once, at the output), dW = Aᵀ Δ, db = Σ Δ;
+    the numbers are derive's."""
+    from tutor import engine
+    p = load_problem(DLFS)
+    d = derive(p, ["W1[1,2]", "b2[1]"])
+    text = render(d, "text")
+    assert "= A⁽⁰⁾ᵀ Δ⁽¹⁾, Δ⁽¹⁾ₙ = δ⁽¹⁾ₙ/N" in text and "= Σₙ Δ⁽²⁾ₙ" in text
+    assert r"A^{(0)\top} \Delta^{(1)}" in render(d, "latex")
+    assert "<mi>Δ</mi>" in render(d, "html")
+    assert "Δ" not in render(derive(load_problem(ROOT / "problems" / "xor.yaml"),
+                                    ["W1[1,1]"]), "text")       # pytorch: as before
+    # the book's affine backward on the batch: dout = (Y - T)/N, dW = x.T @ dout
+    _loss, fw, bw = engine.loss_and_gradients(p)
+    N = p.n_samples
+    A0 = np.asarray(p.inputs)                           # rows: samples
+    D1 = np.asarray(bw.deltas[0]) / N                   # Δ⁽¹⁾: δ⁽¹⁾ₙ/N as rows
+    D2 = np.asarray(bw.deltas[1]) / N
+    dW1 = A0.T @ D1                                     # the book's (inputs, units) layout
+    ref = d.gradients[0].param                          # tutor's own order: (neuron, input)
+    assert dW1[ref.col - 1, ref.row - 1] == pytest.approx(d.gradients[0].numbers.gradient,
+                                                          rel=1e-12)
+    assert D2.sum(axis=0)[0] == pytest.approx(d.gradients[1].numbers.gradient, rel=1e-12)

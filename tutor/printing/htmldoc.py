@@ -172,6 +172,13 @@ class HtmlDocPrinter(DocPrinter):
                      + _layered("a", l - 1, "n", transpose=True))
         else:
             grad += _layered("δ", l, "n")
+        if rows:
+            # as the book computes it: the batch's rows stacked, the 1/N inside Δ
+            grad += "<mo>=</mo>" + (
+                _layered("A", l - 1, transpose=True) + "<mo>\u2062</mo>" + _layered("Δ", l)
+                if kind == "W" else _SUM_N + _layered("Δ", l, "n"))
+            grad += ("<mo>,</mo><mspace width=\"0.5em\"/>" + _layered("Δ", l, "n") + "<mo>=</mo>"
+                     + _layered("δ", l, "n") + '<mo lspace="0" rspace="0">/</mo><mi>N</mi>')
         head = _layered("δ", l) + "<mo>=</mo>"
         if l == d.layers:
             head += _frac("<mo>∂</mo><mi>ℓ</mi>", "<mo>∂</mo>" + _layered("z", l))

@@ -157,6 +157,11 @@ class LatexDocPrinter(DocPrinter):
                 + outer if d.kind == "W" else
                 rf"\frac{{\partial L}}{{\partial b^{{({l})}}}} = \frac{{1}}{{N}} \sum_{{n}} "
                 rf"\delta^{{({l})}}_{{n}}")
+        if rows:
+            # as the book computes it: the batch's rows stacked, the 1/N inside Δ
+            grad += ((rf" = A^{{({l - 1})\top}} \Delta^{{({l})}}" if d.kind == "W" else
+                      rf" = \sum_{{n}} \Delta^{{({l})}}_{{n}}")
+                     + rf",\ \Delta^{{({l})}}_{{n}} = \delta^{{({l})}}_{{n}} / N")
         if l == d.layers:
             head = rf"\delta^{{({l})}} = \frac{{\partial \ell}}{{\partial z^{{({l})}}}}"
         elif rows:

@@ -98,6 +98,11 @@ class TextDocPrinter(DocPrinter):
         grad = ((f"∂L/∂W{sup(l)} = (1/N) Σₙ a{sup(l - 1)}ₙᵀ δ{sup(l)}ₙ" if rows else
                  f"∂L/∂W{sup(l)} = (1/N) Σₙ δ{sup(l)}ₙ a{sup(l - 1)}ₙᵀ") if d.kind == "W"
                 else f"∂L/∂b{sup(l)} = (1/N) Σₙ δ{sup(l)}ₙ")
+        if rows:
+            # as the book computes it: the batch's rows stacked, the 1/N inside Δ (its
+            # SoftmaxWithLoss divides by the batch size once, at the output)
+            grad += (f" = A{sup(l - 1)}ᵀ Δ{sup(l)}" if d.kind == "W" else
+                     f" = Σₙ Δ{sup(l)}ₙ") + f", Δ{sup(l)}ₙ = δ{sup(l)}ₙ/N"
         if l == d.layers:
             return f"δ{sup(l)} = ∂ℓ/∂z{sup(l)}, {grad}"
         if rows:
