@@ -747,7 +747,7 @@ def test_api_answers_in_the_asked_language(client):
     ("get", "/api/problems/nosuch", None, "이라는 문제는 없습니다"),
     ("get", "/nosuch", None, "그런 페이지가 없습니다"),
     ("get", "/api/problems/xor/derivation?param=W1[2,1]&sample=99", None, "샘플은 1부터"),
-    ("post", "/api/problems", "name: x\nnetwork: {inputs: 2, layers: []}\n", "없습니다"),
+    ("post", "/api/problems/xor/check", "gradients: [1, 2]\n", "매핑"),
 ])
 def test_api_errors_in_the_asked_language(client, method, path, body, words):
     headers = {"Accept-Language": "ko", "Accept": "application/json"}

@@ -33,15 +33,23 @@ def _memoized(fn, kind: str):
     attr = "_printed_" + kind
 
     def method(self, e):
-        cache = self.__dict__.get(attr)
-        if cache is None:
-            cache = self.__dict__[attr] = {}
-        try:
-            out = cache[e]
-        except TypeError:           # not hashable: printed each time
-            return fn(self, e)
-        except KeyError:
-            out = cache[e] = fn(self, e)
+        # First by identity (the same Definition's expression, the same symbol: no SymPy
+        # hashing or comparing), then by equality.
+        seen = self.__dict__.get(attr)
+        if seen is None:
+            seen = self.__dict__[attr] = ({}, {})
+        by_id, cache = seen
+        hit = by_id.get(id(e))
+        if hit is not None and hit[0] is e:
+            out = hit[1]
+        else:
+            try:
+                out = cache[e]
+            except TypeError:           # not hashable: printed each time
+                return fn(self, e)
+            except KeyError:
+                out = cache[e] = fn(self, e)
+            by_id[id(e)] = (e, out)     # (holding e, whose id is the key)
         return list(out) if isinstance(out, list) else out
     method.__name__, method.__doc__ = fn.__name__, fn.__doc__
     return method

@@ -93,6 +93,8 @@ class MathMLPrinter(MathMLPresentationPrinter):
         self.dom = _Document()
         self._memos: dict[tuple, dict] = {}
         self._memo = {}
+        self._fenced: dict[int, tuple] = {}
+        self._precedence: dict = {}
 
     def element(self, expr, lang):
         """The element of ``expr`` in ``lang``, (language, convention): the words of a
@@ -122,9 +124,12 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def el(self, tag: str, *children, **attrs):
         """An element; children are elements or strings (text)."""
         e = _Element(tag)
-        e.attrs.update(attrs)
-        for c in children:
-            e.appendChild(c)
+        if attrs:
+            e.attrs.update(attrs)
+        if children:
+            e.childNodes.extend(children)
+            if not e._tall:
+                e._tall = any(not isinstance(c, str) and c._tall for c in children)
         return e
 
     def row(self, *children):
@@ -135,13 +140,33 @@ class MathMLPrinter(MathMLPresentationPrinter):
 
     def fenced(self, inner):
         """(inner). Brackets stretch only around something tall (a fraction, cases): a
-        stretchy bracket is drawn wider, which spaces out a plain (1) or σ(z)."""
+        stretchy bracket is drawn wider, which spaces out a plain (1) or σ(z). Made once per
+        element (elements are never changed: one may stand in many places)."""
+        hit = self._fenced.get(id(inner))
+        if hit is not None and hit[0] is inner:
+            return hit[1]
         tall = _is_tall(inner)
         attrs = {} if tall else {"stretchy": "false"}
-        return self.row(self.el("mo", "(", **attrs), inner, self.el("mo", ")", **attrs))
+        out = self.row(self.el("mo", "(", **attrs), inner, self.el("mo", ")", **attrs))
+        if len(self._fenced) >= self.MEMO_LIMIT:
+            self._fenced.clear()
+        self._fenced[id(inner)] = (inner, out)    # (holding inner, whose id is the key)
+        return out
+
+    def precedence(self, item) -> int:
+        try:
+            return self._precedence[item]
+        except KeyError:
+            pass
+        except TypeError:
+            return precedence(item)
+        if len(self._precedence) >= self.MEMO_LIMIT:
+            self._precedence.clear()
+        p = self._precedence[item] = precedence(item)
+        return p
 
     def parenthesize(self, item, level, strict=False):
-        p = precedence(item)
+        p = self.precedence(item)
         if p < level or (not strict and p <= level):
             return self.fenced(self._print(item))
         return self._print(item)
@@ -285,7 +310,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
         items = []
         prev = None
         for f in fs:
-            fenced = precedence(f) <= PRECEDENCE["Mul"] and not f.is_Number
+            fenced = self.precedence(f) <= PRECEDENCE["Mul"] and not f.is_Number
             if prev is not None:
                 juxtapose = fenced or prev.is_Number
                 items.append(self.mo("\u2062" if juxtapose else "·"))
