@@ -339,7 +339,11 @@ class DocPrinter(Printer):
         out.append(self._print(g.numbers, g))
         out.append(self.heading(3, self.words(_("Check"))))
         out.append(self._print(g.check))
-        return "\n".join(s for s in out if s)
+        return self._section([s for s in out if s])
+
+    def _section(self, parts: list[str]) -> str:
+        """A parameter's section from its parts (headings, rows, paragraphs)."""
+        return "\n".join(parts)
 
     def _own_terms(self, x, g: GradientDerivation) -> list[str]:
         """The terms of a definition in p's own neuron; of a long sum z = Σᵢ wᵢaᵢ + b (printed

@@ -68,15 +68,23 @@ def _glue(s: str) -> str:
     return _loose(s)
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _shown(m: str) -> int:
+    # (the same pieces, a name or a partial, come back for every parameter)
+    return len(_TAG.sub("", m))
+
+
 def _visible(m: str, limit: int) -> int:
     """Roughly how many characters a piece of MathML shows; beyond ``limit``, some number
     above it (a long piece is read only as far as needed)."""
-    if len(m) > 64 * limit:
-        head = m[:m.rfind(">", 0, 64 * limit) + 1]
+    n = 8 * limit
+    while len(m) > n:
+        head = m[:m.rfind(">", 0, n) + 1]
         shown = len(_TAG.sub("", head))
         if shown > limit:
             return shown
-    return len(_TAG.sub("", m))
+        n *= 4
+    return _shown(m)
 
 
 def _short(pieces) -> bool:
@@ -285,22 +293,40 @@ class HtmlDocPrinter(DocPrinter):
         return f"<mrow><mo{attrs}>(</mo>{s}<mo{attrs}>)</mo></mrow>"
 
     def document(self, title: str, body: list[str]) -> str:
-        article = (f'<article id="derivation"><h1>{self.words(title)}</h1>' + "".join(body)
-                   + "</article>")
+        # (one join: a large derivation's page is tens of megabytes)
+        article = [f'<article id="derivation"><h1>{self.words(title)}</h1>', *body,
+                   "</article>"]
         if self._settings["fragment"]:
-            return article + "\n"
+            return "".join(article + ["\n"])
         # A page that stands alone: the web tutor's stylesheet inline, nothing loaded.
         from importlib import resources
         css = resources.files("tutor.web").joinpath("static", "tutor.css").read_text("utf-8")
-        return (f'<!doctype html>\n<html lang="{i18n.current()}">\n<head>\n<meta charset="utf-8">\n'
+        head = (f'<!doctype html>\n<html lang="{i18n.current()}">\n<head>\n<meta charset="utf-8">\n'
                 '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
                 f"<title>{self.words(title)}</title>\n<style>\n{css}</style>\n</head>\n"
-                f"<body>\n<main>\n{article}\n</main>\n</body>\n</html>\n")
+                "<body>\n<main>\n")
+        return "".join([head, *article, "\n</main>\n</body>\n</html>\n"])
 
-    def _print_GradientDerivation(self, g: GradientDerivation) -> str:
-        head, *steps = super()._print_GradientDerivation(g).split(_STEP)
-        items = "".join(f'<li class="step">{s}</li>' for s in steps)
-        return f'{head}<ol class="steps">{items}</ol>'
+    def _section(self, parts: list[str]) -> str:
+        """Its heading, then an ordered list of steps, one per part of the derivation (a
+        step begins at a level-3 heading, marked _STEP, which may stand inside a part)."""
+        head: list[str] = []
+        steps: list[list[str]] = []
+        for k, part in enumerate(parts):
+            pieces = part.split(_STEP)
+            current = steps[-1] if steps else head
+            if k:
+                current.append("\n")
+            current.append(pieces[0])
+            for piece in pieces[1:]:
+                steps.append([piece])
+        if not steps:
+            return "".join(head)
+        out = head + ['<ol class="steps">']
+        for step in steps:
+            out += ['<li class="step">', *step, "</li>"]
+        out.append("</ol>")
+        return "".join(out)
 
 
 def html_derivation(obj, **settings) -> str:

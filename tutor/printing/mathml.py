@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 
 import sympy as sp
+from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
@@ -83,6 +84,9 @@ class _Document:
         return data
 
 
+_METHODS: dict[type, str] = {}
+
+
 class MathMLPrinter(MathMLPresentationPrinter):
     _default_settings = dict(MathMLPresentationPrinter._default_settings, order="none")
 
@@ -94,6 +98,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
         self._memos: dict[tuple, dict] = {}
         self._memo = {}
         self._fenced: dict[int, tuple] = {}
+        self._mo: dict[str, _Element] = {}
         self._precedence: dict = {}
 
     def element(self, expr, lang):
@@ -113,11 +118,33 @@ class MathMLPrinter(MathMLPresentationPrinter):
             pass
         except TypeError:
             return super()._print(expr)
-        out = super()._print(expr)
+        out = self._dispatch(expr)
         if len(self._memo) >= self.MEMO_LIMIT:
             self._memo.clear()
         self._memo[expr] = out
         return out
+
+    def _dispatch(self, expr):
+        """SymPy's dispatch (the first ``_print_<Class>`` along the class's MRO, undefined
+        functions apart), its answer remembered per class."""
+        t = type(expr)
+        method = _METHODS.get(t)
+        if method is None:
+            if hasattr(t, self.printmethod):
+                return super()._print(expr)
+            classes = t.__mro__
+            if AppliedUndef in classes:
+                classes = classes[classes.index(AppliedUndef):]
+            if UndefinedFunction in classes:
+                classes = classes[classes.index(UndefinedFunction):]
+            if sp.Function in classes:
+                i = classes.index(sp.Function)
+                classes = tuple(c for c in classes[:i] if c.__name__ == classes[0].__name__
+                                or c.__name__.endswith("Base")) + classes[i:]
+            method = next((f"_print_{c.__name__}" for c in classes
+                           if hasattr(type(self), f"_print_{c.__name__}")), "emptyPrinter")
+            _METHODS[t] = method
+        return getattr(self, method)(expr)
 
     # -- building blocks --
 
@@ -136,7 +163,11 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return self.el("mrow", *children)
 
     def mo(self, s: str):
-        return self.el("mo", s)
+        # (an operator element is never changed: one of each is made)
+        e = self._mo.get(s)
+        if e is None:
+            e = self._mo[s] = self.el("mo", s)
+        return e
 
     def fenced(self, inner):
         """(inner). Brackets stretch only around something tall (a fraction, cases): a
