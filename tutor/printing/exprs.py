@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.precedence import PRECEDENCE, precedence, precedence_traditional
+from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
 
 from .. import conventions, i18n
@@ -36,6 +37,54 @@ def short_float(x: float) -> str:
     return repr(float(x)) if float(x) != int(x) else str(int(x))
 
 
+_METHODS: dict[tuple[type, type], str] = {}
+
+
+def dispatch(printer, expr):
+    """``printer._print(expr)`` as SymPy dispatches it (the object's own print method, else the
+    first ``_print_<Class>`` along its class's MRO, undefined functions apart), the method found
+    once per class: SymPy walks the MRO with ``getattr`` on every call."""
+    key = (type(printer), type(expr))
+    name = _METHODS.get(key)
+    if name is None:
+        t = key[1]
+        if printer.printmethod and hasattr(t, printer.printmethod):
+            return Printer._print(printer, expr)
+        from sympy.core.function import AppliedUndef, UndefinedFunction
+        classes = t.__mro__
+        if AppliedUndef in classes:
+            classes = classes[classes.index(AppliedUndef):]
+        if UndefinedFunction in classes:
+            classes = classes[classes.index(UndefinedFunction):]
+        if sp.Function in classes:
+            i = classes.index(sp.Function)
+            classes = tuple(c for c in classes[:i] if c.__name__ == classes[0].__name__
+                            or c.__name__.endswith("Base")) + classes[i:]
+        name = next((f"_print_{c.__name__}" for c in classes
+                     if getattr(key[0], f"_print_{c.__name__}", None) is not None),
+                    "emptyPrinter")
+        _METHODS[key] = name
+    printer._print_level += 1
+    try:
+        return getattr(printer, name)(expr)
+    finally:
+        printer._print_level -= 1
+
+
+def _cached(cache: dict, fn, item):
+    """fn(item), remembered in ``cache`` (SymPy's precedence walks the class each call)."""
+    try:
+        return cache[item]
+    except KeyError:
+        pass
+    except TypeError:
+        return fn(item)
+    if len(cache) >= 1 << 15:
+        cache.clear()
+    out = cache[item] = fn(item)
+    return out
+
+
 class _Memo:
     """Each subexpression printed once per printer: the gradients of a layer's parameters share
     their forward definitions and most of their chains. The printed form of an expression
@@ -52,6 +101,24 @@ class _Memo:
         self._memo = self.__dict__.setdefault("_memos", {}).setdefault(key, {})
         return super().doprint(expr)
 
+    def parenthesize(self, item, level, *args, **kwargs):
+        # StrPrinter's and LatexPrinter's own, their precedence looked up once per expression
+        cache = self.__dict__.setdefault("_precedences", {})
+        if isinstance(self, LatexPrinter):
+            is_neg = args[0] if args else kwargs.get("is_neg", False)
+            strict = args[1] if len(args) > 1 else kwargs.get("strict", False)
+            p = _cached(cache, precedence_traditional, item)
+            if is_neg and strict:
+                return self._add_parens(self._print(item))
+            if p < level or (not strict and p <= level):
+                return self._add_parens(self._print(item))
+            return self._print(item)
+        strict = args[0] if args else kwargs.get("strict", False)
+        p = _cached(cache, precedence, item)
+        if p < level or (not strict and p <= level):
+            return "(%s)" % self._print(item)
+        return self._print(item)
+
     def _print(self, expr, **kwargs):
         if kwargs:
             return super()._print(expr, **kwargs)
@@ -64,7 +131,7 @@ class _Memo:
             pass
         except TypeError:           # not hashable
             return super()._print(expr)
-        out = super()._print(expr)
+        out = dispatch(self, expr)
         if len(memo) >= self.MEMO_LIMIT:
             memo.clear()
         memo[expr] = out

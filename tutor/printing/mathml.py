@@ -12,14 +12,13 @@ from __future__ import annotations
 import functools
 
 import sympy as sp
-from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from .. import conventions, i18n
 from ..activations import FUNCTIONS
 from ..words import Joined
-from .exprs import _split, factors, short_float
+from .exprs import _split, dispatch, factors, short_float
 from .names import parts
 
 _FUNCS = {f.name: f.text for f in FUNCTIONS.values()} | {"f": "f"}
@@ -84,9 +83,6 @@ class _Document:
         return data
 
 
-_METHODS: dict[type, str] = {}
-
-
 class MathMLPrinter(MathMLPresentationPrinter):
     _default_settings = dict(MathMLPresentationPrinter._default_settings, order="none")
 
@@ -118,33 +114,12 @@ class MathMLPrinter(MathMLPresentationPrinter):
             pass
         except TypeError:
             return super()._print(expr)
-        out = self._dispatch(expr)
+        out = dispatch(self, expr)
         if len(self._memo) >= self.MEMO_LIMIT:
             self._memo.clear()
         self._memo[expr] = out
         return out
 
-    def _dispatch(self, expr):
-        """SymPy's dispatch (the first ``_print_<Class>`` along the class's MRO, undefined
-        functions apart), its answer remembered per class."""
-        t = type(expr)
-        method = _METHODS.get(t)
-        if method is None:
-            if hasattr(t, self.printmethod):
-                return super()._print(expr)
-            classes = t.__mro__
-            if AppliedUndef in classes:
-                classes = classes[classes.index(AppliedUndef):]
-            if UndefinedFunction in classes:
-                classes = classes[classes.index(UndefinedFunction):]
-            if sp.Function in classes:
-                i = classes.index(sp.Function)
-                classes = tuple(c for c in classes[:i] if c.__name__ == classes[0].__name__
-                                or c.__name__.endswith("Base")) + classes[i:]
-            method = next((f"_print_{c.__name__}" for c in classes
-                           if hasattr(type(self), f"_print_{c.__name__}")), "emptyPrinter")
-            _METHODS[t] = method
-        return getattr(self, method)(expr)
 
     # -- building blocks --
 
