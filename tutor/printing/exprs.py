@@ -276,7 +276,7 @@ def factors(expr) -> tuple[list, bool]:
             negative = not negative
             if a != -1:
                 out.append(-a)
-        elif a != 1:
+        elif not a.is_Number or a != 1:     # (only a number can be 1: no comparing the rest)
             out.append(a)
     return out or [sp.Integer(1)], negative
 

@@ -230,7 +230,7 @@ class HtmlDocPrinter(DocPrinter):
 
     def _row(self, lhs: str, rhs, note) -> str:
         pieces = rhs if isinstance(rhs, list) else [rhs]
-        if _short(pieces):
+        if len(pieces) > 1 and _short(pieces):
             pieces = ["".join(pieces)]   # short: one piece of mathematics, evenly spaced
         maths = [lhs + _EQUALS + pieces[0] if lhs else pieces[0]]
         maths += [_infix(p) for p in pieces[1:]]
