@@ -55,6 +55,24 @@ def _memoized(fn, kind: str):
     return method
 
 
+def _memoized_partial(fn):
+    """``partial`` printed once per Partial object (a path's factors are the same objects for
+    every parameter whose paths cross them), found by identity."""
+    def partial(self, p, sample=None, inline=False):
+        seen = self.__dict__.get("_printed_partials")
+        if seen is None:
+            seen = self.__dict__["_printed_partials"] = {}
+        key = (id(p), sample, inline)
+        hit = seen.get(key)
+        if hit is not None and hit[0] is p:
+            return hit[1]
+        out = fn(self, p, sample, inline)
+        seen[key] = (p, out)            # (holding p, whose id is the key)
+        return out
+    partial.__name__, partial.__doc__ = fn.__name__, fn.__doc__
+    return partial
+
+
 class DocPrinter(Printer):
     """Base of the document printers. Subclasses implement the primitives below."""
 
@@ -65,6 +83,8 @@ class DocPrinter(Printer):
         for name in ("expr", "terms"):
             if name in cls.__dict__:
                 setattr(cls, name, _memoized(cls.__dict__[name], name))
+        if "partial" in cls.__dict__:
+            cls.partial = _memoized_partial(cls.__dict__["partial"])
 
     # -- primitives (format-specific) --
 
