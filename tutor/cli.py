@@ -825,7 +825,8 @@ def _listen(host: str, port: int):
     except OSError as e:
         if sock is not None:
             sock.close()
-        raise UserError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+        raise UserError(_("cannot listen on {host}:{port}: {why}").format(
+            host=host, port=port, why=e.strerror or e)) from None
     return sock
 
 

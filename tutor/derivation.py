@@ -302,11 +302,12 @@ def verified(d: Derivation) -> Derivation:
     bad = [g for g in d.gradients if not g.check.ok]
     if bad:
         c = bad[0].check
-        raise VerificationError(
-            f"internal error: the three computations of ∂L/∂{bad[0].param.name} disagree "
-            f"(symbolic {c.symbolic!r}, NumPy {c.numpy!r}, finite difference "
-            f"{c.finite_difference!r}); nothing is shown. This is a bug in tutor: please "
-            "report it with the problem file.")
+        raise VerificationError(_(
+            "internal error: the three computations of ∂L/∂{param} disagree (symbolic "
+            "{symbolic!r}, NumPy {numpy!r}, finite difference {fd!r}); nothing is shown. This "
+            "is a bug in tutor: please report it with the problem file.").format(
+                param=bad[0].param.name, symbolic=c.symbolic, numpy=c.numpy,
+                fd=c.finite_difference))
     return d
 
 

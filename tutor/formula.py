@@ -235,7 +235,7 @@ def parse_tree(text: str, vocab: Vocabulary):
     function placeholder's number of arguments, and ``where(col)``, the position in ``text``
     of a column of the tree). FormulaError for anything the grammar does not accept."""
     if not isinstance(text, str):
-        raise FormulaError("a formula must be text")
+        raise FormulaError(_("a formula must be text"))
     tokens = tokenize(text)
     pieces: list[str] = []      # the normalised Python source
     origin: list[int] = []      # for each character of it, the position in ``text``
@@ -274,8 +274,9 @@ def parse_tree(text: str, vocab: Vocabulary):
                 prev_kind = "operand"
                 continue
             if raw.endswith("'"):
-                raise FormulaError(f"unknown function {raw[:-1]!r}; derivatives can be "
-                                   f"written {_DERIVATIVES}", text, pos)
+                raise FormulaError(_("unknown function {name!r}; derivatives can be written "
+                                     "{forms}").format(name=raw[:-1], forms=_DERIVATIVES),
+                                   text, pos)
             # (a weight's indices as the problem's convention writes them)
             canonical = conventions.read(canonical_name(raw))
             symbol = vocab.resolve(canonical)
@@ -317,8 +318,8 @@ def parse_tree(text: str, vocab: Vocabulary):
                     emit("*", pos)  # a(1 − a)
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise FormulaError(f"too deeply nested (more than {MAX_DEPTH} levels of "
-                                       "parentheses)", text, pos)
+                    raise FormulaError(_("too deeply nested (more than {n} levels of "
+                                         "parentheses)").format(n=MAX_DEPTH), text, pos)
                 emit("(", pos)
                 prev_kind = "open"
             elif op == ")":

@@ -583,10 +583,11 @@ def verified_graph(d: GraphDerivation) -> GraphDerivation:
     bad = [c for c in d.checks if not c.ok]
     if bad:
         c = bad[0]
-        raise VerificationError(
-            f"{d.problem.name}: ∂{d.problem.output}/∂{c.name} disagrees: symbolic "
-            f"{c.symbolic!r}, reverse pass {c.numeric!r}, finite difference "
-            f"{c.finite_difference!r}; this is a bug in tutor")
+        raise VerificationError(_(
+            "{name}: ∂{output}/∂{input} disagrees: symbolic {symbolic!r}, reverse pass "
+            "{numeric!r}, finite difference {fd!r}; this is a bug in tutor").format(
+                name=d.problem.name, output=d.problem.output, input=c.name,
+                symbolic=c.symbolic, numeric=c.numeric, fd=c.finite_difference))
     return d
 
 

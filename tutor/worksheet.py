@@ -65,7 +65,7 @@ def build_variant(problem: Problem, seed: int, number: int, params: list[ParamRe
     try:
         d = verified(derive(vp, params, sample=sample))
     except VerificationError as e:
-        raise VerificationError(f"variant {number}: {e}") from None
+        raise VerificationError(_("variant {n}: {why}").format(n=number, why=e)) from None
     lr = vp.training.lr
     updates = tuple((g.param.name, g.value, g.numbers.sample_gradient,
                      g.value - lr * g.numbers.sample_gradient) for g in d.gradients)
