@@ -583,3 +583,10 @@ def test_no_english_left_in_korean_export_and_grade(tmp_path):
     titles = [ld["rule_title"] for g in json.loads(r.output)["gradients"]
               for ld in g["local_derivatives"]]
     assert titles and not _english_words(" ".join(titles), problem)
+
+
+def test_every_language_names_itself_in_its_catalog():
+    """A new language is a catalog: its name for the web tutor's switch comes from it."""
+    assert i18n.name("en") == "English" and i18n.name("ko") == "한국어"
+    for lang in i18n.languages():
+        assert i18n.name(lang) != "English" or lang == "en", lang

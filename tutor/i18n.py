@@ -24,8 +24,6 @@ from importlib import resources
 
 DOMAIN = "tutor"
 SOURCE = "en"
-# Each language's name in itself, for the web tutor's language switch.
-NAMES = {"en": "English", "ko": "한국어"}
 
 _chosen: contextvars.ContextVar[str | None] = contextvars.ContextVar("tutor_language",
                                                                     default=None)
@@ -150,6 +148,13 @@ def _(message) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form for ``n``, in the current language."""
     return translations(current()).ngettext(singular, plural, n)
+
+
+def name(lang: str) -> str:
+    """The language's name in itself ("한국어"), for the web tutor's language switch: its own
+    catalog's translation of "English" in the context "the language's own name", so that a
+    new language brings its name with it."""
+    return translations(lang).pgettext("the language's own name", "English")
 
 
 def pgettext(context: str, message: str) -> str:

@@ -35,7 +35,7 @@ def _switch() -> str:
     """Links to the page in each other language (remembered in a cookie)."""
     here = i18n.current()
     return " ".join(f'<a href="?lang={lang}" lang="{lang}" hreflang="{lang}">'
-                    f"{escape(i18n.NAMES.get(lang, lang))}</a>"
+                    f"{escape(i18n.name(lang))}</a>"
                     for lang in i18n.languages() if lang != here)
 
 
