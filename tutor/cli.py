@@ -66,6 +66,9 @@ class _Translated:
         sources = [p.help for p in params]
         for p in params:
             p.help = _(p.help)
+            if "{languages}" in p.help:      # (those tutor has catalogs for, each by its name)
+                p.help = p.help.replace("{languages}", ", ".join(
+                    f"{lang} ({i18n.name(lang)})" for lang in i18n.languages()))
         try:
             return super().format_options(ctx, formatter)
         finally:
@@ -205,9 +208,9 @@ def _choose_language(ctx, param, value):
               help=N_("Show the version and exit."))
 @click.option("--lang", metavar="LANG", callback=_choose_language, expose_value=False,
               is_eager=True,
-              help=N_("The language of everything tutor writes: en (English) or ko (한국어). "
-                      "Default: TUTOR_LANG, then the locale (LANGUAGE, LC_ALL, LC_MESSAGES, "
-                      "LANG), else English."))
+              help=N_("The language of everything tutor writes: {languages}. Default: "
+                      "TUTOR_LANG, then the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else "
+                      "English."))
 def main():
     pass
 
