@@ -71,6 +71,15 @@ def dispatch(printer, expr):
         printer._print_level -= 1
 
 
+def negative_term(t) -> bool:
+    """``t.could_extract_minus_sign()`` for a term of a sum: a product by its leading number
+    (SymPy's own first builds −t to rule out zoo·x, which tutor's expressions never hold)."""
+    if t.is_Mul:
+        c = t.args[0]
+        return bool(c.is_Number and c.is_extended_negative)
+    return t.could_extract_minus_sign()
+
+
 def _cached(cache: dict, fn, item):
     """fn(item), remembered in ``cache`` (SymPy's precedence walks the class each call)."""
     try:
@@ -212,7 +221,7 @@ class TextPrinter(_Memo, StrPrinter):
         terms = list(expr.args) if self._settings["order"] == "none" else expr.as_ordered_terms()
         out = []
         for t in terms:
-            neg = t.could_extract_minus_sign()
+            neg = negative_term(t)
             s = self.parenthesize(-t if neg else t, PRECEDENCE["Add"], strict=True)
             if not out:
                 out.append(("−" if neg else "") + s)

@@ -21,6 +21,7 @@ from .. import conventions, i18n
 from ..i18n import _
 from ..steps import DeltaForm, GradientDerivation, Partial
 from .document import DocPrinter
+from .exprs import negative_term
 from .mathml import mathml
 
 _STEP = "\x00step\x00"
@@ -139,7 +140,7 @@ class HtmlDocPrinter(DocPrinter):
             return [mathml(e)]
         out = []
         for t in e.args:
-            neg = t.could_extract_minus_sign()
+            neg = negative_term(t)
             body = mathml(-t) if neg else mathml(t)
             if neg and (-t).is_Add:
                 body = self.paren(body)

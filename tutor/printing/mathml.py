@@ -18,7 +18,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from .. import conventions, i18n
 from ..activations import FUNCTIONS
 from ..words import Joined
-from .exprs import _split, dispatch, factors, short_float
+from .exprs import _split, dispatch, factors, negative_term, short_float
 from .names import parts
 
 _FUNCS = {f.name: f.text for f in FUNCTIONS.values()} | {"f": "f"}
@@ -291,7 +291,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def _print_Add(self, expr, order=None):
         items = []
         for t in expr.args:
-            neg = t.could_extract_minus_sign()
+            neg = negative_term(t)
             term = self.parenthesize(-t if neg else t, PRECEDENCE["Add"], strict=True)
             if items or neg:
                 items.append(self.mo("−" if neg else "+"))
