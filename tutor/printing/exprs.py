@@ -359,6 +359,25 @@ class AsciiPrinter(_Memo, StrPrinter):
 class TexPrinter(_Memo, LatexPrinter):
     """LaTeX (amsmath) in tutor's notation: w^{(1)}_{21}, \\sigma(z), \\hat{y}."""
 
+    def _needs_add_brackets(self, expr) -> bool:
+        # LatexPrinter's own, whose expr.has(Mod) walks each term's whole tree: here each
+        # subexpression is looked at once
+        return bool(expr.is_Relational or self._has_mod(expr) or expr.is_Add)
+
+    def _has_mod(self, expr) -> bool:
+        seen = self.__dict__.setdefault("_mods", {})
+        try:
+            return seen[expr]
+        except KeyError:
+            pass
+        except TypeError:
+            return expr.has(sp.Mod)
+        if len(seen) >= 1 << 15:
+            seen.clear()
+        out = seen[expr] = isinstance(expr, sp.Mod) or any(
+            self._has_mod(a) for a in getattr(expr, "args", ()) if isinstance(a, sp.Basic))
+        return out
+
     _tex_seps = {"→": r"\to", "·": r"\cdot"}
 
     def _print_Joined(self, j):
