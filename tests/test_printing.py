@@ -242,3 +242,15 @@ def test_mathml_has_no_loose_text(path):
         assert maths
         for m in maths:
             assert _math(m) == m, m[:200]
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.name)
+def test_every_html_step_is_one_part_of_the_derivation(path):
+    """Each step of the HTML derivation begins with its heading and holds no other (the
+    steps are revealed one at a time)."""
+    page = render(derive(load_problem(path)), "html")
+    steps = re.findall(r'<li class="step">(.*?)</li>', page, re.S)
+    assert steps
+    for s in steps:
+        assert s.startswith("<h4>") and s.count("<h4>") == 1, s[:200]
+    assert page.count("<h4>") == len(steps)

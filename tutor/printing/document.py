@@ -176,10 +176,18 @@ class DocPrinter(Printer):
         if not math.isfinite(x):
             return self.words(_("undefined (a sigmoid output rounds to 0 or 1)"))
         d = digits or self._settings["digits"]
-        s = f"{x:.{d}g}"
-        if "e" in s:
-            return self.sci(s)
-        return self.minus(s)
+        # (the same values come back for every parameter of a neuron)
+        seen = self.__dict__.get("_printed_numbers")
+        if seen is None:
+            seen = self.__dict__["_printed_numbers"] = {}
+        out = seen.get((x, d))
+        if out is None:
+            s = f"{x:.{d}g}"
+            out = self.sci(s) if "e" in s else self.minus(s)
+            if len(seen) >= 1 << 16:
+                seen.clear()
+            seen[(x, d)] = out
+        return out
 
     def minus(self, s: str) -> str:
         return s
@@ -356,7 +364,7 @@ class DocPrinter(Printer):
         out.append(self.rows([(lhs, self.terms(g.expression), "")]))
         out.append(self.heading(3, self.words(_("Delta form"))))
         out.append(self._print(g.delta))
-        out.append(self._print(g.numbers, g))
+        out.extend(self._numbers_parts(g.numbers, g))
         out.append(self.heading(3, self.words(_("Check"))))
         out.append(self._print(g.check))
         return self._section([s for s in out if s])
@@ -453,6 +461,11 @@ class DocPrinter(Printer):
             + self.inline(self.matrix_form(d)) + self.words(after))])
 
     def _print_Numbers(self, n: Numbers, g: GradientDerivation) -> str:
+        return "\n".join(self._numbers_parts(n, g))
+
+    def _numbers_parts(self, n: Numbers, g: GradientDerivation) -> list[str]:
+        """The numbers' headings and rows, each heading a part of its own (a section's steps
+        begin at its parts' headings)."""
         given = {"x", "y"}   # the sample's inputs and targets: in the heading, not the rows
         eq = self.glue(" = ")
         sample_inputs = self.glue(", ").join(self.expr(s) + eq + self.num(v) for s, v in n.values
@@ -480,7 +493,7 @@ class DocPrinter(Printer):
         else:
             rhs = [self.batch_mean(self.expr(g.symbol)), self.glue("= ") + self.num(n.gradient)]
         out.append(self.rows([(self.partial(Partial(sp.Symbol("L"), g.symbol)), rhs, "")]))
-        return "\n".join(out)
+        return out
 
     def _print_Check(self, c: Check) -> str:
         digits = 12

@@ -309,18 +309,18 @@ class HtmlDocPrinter(DocPrinter):
         return "".join([head, *article, "\n</main>\n</body>\n</html>\n"])
 
     def _section(self, parts: list[str]) -> str:
-        """Its heading, then an ordered list of steps, one per part of the derivation (a
-        step begins at a level-3 heading, marked _STEP, which may stand inside a part)."""
+        """Its heading, then an ordered list of steps, one per part of the derivation: a step
+        begins at a part that begins with a level-3 heading (DocPrinter gives each such
+        heading a part of its own or puts it first in one)."""
         head: list[str] = []
         steps: list[list[str]] = []
         for k, part in enumerate(parts):
-            pieces = part.split(_STEP)
-            current = steps[-1] if steps else head
-            if k:
-                current.append("\n")
-            current.append(pieces[0])
-            for piece in pieces[1:]:
-                steps.append([piece])
+            if k:       # (the line break closes what came before)
+                (steps[-1] if steps else head).append("\n")
+            if part.startswith(_STEP):
+                steps.append([part[len(_STEP):]])
+            else:
+                (steps[-1] if steps else head).append(part)
         if not steps:
             return "".join(head)
         out = head + ['<ol class="steps">']
