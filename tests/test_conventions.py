@@ -187,7 +187,6 @@ def test_the_batch_mean_as_the_book_computes_it():
     """dlfs's matrix form is the book's computation: the batch's rows stacked, the 1/N in Δ
     (SoftmaxWithLoss divides by the batch size once, at the output), dW = Aᵀ Δ, db = Σ Δ;
     the numbers are derive's."""
-    from tutor import engine
     p = load_problem(DLFS)
     d = derive(p, ["W1[1,2]", "b2[1]"])
     text = render(d, "text")
@@ -196,14 +195,23 @@ def test_the_batch_mean_as_the_book_computes_it():
     assert "<mi>Δ</mi>" in render(d, "html")
     assert "Δ" not in render(derive(load_problem(ROOT / "problems" / "xor.yaml"),
                                     ["W1[1,1]"]), "text")       # pytorch: as before
-    # the book's affine backward on the batch: dout = (Y - T)/N, dW = x.T @ dout
-    _loss, fw, bw = engine.loss_and_gradients(p)
-    N = p.n_samples
-    A0 = np.asarray(p.inputs)                           # rows: samples
-    D1 = np.asarray(bw.deltas[0]) / N                   # Δ⁽¹⁾: δ⁽¹⁾ₙ/N as rows
-    D2 = np.asarray(bw.deltas[1]) / N
-    dW1 = A0.T @ D1                                     # the book's (inputs, units) layout
+    # The book's TwoLayerNet on the batch, from the file's own (inputs, units) weights:
+    # Affine → Relu → Affine → SoftmaxWithLoss, whose backward is dout = (Y − T)/N, then
+    # dW = x.T @ dout and db = Σ dout in each Affine.
+    doc = yaml.safe_load(DLFS.read_text("utf-8"))
+    W1, b1, W2, b2 = (np.array(doc["init"][k], dtype=float) for k in ("W1", "b1", "W2", "b2"))
+    x = np.array(doc["data"]["inputs"], dtype=float)
+    t = np.array(doc["data"]["targets"], dtype=float)
+    h = x @ W1 + b1
+    a = np.maximum(h, 0)
+    z = a @ W2 + b2
+    y = np.exp(z - z.max(axis=1, keepdims=True))
+    y /= y.sum(axis=1, keepdims=True)
+    dout2 = (y - t) / len(x)                            # Δ⁽²⁾: the 1/N once, at the output
+    db2 = dout2.sum(axis=0)
+    dout1 = (dout2 @ W2.T) * (h > 0)                    # Δ⁽¹⁾
+    dW1 = x.T @ dout1
     ref = d.gradients[0].param                          # tutor's own order: (neuron, input)
     assert dW1[ref.col - 1, ref.row - 1] == pytest.approx(d.gradients[0].numbers.gradient,
                                                           rel=1e-12)
-    assert D2.sum(axis=0)[0] == pytest.approx(d.gradients[1].numbers.gradient, rel=1e-12)
+    assert db2[0] == pytest.approx(d.gradients[1].numbers.gradient, rel=1e-12)

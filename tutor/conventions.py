@@ -81,6 +81,5 @@ def shown(name: str, convention: Convention | None = None) -> str:
 
 
 def read(name: str, convention: Convention | None = None) -> str:
-    """A name as a reader typed it, in tutor's own order."""
-    c = convention or current()
-    return swap_weights(name) if c.swapped else name
+    """A name as a reader typed it, in tutor's own order (the swap is its own inverse)."""
+    return shown(name, convention)

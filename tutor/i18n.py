@@ -82,11 +82,11 @@ def from_accept_language(header: str | None) -> str | None:
         return None
     ranked = []
     for k, item in enumerate(header.split(",")):
-        tag, _, params = item.strip().partition(";")
+        tag, _sep, params = item.strip().partition(";")
         q = 1.0
         for p in params.split(";"):
-            name, _, value = p.strip().partition("=")
-            if name == "q":
+            key, _eq, value = p.strip().partition("=")
+            if key == "q":
                 try:
                     q = float(value)
                 except ValueError:

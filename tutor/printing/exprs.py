@@ -365,18 +365,9 @@ class TexPrinter(_Memo, LatexPrinter):
         return bool(expr.is_Relational or self._has_mod(expr) or expr.is_Add)
 
     def _has_mod(self, expr) -> bool:
-        seen = self.__dict__.setdefault("_mods", {})
-        try:
-            return seen[expr]
-        except KeyError:
-            pass
-        except TypeError:
-            return expr.has(sp.Mod)
-        if len(seen) >= 1 << 15:
-            seen.clear()
-        out = seen[expr] = isinstance(expr, sp.Mod) or any(
-            self._has_mod(a) for a in getattr(expr, "args", ()) if isinstance(a, sp.Basic))
-        return out
+        return _cached(self.__dict__.setdefault("_mods", {}), lambda e: isinstance(e, sp.Mod)
+                       or any(self._has_mod(a) for a in e.args if isinstance(a, sp.Basic)),
+                       expr)
 
     _tex_seps = {"→": r"\to", "·": r"\cdot"}
 

@@ -6,7 +6,7 @@ an ordered list of steps, ``<li class="step">``, one per part of the document (f
 chain rule, local derivatives, …), so that a page can reveal them one at a time.
 
 The shared layout writes a little linear mathematics of its own ("= ", " + ", "(" … ")"
-between printed pieces); ``_math`` turns such loose text into MathML operators and numbers.
+between printed pieces) through ``glue``, which here makes it MathML operators and numbers.
 """
 
 from __future__ import annotations
@@ -31,14 +31,7 @@ ONE_LINE = 30
 # Rows remembered by a printer (emptied when full).
 MEMO_LIMIT = 1 << 15
 _TAG = re.compile(r"(<[^>]+>)")
-_TOKEN_TAGS = ("mi", "mn", "mo", "mtext", "ms")
 _LOOSE = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][A-Za-z ]*[A-Za-z]|\S")
-
-
-# One pass over a mixture: runs of markup (whole token elements, whose text is their content
-# — tokens do not nest — and other tags) are kept as they are, in one match each; loose text
-# between elements is the rest.
-_PIECES = re.compile(r"(?:<(mi|mn|mo|mtext|ms)\b[^>]*>.*?</\1>|<[^>]+>)+|([^<]+)", re.S)
 
 
 def _loose(text: str) -> str:
@@ -55,13 +48,6 @@ def _loose(text: str) -> str:
         else:
             out.append(f"<mo>{'−' if t == '-' else t}</mo>")
     return "".join(out)
-
-
-def _math(s: str) -> str:
-    """MathML from a mixture of MathML elements and loose linear text ("= ", "(", " + ").
-    The document printer writes no loose text (its glue is MathML already); tests use this to
-    check so."""
-    return _PIECES.sub(lambda m: m.group(0) if m.group(2) is None else _loose(m.group(2)), s)
 
 
 @functools.lru_cache(maxsize=256)

@@ -18,7 +18,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from .. import conventions, i18n
 from ..activations import FUNCTIONS
 from ..words import Joined
-from .exprs import _split, dispatch, factors, negative_term, short_float
+from .exprs import _cached, _split, dispatch, factors, negative_term, short_float
 from .names import parts
 
 _FUNCS = {f.name: f.text for f in FUNCTIONS.values()} | {"f": "f"}
@@ -160,16 +160,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return out
 
     def precedence(self, item) -> int:
-        try:
-            return self._precedence[item]
-        except KeyError:
-            pass
-        except TypeError:
-            return precedence(item)
-        if len(self._precedence) >= self.MEMO_LIMIT:
-            self._precedence.clear()
-        p = self._precedence[item] = precedence(item)
-        return p
+        return _cached(self._precedence, precedence, item)
 
     def parenthesize(self, item, level, strict=False):
         p = self.precedence(item)
