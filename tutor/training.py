@@ -260,13 +260,16 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                     update(fw, Y, n)
                 else:
                     recorded[i] = engine.forward(net, params, X).zs[-1]
+                    # The epoch's samples gathered in its order once: each mini-batch is then
+                    # a slice (a view), not a gather of its own.
+                    Xe, Ye = X[order[i]], Y[order[i]]
                     for s in range(0, n, B):
-                        idx = order[i, ..., s:s + B]
-                        fw = engine.forward(net, params, X[idx])
+                        xb, yb = Xe[..., s:s + B, :], Ye[..., s:s + B, :]
+                        fw = engine.forward(net, params, xb)
                         if len(updates) < trace:
-                            where["batch"] = idx.tolist()
-                            where["loss"] = _batch_loss(problem, fw, Y[idx])
-                        update(fw, Y[idx], idx.shape[-1])
+                            where["batch"] = order[i, ..., s:s + B].tolist()
+                            where["loss"] = _batch_loss(problem, fw, yb)
+                        update(fw, yb, yb.shape[-2])
                 if wanted:
                     keep(done + i + 1)
             Z = recorded[:c]
