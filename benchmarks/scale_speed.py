@@ -90,10 +90,13 @@ def network(path: Path, hidden, samples: int = 4, activation: str = "sigmoid") -
     return path
 
 
-def derivation_alone(problem: Path) -> float:
-    """The derivation with its checks, in a fresh process (cold), without imports or
-    printing."""
-    code = ("import time, sys\nfrom tutor import load_problem, derive\n"
+def derivation_alone(problem: Path, paced: bool = False) -> float:
+    """The derivation with its checks (the library call), in a fresh process (cold), without
+    imports or printing; ``paced``: at the garbage collector's pace of a command, as `tutor
+    derive` runs it (the collector then takes less of the derivation's time too)."""
+    pace = ("from tutor.cli import GC_THRESHOLD\ngc.set_threshold(*GC_THRESHOLD)\n"
+            if paced else "")
+    code = ("import gc, time, sys\nfrom tutor import load_problem, derive\n" + pace +
             "p = load_problem(sys.argv[1])\nt = time.process_time()\nderive(p)\n"
             "print(time.process_time() - t)")
     return float(subprocess.run([sys.executable, "-c", code, str(problem)], check=True,
@@ -127,13 +130,15 @@ def main() -> None:
     for hidden in ((32, 32), (8, 8, 8, 8)):
         problem = network(tmp / f"n{len(hidden)}.yaml", hidden)
         alone = min(derivation_alone(problem) for _ in range(r))
-        budget = imports + 3 * alone
-        print(f"   2-{'-'.join(map(str, hidden))}-1: derivation alone {alone:.2f} s, "
-              f"budget {budget:.2f} s")
+        paced = min(derivation_alone(problem, paced=True) for _ in range(r))
+        budget, strict = imports + 3 * alone, imports + 3 * paced
+        print(f"   2-{'-'.join(map(str, hidden))}-1: derivation alone {alone:.2f} s "
+              f"({paced:.2f} s at a command's collector pace), budget {budget:.2f} s "
+              f"(strict: {strict:.2f} s)")
         for fmt in formats:
             t, rss = fastest(lambda: tutor("derive", problem, "-f", fmt, "-o", out), r)
-            print(f"     {fmt:<9} {t:6.2f} s  {t / budget:5.2f}x the budget  {rss:6.0f} MiB  "
-                  f"{ok(t <= budget)}")
+            print(f"     {fmt:<9} {t:6.2f} s  {t / budget:5.2f}x the budget "
+                  f"({t / strict:4.2f}x strict)  {rss:6.0f} MiB  {ok(t <= budget)}")
 
     print("\n2. No refusal by size (time per parameter against 2-32-32-1's)")
     base_t, _ = fastest(lambda: tutor("derive", tmp / "n2.yaml", "-o", out), r)

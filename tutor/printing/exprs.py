@@ -94,6 +94,10 @@ def _cached(cache: dict, fn, item):
     return out
 
 
+# (the key of a factor's form in a printer's memo, beside the expressions')
+_FACTOR = object()
+
+
 class _Memo:
     """Each subexpression printed once per printer: the gradients of a layer's parameters share
     their forward definitions and most of their chains. The printed form of an expression
@@ -127,6 +131,26 @@ class _Memo:
         if p < level or (not strict and p <= level):
             return "(%s)" % self._print(item)
         return self._print(item)
+
+    def _factor(self, f, form):
+        """``form(f)``: how a factor stands in a product (parenthesised or not, and what its
+        neighbours need to know), made once per factor: a layer's gradients are sums of
+        products of the same factors."""
+        memo = self.__dict__.get("_memo")
+        if memo is None:
+            memo = self._memo = {}
+        key = (_FACTOR, f)
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        except TypeError:           # not hashable
+            return form(f)
+        out = form(f)
+        if len(memo) >= self.MEMO_LIMIT:
+            memo.clear()
+        memo[key] = out
+        return out
 
     def _print(self, expr, **kwargs):
         if kwargs:
@@ -244,14 +268,21 @@ class TextPrinter(_Memo, StrPrinter):
     def _join(self, factors) -> str:
         """Juxtapose where a textbook would (2(ŷ − y), a(1 − a)), else a centred dot."""
         parts: list[str] = []
+        number = False
         for f in factors:
-            s = self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+            s, worded, fenced, is_number = self._factor(f, self._text_factor)
             # 2σ(z) and 2(ŷ − y), but 0.5·sign(r): a number runs into a function's name
-            worded = isinstance(f, sp.Function) and s[:2].isalpha()
-            if parts and not (s.startswith("(") or _is_number(parts[-1]) and not worded):
+            if parts and not (fenced or number and not worded):
                 parts.append("·")
             parts.append(s)
+            number = is_number
         return "".join(parts)
+
+    def _text_factor(self, f) -> tuple[str, bool, bool, bool]:
+        """(printed, a function's name first, bracketed, a number)."""
+        s = self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+        return (s, isinstance(f, sp.Function) and s[:2].isalpha(), s.startswith("("),
+                _is_number(s))
 
     def _print_Pow(self, expr, rational=False):
         base, e = expr.base, expr.exp
@@ -313,6 +344,9 @@ def _split(args):
 class AsciiPrinter(_Memo, StrPrinter):
     """Plain ASCII with the names of files and commands: (yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])."""
 
+    def _ascii_factor(self, f) -> str:
+        return self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+
     _ascii_seps = {"→": "->", "·": "*"}
 
     def _print_Max(self, expr):
@@ -340,8 +374,7 @@ class AsciiPrinter(_Memo, StrPrinter):
     def _print_Mul(self, expr):
         args, negative = factors(expr)
         num, den = _split(args)
-        join = lambda fs: "*".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
-                                   for f in fs)
+        join = lambda fs: "*".join([self._factor(f, self._ascii_factor) for f in fs])
         top = join(num) if num else "1"
         if den:
             bottom = join(den)
@@ -432,11 +465,14 @@ class TexPrinter(_Memo, LatexPrinter):
     def _join(self, factors) -> str:
         out = []
         for f in factors:
-            s = self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
-            if out and f.is_Number and out[-1][-1:].isdigit():
+            s, is_number = self._factor(f, self._tex_factor)
+            if out and is_number and out[-1][-1:].isdigit():
                 out.append(r"\cdot")
             out.append(s)
         return " ".join(out)
+
+    def _tex_factor(self, f) -> tuple[str, bool]:
+        return self.parenthesize(f, PRECEDENCE["Mul"], strict=False), bool(f.is_Number)
 
     def _print_Piecewise(self, expr):
         *pieces, (last, _) = expr.args

@@ -62,14 +62,15 @@ def _shown(m: str) -> int:
 
 
 def _visible(m: str, limit: int) -> int:
-    """Roughly how many characters a piece of MathML shows; beyond ``limit``, some number
-    above it (a long piece is read only as far as needed)."""
+    """How many characters a piece of MathML shows; beyond ``limit``, some number above it
+    (a long piece is read only as far as needed: its token elements counted, each showing a
+    character at least, before its characters are)."""
     n = 8 * limit
     while len(m) > n:
-        head = m[:m.rfind(">", 0, n) + 1]
-        shown = len(_TAG.sub("", head))
-        if shown > limit:
-            return shown
+        end = m.rfind(">", 0, n) + 1
+        tokens = m.count("</mi>", 0, end) + m.count("</mn>", 0, end) + m.count("</mo>", 0, end)
+        if tokens > limit:
+            return tokens
         n *= 4
     return _shown(m)
 

@@ -18,7 +18,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from .. import conventions, i18n
 from ..activations import FUNCTIONS
 from ..words import Joined
-from .exprs import _cached, _split, dispatch, factors, negative_term, short_float
+from .exprs import _FACTOR, _cached, _split, dispatch, factors, negative_term, short_float
 from .names import parts
 
 _FUNCS = {f.name: f.text for f in FUNCTIONS.values()} | {"f": "f"}
@@ -305,15 +305,30 @@ class MathMLPrinter(MathMLPresentationPrinter):
         if len(fs) == 1:
             return self._print(fs[0])
         items = []
-        prev = None
+        number = None
+        memo = self._memo
         for f in fs:
-            fenced = self.precedence(f) <= PRECEDENCE["Mul"] and not f.is_Number
-            if prev is not None:
-                juxtapose = fenced or prev.is_Number
+            # (how a factor stands in a product, made once per factor: a layer's gradients
+            # are sums of products of the same factors)
+            key = (_FACTOR, f)
+            form = memo.get(key)
+            if form is None:
+                form = self._factor_form(f)
+                if len(memo) >= self.MEMO_LIMIT:
+                    memo.clear()
+                memo[key] = form
+            fenced, is_number, element = form
+            if number is not None:
+                juxtapose = fenced or number
                 items.append(self.mo("\u2062" if juxtapose else "·"))
-            items.append(self.parenthesize(f, PRECEDENCE["Mul"], strict=False))
-            prev = f
+            items.append(element)
+            number = is_number
         return self.row(*items)
+
+    def _factor_form(self, f) -> tuple[bool, bool, _Element]:
+        """(bracketed, a number, its element) of a factor of a product."""
+        return (self.precedence(f) <= PRECEDENCE["Mul"] and not f.is_Number, bool(f.is_Number),
+                self.parenthesize(f, PRECEDENCE["Mul"], strict=False))
 
     def _print_Pow(self, expr):
         base, e = expr.base, expr.exp
