@@ -165,3 +165,24 @@ def test_a_worksheet_never_shows_a_traceback_for_a_disagreement(broken_checks, t
     r = run("worksheet", XOR, "-o", str(tmp_path / "out"))
     assert r.exit_code == 1 and "internal error" in r.output
     assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit)
+
+
+def test_a_command_runs_at_its_own_collector_pace_and_restores_it(monkeypatch):
+    """A command sets the garbage collector's thresholds for its run (fewer passes over the
+    objects a derivation keeps) and gives the caller's back, also when it fails."""
+    import gc
+    import tutor.derivation
+    from tutor.cli import GC_THRESHOLD
+    before = gc.get_threshold()
+    seen = []
+    derive = tutor.derivation.derive
+
+    def watched(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return derive(*args, **kwargs)
+    monkeypatch.setattr(tutor.derivation, "derive", watched)
+    assert run("derive", XOR, "-p", "W2[1,1]").exit_code == 0
+    assert seen == [GC_THRESHOLD] != [before]
+    assert gc.get_threshold() == before
+    assert run("derive", "no-such-file.yaml").exit_code == 2
+    assert gc.get_threshold() == before

@@ -256,3 +256,54 @@ def test_every_html_step_is_one_part_of_the_derivation(path):
     for s in steps:
         assert s.startswith("<h4>") and s.count("<h4>") == 1, s[:200]
     assert page.count("<h4>") == len(steps)
+
+
+def _subexpressions(e):
+    yield e
+    for a in e.args:
+        yield from _subexpressions(a)
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.name)
+def test_a_products_precedence_read_from_its_leading_number(path):
+    """The printers read a product's precedence from its leading number instead of asking
+    SymPy's could_extract_minus_sign (which builds −t): the same as SymPy's, for every
+    subexpression tutor prints."""
+    import sympy as sp
+    from sympy.printing.precedence import precedence
+    from tutor.printing.exprs import precedence_of
+    d = derive(load_problem(path))
+    seen = set()
+    for g in d.gradients:
+        for e in [g.expression, *(ld.result for ld in g.local),
+                  *(x.expr for x in g.delta.deltas)]:
+            for s in _subexpressions(e):
+                if s not in seen:
+                    seen.add(s)
+                    assert precedence_of(s) == precedence(s), s
+    x, y = sp.symbols("x y")
+    for e in (-2 * x * y, sp.Mul(-1, x, evaluate=False), 3 * x, x * sp.sin(y), -x / y):
+        assert precedence_of(e) == precedence(e), e
+
+
+def test_printed_once_or_each_time_the_same():
+    """What the printers remember (a subexpression, a factor's form, a product's first
+    factors, a path's tail) changes nothing: every gradient's expression printed by a printer
+    that has printed all the others is what a fresh printer prints."""
+    from tutor.printing import exprs, mathml
+    d = derive(_network([4, 4]))
+    kinds = {"text": (exprs.TextPrinter, exprs.text), "ascii": (exprs.AsciiPrinter, exprs.ascii),
+             "latex": (exprs.TexPrinter, exprs.tex)}
+    for name, (cls, shared) in kinds.items():
+        for g in d.gradients:
+            for e in (g.expression, *(x.expr for x in g.delta.deltas)):
+                assert shared(e) == cls().doprint(e), (name, e)
+    lang = ("en", "pytorch")
+    for g in d.gradients:
+        assert mathml.mathml(g.expression) == \
+            mathml.MathMLPrinter().element(g.expression, lang).toxml()
+    # and the documents: one parameter alone as in the whole derivation
+    whole = text(d)
+    for g in d.gradients[::7]:
+        alone = text(g)
+        assert alone.split("Chain rule")[1] in whole

@@ -408,12 +408,24 @@ class DocPrinter(Printer):
                             + self.words(middle) + self.inline(self.op("ell"))
                             + self.words(after))
         arrow = self.infix("to")
-        rows = []
-        for k, path in enumerate(g.paths, start=1):
-            label = self.label(self.words(_("path {k}: ").format(k=k))) if n > 1 else ""
-            rows.append(("", label + arrow.join(self.expr(s) for s in path.nodes), ""))
         cdot = self.infix("cdot")
-        terms = [cdot.join(self.partial(f.partial) for f in path.factors) for path in g.paths]
+        # The paths of a neuron's parameters differ only in their first node and last factor
+        # (∂z/∂p): the rest of each is printed once.
+        tails = self.__dict__.setdefault("_printed_tails", {})
+        heads = self.__dict__.setdefault("_printed_heads", {})
+        rows, terms = [], []
+        for k, path in enumerate(g.paths, start=1):
+            label = self._path_label(k) if n > 1 else ""
+            nodes, factors = path.nodes, path.factors
+            after = tails.get(nodes[1:])
+            if after is None:
+                after = tails[nodes[1:]] = "".join(arrow + self.expr(s) for s in nodes[1:])
+            rows.append(("", label + self.expr(nodes[0]) + after, ""))
+            before = heads.get(factors[:-1])
+            if before is None:
+                before = heads[factors[:-1]] = "".join(self.partial(f.partial) + cdot
+                                                      for f in factors[:-1])
+            terms.append(before + self.partial(factors[-1].partial))
         plus = self.glue("+ ")
         signed = [terms[0]] + [plus + t for t in terms[1:]]
         out = [head]
@@ -426,6 +438,13 @@ class DocPrinter(Printer):
                 "neuron to the loss). The first {n} paths:").format(n=len(g.paths)))))
         chain = [(self.partial(Partial(sp.Symbol("ell"), g.symbol)), signed, "")]
         return "\n".join(out + [self.rows(rows), self.rows(chain)])
+
+    def _path_label(self, k: int) -> str:
+        labels = self.__dict__.setdefault("_path_labels", {})
+        out = labels.get(k)
+        if out is None:
+            out = labels[k] = self.label(self.words(_("path {k}: ").format(k=k)))
+        return out
 
     def _local_row(self, ld: LocalDerivative):
         rule = ld.rule

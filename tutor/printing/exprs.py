@@ -80,6 +80,20 @@ def negative_term(t) -> bool:
     return t.could_extract_minus_sign()
 
 
+def precedence_of(item) -> int:
+    """SymPy's ``precedence``, a product's read from its leading number: SymPy's own
+    (``precedence_Mul``) asks ``could_extract_minus_sign``, which first builds −item to rule
+    out zoo·x (see ``negative_term``), once for every distinct term of every gradient."""
+    if type(item) is not sp.Mul:
+        return precedence(item)
+    mul = PRECEDENCE["Mul"]
+    for arg in item.args:
+        if isinstance(arg, sp.Function) and getattr(arg, "precedence", mul) < mul:
+            return mul
+    c = item.args[0]
+    return PRECEDENCE["Add"] if c.is_Number and c.is_extended_negative else mul
+
+
 def _cached(cache: dict, fn, item):
     """fn(item), remembered in ``cache`` (SymPy's precedence walks the class each call)."""
     try:
@@ -94,8 +108,35 @@ def _cached(cache: dict, fn, item):
     return out
 
 
-# (the key of a factor's form in a printer's memo, beside the expressions')
+# (the keys of a factor's form and of a product's first factors in a printer's memo, beside
+# the expressions')
 _FACTOR = object()
+_PREFIX = object()
+
+
+def joined(memo: dict, limit: int, fs, first, step):
+    """A product's factors ``fs`` joined: ``first(fs[0])``, then ``step(state, f)`` for each
+    further factor. The state after all but the last is remembered in ``memo``: the terms of
+    a layer's gradients are the same products but for their last factor (∂z/∂w = aᵢ)."""
+    if len(fs) < 3:
+        state = first(fs[0])
+        for f in fs[1:]:
+            state = step(state, f)
+        return state
+    key = (_PREFIX, *fs[:-1])
+    try:
+        state = memo.get(key)
+    except TypeError:           # not hashable
+        key, state = None, None
+    if state is None:
+        state = first(fs[0])
+        for f in fs[1:-1]:
+            state = step(state, f)
+        if key is not None:
+            if len(memo) >= limit:
+                memo.clear()
+            memo[key] = state
+    return step(state, fs[-1])
 
 
 class _Memo:
@@ -127,18 +168,22 @@ class _Memo:
                 return self._add_parens(self._print(item))
             return self._print(item)
         strict = args[0] if args else kwargs.get("strict", False)
-        p = _cached(cache, precedence, item)
+        p = _cached(cache, precedence_of, item)
         if p < level or (not strict and p <= level):
             return "(%s)" % self._print(item)
         return self._print(item)
+
+    def _memory(self) -> dict:
+        memo = self.__dict__.get("_memo")
+        if memo is None:
+            memo = self._memo = {}
+        return memo
 
     def _factor(self, f, form):
         """``form(f)``: how a factor stands in a product (parenthesised or not, and what its
         neighbours need to know), made once per factor: a layer's gradients are sums of
         products of the same factors."""
-        memo = self.__dict__.get("_memo")
-        if memo is None:
-            memo = self._memo = {}
+        memo = self._memory()
         key = (_FACTOR, f)
         try:
             return memo[key]
@@ -267,16 +312,19 @@ class TextPrinter(_Memo, StrPrinter):
 
     def _join(self, factors) -> str:
         """Juxtapose where a textbook would (2(ŷ − y), a(1 − a)), else a centred dot."""
-        parts: list[str] = []
-        number = False
-        for f in factors:
-            s, worded, fenced, is_number = self._factor(f, self._text_factor)
-            # 2σ(z) and 2(ŷ − y), but 0.5·sign(r): a number runs into a function's name
-            if parts and not (fenced or number and not worded):
-                parts.append("·")
-            parts.append(s)
-            number = is_number
-        return "".join(parts)
+        return joined(self._memory(), self.MEMO_LIMIT, factors, self._first_factor,
+                      self._next_factor)[0]
+
+    def _first_factor(self, f) -> tuple[str, bool]:
+        """(the product so far, whether it ends in a number)."""
+        form = self._factor(f, self._text_factor)
+        return form[0], form[3]
+
+    def _next_factor(self, state: tuple[str, bool], f) -> tuple[str, bool]:
+        s, worded, fenced, is_number = self._factor(f, self._text_factor)
+        # 2σ(z) and 2(ŷ − y), but 0.5·sign(r): a number runs into a function's name
+        sep = "" if fenced or state[1] and not worded else "·"
+        return state[0] + sep + s, is_number
 
     def _text_factor(self, f) -> tuple[str, bool, bool, bool]:
         """(printed, a function's name first, bracketed, a number)."""
@@ -347,6 +395,12 @@ class AsciiPrinter(_Memo, StrPrinter):
     def _ascii_factor(self, f) -> str:
         return self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
 
+    def _ascii_first(self, f) -> str:
+        return self._factor(f, self._ascii_factor)
+
+    def _ascii_next(self, state: str, f) -> str:
+        return state + "*" + self._factor(f, self._ascii_factor)
+
     _ascii_seps = {"→": "->", "·": "*"}
 
     def _print_Max(self, expr):
@@ -374,7 +428,8 @@ class AsciiPrinter(_Memo, StrPrinter):
     def _print_Mul(self, expr):
         args, negative = factors(expr)
         num, den = _split(args)
-        join = lambda fs: "*".join([self._factor(f, self._ascii_factor) for f in fs])
+        join = lambda fs: joined(self._memory(), self.MEMO_LIMIT, fs, self._ascii_first,
+                                 self._ascii_next)
         top = join(num) if num else "1"
         if den:
             bottom = join(den)
@@ -463,13 +518,17 @@ class TexPrinter(_Memo, LatexPrinter):
         return sign + r"\frac{" + top + "}{" + bottom + "}"
 
     def _join(self, factors) -> str:
-        out = []
-        for f in factors:
-            s, is_number = self._factor(f, self._tex_factor)
-            if out and is_number and out[-1][-1:].isdigit():
-                out.append(r"\cdot")
-            out.append(s)
-        return " ".join(out)
+        return joined(self._memory(), self.MEMO_LIMIT, factors, self._tex_first, self._tex_next)[0]
+
+    def _tex_first(self, f) -> tuple[str, str]:
+        """(the product so far, its last factor)."""
+        s = self._factor(f, self._tex_factor)[0]
+        return s, s
+
+    def _tex_next(self, state: tuple[str, str], f) -> tuple[str, str]:
+        s, is_number = self._factor(f, self._tex_factor)
+        sep = r" \cdot " if is_number and state[1][-1:].isdigit() else " "
+        return state[0] + sep + s, s
 
     def _tex_factor(self, f) -> tuple[str, bool]:
         return self.parenthesize(f, PRECEDENCE["Mul"], strict=False), bool(f.is_Number)

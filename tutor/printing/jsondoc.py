@@ -84,19 +84,35 @@ class JsonPrinter(Printer):
             "value": _num(g.value),
             "expression": {"ascii": exprs.ascii(g.expression), "text": exprs.text(g.expression),
                            "latex": exprs.tex(g.expression)},
-            "paths": [[shown(s.name) for s in path.nodes] for path in g.paths],
+            "paths": [self._path(path.nodes) for path in g.paths],
             "path_count": max(g.path_count, len(g.paths)),
-            "local_derivatives": [
-                {"of": shown(ld.partial.of.name), "wrt": shown(ld.partial.wrt.name),
-                 "rule": str(ld.rule.name), "rule_title": _(ld.rule.name),
-                 "ascii": exprs.ascii(ld.result), "latex": exprs.tex(ld.result)}
-                for ld in g.local],
+            "local_derivatives": [self._local(ld) for ld in g.local],
             "gradient": _num(n.gradient),
             "per_sample": [_num(v) for v in n.per_sample],
             "sample_values": {shown(s.name): _num(v) for s, v in n.values},
             "deltas": {s.name: _num(v) for s, v in n.deltas},
             "check": self._print(g.check),
         }
+
+    # A layer's parameters share their local derivatives (the same objects) and their paths
+    # but for the first node: each is made once per printer.
+
+    def _local(self, ld) -> dict:
+        made = self.__dict__.setdefault("_locals", {})
+        hit = made.get(id(ld))
+        if hit is None or hit[0] is not ld:
+            hit = made[id(ld)] = (ld, {          # (holding ld, whose id is the key)
+                "of": shown(ld.partial.of.name), "wrt": shown(ld.partial.wrt.name),
+                "rule": str(ld.rule.name), "rule_title": _(ld.rule.name),
+                "ascii": exprs.ascii(ld.result), "latex": exprs.tex(ld.result)})
+        return hit[1]
+
+    def _path(self, nodes) -> list[str]:
+        made = self.__dict__.setdefault("_paths", {})
+        rest = made.get(nodes[1:])
+        if rest is None:
+            rest = made[nodes[1:]] = [shown(s.name) for s in nodes[1:]]
+        return [shown(nodes[0].name), *rest]
 
     def _print_Check(self, c: Check) -> dict:
         return {

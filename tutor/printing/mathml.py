@@ -13,12 +13,13 @@ import functools
 
 import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
-from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.precedence import PRECEDENCE
 
 from .. import conventions, i18n
 from ..activations import FUNCTIONS
 from ..words import Joined
-from .exprs import _FACTOR, _cached, _split, dispatch, factors, negative_term, short_float
+from .exprs import (_FACTOR, _cached, _split, dispatch, factors, joined, negative_term,
+                    precedence_of, short_float)
 from .names import parts
 
 _FUNCS = {f.name: f.text for f in FUNCTIONS.values()} | {"f": "f"}
@@ -160,7 +161,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return out
 
     def precedence(self, item) -> int:
-        return _cached(self._precedence, precedence, item)
+        return _cached(self._precedence, precedence_of, item)
 
     def parenthesize(self, item, level, strict=False):
         p = self.precedence(item)
@@ -304,26 +305,31 @@ class MathMLPrinter(MathMLPresentationPrinter):
         """Juxtapose where a textbook would (2(ŷ − y), a(1 − a)), else a centred dot."""
         if len(fs) == 1:
             return self._print(fs[0])
-        items = []
-        number = None
+        return self.row(*joined(self._memo, self.MEMO_LIMIT, fs, self._first_factor,
+                                self._next_factor)[0])
+
+    def _form(self, f) -> tuple[bool, bool, _Element]:
+        # (how a factor stands in a product, made once per factor: a layer's gradients are
+        # sums of products of the same factors)
+        key = (_FACTOR, f)
         memo = self._memo
-        for f in fs:
-            # (how a factor stands in a product, made once per factor: a layer's gradients
-            # are sums of products of the same factors)
-            key = (_FACTOR, f)
-            form = memo.get(key)
-            if form is None:
-                form = self._factor_form(f)
-                if len(memo) >= self.MEMO_LIMIT:
-                    memo.clear()
-                memo[key] = form
-            fenced, is_number, element = form
-            if number is not None:
-                juxtapose = fenced or number
-                items.append(self.mo("\u2062" if juxtapose else "·"))
-            items.append(element)
-            number = is_number
-        return self.row(*items)
+        form = memo.get(key)
+        if form is None:
+            form = self._factor_form(f)
+            if len(memo) >= self.MEMO_LIMIT:
+                memo.clear()
+            memo[key] = form
+        return form
+
+    def _first_factor(self, f) -> tuple[tuple, bool]:
+        """(the product's elements so far, whether the last is a number)."""
+        _fenced, is_number, element = self._form(f)
+        return (element,), is_number
+
+    def _next_factor(self, state: tuple[tuple, bool], f) -> tuple[tuple, bool]:
+        fenced, is_number, element = self._form(f)
+        sep = self.mo("\u2062" if fenced or state[1] else "·")
+        return state[0] + (sep, element), is_number
 
     def _factor_form(self, f) -> tuple[bool, bool, _Element]:
         """(bracketed, a number, its element) of a factor of a product."""
