@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from conftest import PROBLEMS, ROOT, need
 from tutor import derive, load_problem, parse_problem
@@ -284,6 +285,16 @@ def test_a_products_precedence_read_from_its_leading_number(path):
     x, y = sp.symbols("x y")
     for e in (-2 * x * y, sp.Mul(-1, x, evaluate=False), 3 * x, x * sp.sin(y), -x / y):
         assert precedence_of(e) == precedence(e), e
+    # and the sums printed with it as SymPy's printers print them
+    from sympy.printing.latex import LatexPrinter
+    from sympy.printing.str import StrPrinter
+    from tutor.printing import exprs
+    for cls, base in ((exprs.AsciiPrinter, StrPrinter), (exprs.TexPrinter, LatexPrinter)):
+        p = cls()
+        for s in seen:
+            if s.is_Add:
+                p.doprint(s)
+                assert p._print_Add(s) == base._print_Add(p, s), (cls, s)
 
 
 def test_printed_once_or_each_time_the_same():
@@ -298,6 +309,16 @@ def test_printed_once_or_each_time_the_same():
         for g in d.gradients:
             for e in (g.expression, *(x.expr for x in g.delta.deltas)):
                 assert shared(e) == cls().doprint(e), (name, e)
+    # SymPy's sums, whose terms' signs and precedences tutor reads from their leading numbers
+    from sympy.printing.latex import LatexPrinter
+    from sympy.printing.str import StrPrinter
+    for cls, base in ((exprs.AsciiPrinter, StrPrinter), (exprs.TexPrinter, LatexPrinter)):
+        p = cls()
+        for g in d.gradients:
+            for e in (g.expression, *(x.expr for x in g.delta.deltas)):
+                if e.is_Add:
+                    p.doprint(e)
+                    assert p._print_Add(e) == base._print_Add(p, e), (cls, e)
     lang = ("en", "pytorch")
     for g in d.gradients:
         assert mathml.mathml(g.expression) == \
@@ -307,3 +328,16 @@ def test_printed_once_or_each_time_the_same():
     for g in d.gradients[::7]:
         alone = text(g)
         assert alone.split("Chain rule")[1] in whole
+
+
+@given(value=st.recursive(
+           st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+           lambda inner: st.lists(inner) | st.lists(inner).map(tuple)
+           | st.dictionaries(st.text() | st.integers() | st.floats() | st.booleans()
+                             | st.none(), inner),
+           max_leaves=40),
+       indent=st.sampled_from([0, 1, 2, 4]))
+def test_json_written_as_the_standard_library_writes_it(value, indent):
+    """The derivation's JSON encoder gives json.dumps's bytes (indented, not ASCII-escaped)."""
+    from tutor.printing.jsondoc import dumps
+    assert dumps(value, indent) == json.dumps(value, indent=indent, ensure_ascii=False)

@@ -392,6 +392,24 @@ def _split(args):
 class AsciiPrinter(_Memo, StrPrinter):
     """Plain ASCII with the names of files and commands: (yhat - y)*W2[1,2]*a1[2]*(1 - a1[2])."""
 
+    def _print_Add(self, expr, order=None):
+        # StrPrinter's, each term's precedence read once, from its leading number
+        cache = self.__dict__.setdefault("_precedences", {})
+        prec = _cached(cache, precedence_of, expr)
+        out = []
+        for term in self._as_ordered_terms(expr, order=order):
+            t = self._print(term)
+            if t.startswith("-") and not term.is_Add:
+                sign, t = "-", t[1:]
+            else:
+                sign = "+"
+            if _cached(cache, precedence_of, term) < prec or term.is_Add:
+                out.extend([sign, f"({t})"])
+            else:
+                out.extend([sign, t])
+        sign = out.pop(0)
+        return ("" if sign == "+" else sign) + " ".join(out)
+
     def _ascii_factor(self, f) -> str:
         return self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
 
@@ -458,6 +476,22 @@ class TexPrinter(_Memo, LatexPrinter):
                        expr)
 
     _tex_seps = {"→": r"\to", "·": r"\cdot"}
+
+    def _print_Add(self, expr, order=None):
+        # LatexPrinter's, a term's sign read from its leading number (negative_term)
+        out = []
+        for i, term in enumerate(self._as_ordered_terms(expr, order=order)):
+            if i:
+                if negative_term(term):
+                    out.append(" - ")
+                    term = -term
+                else:
+                    out.append(" + ")
+            term_tex = self._print(term)
+            if self._needs_add_brackets(term):
+                term_tex = r"\left(%s\right)" % term_tex
+            out.append(term_tex)
+        return "".join(out)
 
     def _print_Joined(self, j):
         sep = self._tex_seps.get(j.sep, j.sep)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json as _json
 import math
+from json.encoder import encode_basestring
 
 from ..conventions import shown
 from ..i18n import _
@@ -21,14 +22,88 @@ def _num(x: float):
     return float(x) if math.isfinite(x) else None
 
 
+def dumps(obj, indent: int) -> str:
+    """``json.dumps(obj, indent=indent, ensure_ascii=False)``, byte for byte, without its
+    pure-Python encoder's chain of generators (every chunk of a deep document passed up
+    through each level): a derivation's JSON is tens of thousands of indented names and
+    numbers."""
+    out: list[str] = []
+    put = out.append
+    esc = encode_basestring
+
+    def scalar(o) -> str | None:
+        if isinstance(o, str):
+            return esc(o)
+        if o is None:
+            return "null"
+        if o is True:
+            return "true"
+        if o is False:
+            return "false"
+        if isinstance(o, int):
+            return int.__repr__(o)
+        if isinstance(o, float):
+            if o != o:
+                return "NaN"
+            if o in (math.inf, -math.inf):
+                return "Infinity" if o > 0 else "-Infinity"
+            return float.__repr__(o)
+        return None
+
+    def key(k) -> str:
+        if isinstance(k, str):
+            return esc(k)
+        if isinstance(k, (int, float)) or k is None:      # (as json: the value, quoted)
+            return esc(scalar(k))
+        raise TypeError(f"keys must be str, int, float, bool or None, not {type(k).__name__}")
+
+    def encode(o, level: int) -> None:
+        s = scalar(o)
+        if s is not None:
+            put(s)
+            return
+        inner = "\n" + " " * (indent * (level + 1))
+        close = "\n" + " " * (indent * level)
+        if isinstance(o, dict):
+            if not o:
+                put("{}")
+                return
+            sep = "{" + inner
+            for k, v in o.items():
+                put(sep + key(k) + ": ")
+                encode(v, level + 1)
+                sep = "," + inner
+            put(close + "}")
+        elif isinstance(o, (list, tuple)):
+            if not o:
+                put("[]")
+            elif all(type(v) is str for v in o):     # (a path's names)
+                put("[" + inner + ("," + inner).join(map(esc, o)) + close + "]")
+            else:
+                sep = "[" + inner
+                for v in o:
+                    put(sep)
+                    encode(v, level + 1)
+                    sep = "," + inner
+                put(close + "]")
+        else:
+            raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+    encode(obj, 0)
+    return "".join(out)
+
+
 class JsonPrinter(Printer):
     """Settings: ``indent``."""
 
     _default_settings = {"indent": 2}
 
     def doprint(self, obj) -> str:
-        return _json.dumps(self._print(obj), indent=self._settings["indent"],
-                           ensure_ascii=False) + "\n"
+        indent = self._settings["indent"]
+        obj = self._print(obj)
+        if isinstance(indent, int) and not isinstance(indent, bool):
+            return dumps(obj, indent) + "\n"
+        return _json.dumps(obj, indent=indent, ensure_ascii=False) + "\n"
 
     def _print_Derivation(self, d: Derivation) -> dict:
         p = d.problem
