@@ -114,6 +114,11 @@ _SUM_N = "<munder><mo>∑</mo><mi>n</mi></munder>"
 _MEAN = _frac("<mn>1</mn>", "<mi>N</mi>") + _SUM_N
 
 
+class _Pieces(list):
+    """A parameter's section as the pieces of its markup, joined once with the whole page
+    (or by ``doprint``, printed alone)."""
+
+
 class HtmlDocPrinter(DocPrinter):
     """Settings: ``fragment`` (a whole derivation as an ``<article>`` only, not a page)."""
 
@@ -280,10 +285,20 @@ class HtmlDocPrinter(DocPrinter):
         attrs = "" if "<mfrac" in s else ' stretchy="false"'
         return f"<mrow><mo{attrs}>(</mo>{s}<mo{attrs}>)</mo></mrow>"
 
+    def doprint(self, obj) -> str:
+        out = super().doprint(obj)
+        return "".join(out) if isinstance(out, _Pieces) else out
+
     def document(self, title: str, body: list[str]) -> str:
-        # (one join: a large derivation's page is tens of megabytes)
-        article = [f'<article id="derivation"><h1>{self.words(title)}</h1>', *body,
-                   "</article>"]
+        # (one join: a large derivation's page is tens of megabytes; its sections come as
+        # their pieces, joined here only)
+        article = [f'<article id="derivation"><h1>{self.words(title)}</h1>']
+        for part in body:
+            if isinstance(part, _Pieces):
+                article += part
+            else:
+                article.append(part)
+        article.append("</article>")
         if self._settings["fragment"]:
             return "".join(article + ["\n"])
         # A page that stands alone: the web tutor's stylesheet inline, nothing loaded.
@@ -310,11 +325,12 @@ class HtmlDocPrinter(DocPrinter):
                 (steps[-1] if steps else head).append(part)
         if not steps:
             return "".join(head)
-        out = head + ['<ol class="steps">']
+        out = _Pieces(head)
+        out.append('<ol class="steps">')
         for step in steps:
             out += ['<li class="step">', *step, "</li>"]
         out.append("</ol>")
-        return "".join(out)
+        return out
 
 
 def html_derivation(obj, **settings) -> str:

@@ -73,7 +73,8 @@ def with_scripts(tex: str) -> str:
     """A whole document that compiles with pdfLaTeX whatever its script: Hangul (Korean
     messages, a problem's Korean title) brings in kotex, Debian's texlive-lang-korean, with
     its Type 1 fonts, whose text pdftotext reads back."""
-    if _HANGUL.search(tex) and r"\usepackage{kotex}" not in tex:
+    # (a document in ASCII, as every English one is, is known to be so at C speed)
+    if not tex.isascii() and _HANGUL.search(tex) and r"\usepackage{kotex}" not in tex:
         tex = tex.replace(r"\usepackage[T1]{fontenc}",
                           r"\usepackage[T1]{fontenc}" + "\n" + r"\usepackage{kotex}", 1)
     return tex

@@ -42,11 +42,15 @@ def fill(pieces: list[str], width: int) -> list[str]:
     """Pieces joined by spaces into lines of at most ``width`` characters (a longer piece
     stands on a line of its own)."""
     lines: list[str] = []
+    used = 0        # (the last line's columns: a line's width is the sum of its pieces')
     for piece in pieces:
-        if lines and _columns(lines[-1]) + 1 + _columns(piece) <= width:
+        columns = _columns(piece)
+        if lines and used + 1 + columns <= width:
             lines[-1] += " " + piece
+            used += 1 + columns
         else:
             lines.append(piece)
+            used = columns
     return lines or [""]
 
 
