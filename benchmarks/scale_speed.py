@@ -22,12 +22,15 @@ run writes it), so that no run pays for compiling tutor's modules. Prints, with 
    against the hand-written loop doing the same computation (minibatch_loop.py; target:
    1.05x), ending at the same weights.
 Machines here are shared and noisy: each figure is the fastest of several interleaved runs.
+``--instructions`` counts item 1 in instructions instead (valgrind's callgrind), which do not
+vary from run to run.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -107,6 +110,50 @@ def ok(good: bool) -> str:
     return "ok" if good else "MISSED"
 
 
+def instructions(cmd) -> int:
+    """Instructions one process executes, counted by valgrind's callgrind: the same in every
+    run, whatever else the machine is doing (slow: about fifty times the process's time)."""
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/out",
+                            *map(str, cmd)], capture_output=True, text=True)
+    found = re.search(r"Collected : (\d+)", p.stderr)
+    if p.returncode not in (0, 1) or not found:
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed under valgrind:\n{p.stderr[-2000:]}")
+    return int(found[1])
+
+
+def item1_in_instructions(tmp: Path, formats) -> None:
+    """Item 1 counted in instructions: imports + 3 x the derivation (at a command's collector
+    pace, the strict budget) against each whole `tutor derive` process."""
+    from concurrent.futures import ThreadPoolExecutor
+    load = ("import gc, sys\nfrom tutor import load_problem, derive\n"
+            "from tutor.cli import GC_THRESHOLD\ngc.set_threshold(*GC_THRESHOLD)\n"
+            "p = load_problem(sys.argv[1])\n")
+    out = tmp / "out"
+    jobs = {"imports": [sys.executable, "-c", "import tutor.cli, sympy, numpy"]}
+    for hidden in ((32, 32), (8, 8, 8, 8)):
+        name = "2-" + "-".join(map(str, hidden)) + "-1"
+        problem = network(tmp / f"{name}.yaml", hidden)
+        jobs[name, "load"] = [sys.executable, "-c", load, problem]
+        jobs[name, "derive"] = [sys.executable, "-c", load + "derive(p)\n", problem]
+        for fmt in formats:
+            jobs[name, fmt] = [sys.executable, "-c", _RUN, "derive", problem, "-f", fmt,
+                               "-o", f"{out}-{name}.{fmt}"]
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        counts = dict(zip(jobs, pool.map(instructions, jobs.values())))
+    imports = counts["imports"]
+    print(f"   imports: {imports / 1e9:.2f} G instructions")
+    for hidden in ((32, 32), (8, 8, 8, 8)):
+        name = "2-" + "-".join(map(str, hidden)) + "-1"
+        alone = counts[name, "derive"] - counts[name, "load"]
+        budget = imports + 3 * alone
+        print(f"   {name}: derivation alone {alone / 1e9:.2f} G, budget {budget / 1e9:.2f} G")
+        for fmt in formats:
+            n = counts[name, fmt]
+            print(f"     {fmt:<9} {n / 1e9:6.2f} G  {n / budget:5.2f}x the budget  "
+                  f"{ok(n <= budget)}")
+
+
 def main() -> None:
     # One BLAS thread in every process measured: idle BLAS threads spin and count as CPU time
     # (tutor's arrays are small; the hand-written loops get the same).
@@ -115,12 +162,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer formats and epochs")
+    ap.add_argument("--instructions", action="store_true",
+                    help="item 1 only, counted in instructions by valgrind (no noise; slow)")
     args = ap.parse_args()
     r = args.repeat
     tmp = Path(tempfile.mkdtemp(prefix="tutor-scale-"))
     out = tmp / "out"
 
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tutor")], check=True)
+    if args.instructions:
+        print("1. tutor derive, whole process, against imports + 3 x the derivation alone "
+              "(at a command's collector pace), in instructions")
+        item1_in_instructions(tmp, ("text", "json") if args.quick else
+                              ("text", "latex", "markdown", "json", "html"))
+        return
     imports = min(_timed([sys.executable, "-c", "import tutor.cli, sympy, numpy"])
                   for _ in range(r))
     print(f"imports (python -c 'import tutor.cli, sympy, numpy'): {imports:.2f} s")

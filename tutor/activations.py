@@ -88,6 +88,21 @@ def stable_sigmoid(z):
     return np.exp(-np.logaddexp(0.0, np.negative(z)))
 
 
+def _one_minus(t):
+    """1 − t, written over t (a temporary): the training loop's derivatives make one array,
+    not two."""
+    return np.subtract(1.0, t, out=t) if isinstance(t, np.ndarray) else 1.0 - t
+
+
+def _times_one_minus(a, b):
+    """a(1 − b), one array made: the same numbers as ``a * (1 - b)``."""
+    t = np.subtract(1.0, b)
+    if not isinstance(t, np.ndarray):
+        return a * t
+    t *= a
+    return t
+
+
 def _softplus(z):
     return np.logaddexp(0.0, z)
 
@@ -295,7 +310,7 @@ ACTIVATIONS: dict[str, Activation] = {
         derivative=lambda z, a: product(a, 1 - a),
         rule=lazy(lambda: (lambda _z: (sp.Derivative(sigma(_z), _z), product(sigma(_z), 1 - sigma(_z))))(sp.Symbol("z"))),
         value=stable_sigmoid,
-        grad=lambda Z, A: A * (1 - A),
+        grad=lambda Z, A: _times_one_minus(A, A),
     ),
     "tanh": Activation(
         name="tanh",
@@ -306,7 +321,7 @@ ACTIVATIONS: dict[str, Activation] = {
         derivative=lambda z, a: 1 - a**2,
         rule=lazy(lambda: (lambda _z: (sp.Derivative(sp.tanh(_z), _z), 1 - sp.tanh(_z) ** 2))(sp.Symbol("z"))),
         value=np.tanh,
-        grad=lambda Z, A: 1 - A * A,
+        grad=lambda Z, A: _one_minus(A * A),
     ),
     "relu": Activation(
         name="relu",

@@ -264,7 +264,9 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                     # a slice (a view), not a gather of its own.
                     Xe, Ye = X[order[i]], Y[order[i]]
                     for s in range(0, n, B):
-                        xb, yb = Xe[..., s:s + B, :], Ye[..., s:s + B, :]
+                        # (a slice of the samples' axis, the copies' axis first in a sweep)
+                        rows = (slice(None), slice(s, s + B)) if sweep else slice(s, s + B)
+                        xb, yb = Xe[rows], Ye[rows]
                         fw = engine.forward(net, params, xb)
                         if len(updates) < trace:
                             where["batch"] = order[i, ..., s:s + B].tolist()
