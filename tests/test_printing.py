@@ -341,3 +341,17 @@ def test_json_written_as_the_standard_library_writes_it(value, indent):
     """The derivation's JSON encoder gives json.dumps's bytes (indented, not ASCII-escaped)."""
     from tutor.printing.jsondoc import dumps
     assert dumps(value, indent) == json.dumps(value, indent=indent, ensure_ascii=False)
+
+
+def test_latex_of_an_abridged_and_grouped_derivation(tmp_path):
+    """A long sum's "+ …" is mathematics (\\dots) and "(509 more paths)" words (\\text) in
+    LaTeX and Markdown: nothing typeset as math italics, nothing invalid in math mode."""
+    d = derive(_network([8, 8, 8, 8]), ["W1[1,1]", "W2[1,1]"])      # 512 paths: grouped
+    tex, md = render(d, "latex"), render(d, "markdown")
+    assert "…" not in tex and r"+ \dots" in tex and r"\text{\dots{} (509 more paths)}" in tex
+    assert r"+ \dots" in md and r"\text{… (509 more paths)}" in md
+    assert "…" not in md.replace(r"\text{… (509 more paths)}", "")
+    log_text = _pdflatex(latex(d), tmp_path)
+    assert "509 more paths" in log_text.replace("\n", " ")
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "invalid in math mode" not in log

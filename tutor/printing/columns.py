@@ -19,7 +19,7 @@ _SPECIAL = re.compile("[\u0300-\u036f\u1100-\u115f\u20d0-\u20ff\u2600-\u27bf"
 def width(s: str) -> int:
     """The columns ``s`` takes on a terminal: Hangul and other wide characters take two,
     combining marks none."""
-    if not _SPECIAL.search(s):
+    if s.isascii() or not _SPECIAL.search(s):     # (LaTeX's source is ASCII: known at once)
         return len(s)
     return sum(0 if unicodedata.combining(c) else
                2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)

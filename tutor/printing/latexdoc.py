@@ -199,6 +199,12 @@ class LatexDocPrinter(DocPrinter):
     def words(self, s: str) -> str:
         return escape(s)
 
+    def glue(self, s: str) -> str:
+        return s.replace("…", r"\dots")        # (an abridged sum's + …)
+
+    def math_words(self, s: str) -> str:
+        return rf"\text{{{tex_note((('words', s),))}}}"
+
     def mark(self, ok: bool | None) -> str:
         return tex_note((("mark", ok),))
 

@@ -12,6 +12,7 @@ from .latexdoc import SOURCE_WIDTH, LatexDocPrinter, tex_note
 from .terminal import fill
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~-])")
+_TEXT_BREAKERS = str.maketrans("", "", "{}\\$")
 
 
 class MarkdownDocPrinter(LatexDocPrinter):
@@ -43,6 +44,11 @@ class MarkdownDocPrinter(LatexDocPrinter):
 
     def words(self, s: str) -> str:
         return _MD_SPECIAL.sub(r"\\\1", s.replace("\n", " "))
+
+    def math_words(self, s: str) -> str:
+        # (MathJax and KaTeX show \text{}'s characters as they are, Unicode included, but
+        # know no text-mode commands: nothing to escape but what would end the group)
+        return r"\text{" + s.translate(_TEXT_BREAKERS) + "}"
 
     def table(self, header, rows, names: int = 1) -> str:
         line = lambda r: "| " + " | ".join(c.replace("|", "\\|") for c in r) + " |"
