@@ -187,3 +187,22 @@ def test_the_shipped_schema_is_the_generated_one():
     from tutor.schemas import problem_schema
     shipped = json.loads((ROOT / "tutor" / "schema" / "problem.schema.json").read_text())
     assert shipped == problem_schema()
+
+
+@pytest.mark.parametrize("name", losses.NAMES)
+def test_a_loss_from_logits_reads_z_alone(name):
+    """A loss marked from_logits gives its value from Z without the outputs (training records
+    it so); every other loss is given its outputs."""
+    loss = losses.LOSSES[name]
+    act = activations.ACTIVATIONS[loss.output or "identity"]
+    rng = np.random.default_rng(3)
+    Z = rng.normal(size=(5, 2 if loss.output == "softmax" else 1))
+    Y = loss.random_targets(rng, Z.shape)
+    if loss.output == "sigmoid":
+        Y = np.round(Y)
+    full = loss.value(Z, act.value(Z), Y)
+    if loss.from_logits:
+        np.testing.assert_array_equal(loss.value(Z, None, Y), full)
+    else:
+        with pytest.raises(TypeError):
+            loss.value(Z, None, Y)

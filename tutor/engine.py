@@ -32,19 +32,22 @@ class Forward:
         return self.activations[-1]
 
 
-def forward(network: Network, params: Params, X: np.ndarray) -> Forward:
-    """Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾, A⁽ˡ⁾ = f(Z⁽ˡ⁾), for every layer.
+def forward(network: Network, params: Params, X: np.ndarray, outputs: bool = True
+            ) -> Forward:
+    """Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾, A⁽ˡ⁾ = f(Z⁽ˡ⁾), for every layer; without ``outputs``, the
+    output layer's Z only (its A is None: a loss from logits needs no more).
 
     X may carry the copy dimensions too, (..., n_samples, n_inputs): a different mini-batch
     per copy."""
     A = X
     zs, acts = [], [X]
+    last = len(network.layers) - 1
     # Written lean (no per-layer name formatting): training calls this once per epoch.
-    for layer, (wname, bname) in zip(network.layers, network.param_names):
+    for l, (layer, (wname, bname)) in enumerate(zip(network.layers, network.param_names)):
         Z = A @ params[wname].mT
         b = params[bname]
         Z += b if b.ndim == 1 else b[..., None, :]
-        A = layer.act.value(Z)
+        A = layer.act.value(Z) if outputs or l < last else None
         zs.append(Z)
         acts.append(A)
     return Forward(zs, acts)

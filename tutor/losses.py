@@ -62,6 +62,8 @@ class Loss(Resolving):
     rounding(Z, A, Y) -> (..., n)     the size of the numbers ``value`` adds and subtracts
                                       (its rounding error is a few ulp of this, not of ℓ:
                                       CE's log-sum-exp − zₖ cancels to a tiny ℓ)
+    from_logits                       ``value`` reads Z alone (A may be None): training
+                                      records the loss without computing the outputs
     """
 
     name: str
@@ -87,6 +89,7 @@ class Loss(Resolving):
     fused: Callable | None = None
     fused_title: str | None = None
     scale_slips: tuple = ()
+    from_logits: bool = False
 
 
 def _sum(*terms) -> sp.Expr:
@@ -206,6 +209,7 @@ LOSSES: dict[str, Loss] = {
         output_needs=N_("outputs in (0, 1): a sigmoid output layer"),
         bad_targets=_unit_interval,
         fused_with="sigmoid",
+        from_logits=True,
         fused=lambda yhm, ym, K: quotient(yhm - ym, K),
         fused_title=N_("BCE∘sigmoid"),
     ),
@@ -273,6 +277,7 @@ LOSSES: dict[str, Loss] = {
         bad_targets=_probability_vectors,
         random_targets=lambda rng, shape: rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]),
         fused_with="softmax",
+        from_logits=True,
         fused=lambda yhm, ym, K: yhm - ym,
         fused_title=N_("CE∘softmax"),
     ),

@@ -259,7 +259,8 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                         where["batch"], where["loss"] = range(n), _batch_loss(problem, fw, Y)
                     update(fw, Y, n)
                 else:
-                    recorded[i] = engine.forward(net, params, X).zs[-1]
+                    # (the loss is recorded from Z: the outputs are not needed)
+                    recorded[i] = engine.forward(net, params, X, outputs=False).zs[-1]
                     # The epoch's samples gathered in its order once: each mini-batch is then
                     # a slice (a view), not a gather of its own.
                     Xe, Ye = X[order[i]], Y[order[i]]
@@ -275,7 +276,8 @@ def train(problem: Problem, *, epochs: int | None = None, lr: float | None = Non
                 if wanted:
                     keep(done + i + 1)
             Z = recorded[:c]
-            chunk_losses = loss.value(Z, out_act.value(Z), Y).mean(axis=-1)
+            chunk_losses = loss.value(Z, None if loss.from_logits else out_act.value(Z),
+                                      Y).mean(axis=-1)
             history[done:done + c] = chunk_losses
             if not sweep and not np.all(np.isfinite(chunk_losses)):
                 epoch = done + int(np.argmin(np.isfinite(chunk_losses)))
