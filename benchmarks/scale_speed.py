@@ -22,8 +22,8 @@ run writes it), so that no run pays for compiling tutor's modules. Prints, with 
    against the hand-written loop doing the same computation (minibatch_loop.py; target:
    1.05x), ending at the same weights.
 Machines here are shared and noisy: each figure is the fastest of several interleaved runs.
-``--instructions`` counts item 1 in instructions instead (valgrind's callgrind), which do not
-vary from run to run.
+``--instructions`` counts item 1 in instructions instead (valgrind's callgrind), which vary by
+about 1 % from run to run.
 """
 
 from __future__ import annotations
@@ -111,8 +111,9 @@ def ok(good: bool) -> str:
 
 
 def instructions(cmd) -> int:
-    """Instructions one process executes, counted by valgrind's callgrind: the same in every
-    run, whatever else the machine is doing (slow: about fifty times the process's time)."""
+    """Instructions one process executes, counted by valgrind's callgrind: within about 1 % in
+    every run, whatever else the machine is doing (slow: about fifty times the process's
+    time)."""
     with tempfile.TemporaryDirectory() as d:
         p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/out",
                             *map(str, cmd)], capture_output=True, text=True)
@@ -169,7 +170,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer formats and epochs")
     ap.add_argument("--instructions", action="store_true",
-                    help="item 1 only, counted in instructions by valgrind (no noise; slow)")
+                    help="item 1 only, counted in instructions by valgrind (little noise; slow)")
     args = ap.parse_args()
     r = args.repeat
     tmp = Path(tempfile.mkdtemp(prefix="tutor-scale-"))
