@@ -219,3 +219,41 @@ def test_serve_starts_with_a_fifo_in_the_directory(tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
         proc.stderr.close()
+
+
+def _pieces(fail_after=None):
+    for k in range(5):
+        if fail_after is not None and k == fail_after:
+            raise RuntimeError("made half-way")
+        yield f"piece {k} ∂ℓ\n"
+
+
+def test_a_document_written_as_it_is_made_replaces_the_file_once_whole(tmp_path):
+    """Pieces (a large HTML page as it is made) go to a temporary file; the file is replaced
+    only when they are all written, and a failure half-way leaves it as it was."""
+    path = tmp_path / "out.html"
+    path.write_text("old")
+    write_file(path, _pieces())
+    assert path.read_text() == "".join(_pieces())
+    path.write_text("old")
+    with pytest.raises(RuntimeError):
+        write_file(path, _pieces(fail_after=3))
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.html"]      # no temporary file left
+
+
+def test_a_fifo_is_given_a_document_made_in_pieces_whole_or_not_at_all(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+
+    def read():
+        with open(fifo, "rb") as f:
+            got.append(f.read())
+    reader = threading.Thread(target=read)
+    reader.start()
+    write_file(fifo, _pieces())
+    reader.join(timeout=60)
+    assert got == ["".join(_pieces()).encode()]
+    with pytest.raises(RuntimeError):       # never opened: no reader needed
+        write_file(fifo, _pieces(fail_after=2))

@@ -355,3 +355,20 @@ def test_latex_of_an_abridged_and_grouped_derivation(tmp_path):
     assert "509 more paths" in log_text.replace("\n", " ")
     log = (tmp_path / "doc.log").read_text(errors="replace")
     assert "invalid in math mode" not in log
+
+
+@pytest.mark.parametrize("fragment", [False, True])
+def test_html_made_in_pieces_is_the_page(fragment):
+    """`tutor derive -o` writes the HTML page as it is made (never held whole): its pieces,
+    joined, are the page; one parameter comes whole."""
+    from tutor.printing import render_chunks
+    from tutor.printing.htmldoc import HtmlDocPrinter
+    d = derive(_network([5, 5]))
+    page = render(d, "html", fragment=fragment)
+    pieces = list(HtmlDocPrinter(fragment=fragment).chunks(d, size=4096))
+    assert len(pieces) > 10 and "".join(pieces) == page
+    assert "".join(render_chunks(d, "html", fragment=fragment)) == page
+    for fmt in ("text", "json"):
+        assert list(render_chunks(d, fmt)) == [render(d, fmt)]
+    g = d.gradients[3]
+    assert list(render_chunks(g, "html")) == [render(g, "html")]

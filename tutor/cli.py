@@ -144,8 +144,9 @@ def _use(problem):
     return problem
 
 
-def write_output(text: str, output: Path | None) -> None:
-    """Print ``text``, or write it to ``output`` atomically (a temporary file, then rename)."""
+def write_output(text, output: Path | None) -> None:
+    """Print ``text``, or write it to ``output`` atomically (a temporary file, then rename);
+    to a file, ``text`` may be an iterable of pieces (see files.write_file)."""
     if output is None:
         click.echo(text, nl=False)
         return
@@ -280,7 +281,7 @@ def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, param
            seed, output):
     from .derivation import derive as run_derive
     from .derivation import verified
-    from .printing import render
+    from .printing import render, render_chunks
     from .problem import Problem, load_any
 
     loaded = _use(load_any(problem))
@@ -307,7 +308,11 @@ def derive(problem, params, sample, fmt, fragment, color, as_graph, epoch, param
         settings["fragment"] = fragment
     elif fragment:
         raise click.UsageError(_("--fragment goes with --format latex or html"))
-    write_output(render(d, fmt, **settings), output)
+    if output is None:
+        write_output(render(d, fmt, **settings), output)
+    else:
+        # (written as it is made: a large network's HTML page is never held whole)
+        write_output(render_chunks(d, fmt, **settings), output)
 
 
 @main.command(help=N_("""Check hand-computed answers to PROBLEM and name the mistakes.

@@ -99,10 +99,17 @@ def _umask() -> int:
     return mask
 
 
-def write_file(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` (text as UTF-8) to ``path`` as described in the module docstring."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+def write_file(path: str | Path, data) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` as described in the module docstring.
+    ``data`` may also be an iterable of text pieces (a document written as it is made): a
+    regular file is still replaced only once they all are written, and a device or FIFO is
+    given nothing until they are all made (a failure half-way writes nothing)."""
+    if isinstance(data, (str, bytes)):
+        blocks = [data.encode("utf-8") if isinstance(data, str) else data]
+    else:
+        blocks = (piece.encode("utf-8") for piece in data)
     if str(path) == STDOUT:
+        payload = b"".join(blocks)
         sys.stdout.flush()
         sys.stdout.buffer.write(payload)
         sys.stdout.buffer.flush()
@@ -121,9 +128,9 @@ def write_file(path: str | Path, data: str | bytes) -> None:
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise TutorError(_("{path}: cannot write there: it is a directory").format(path=path))
     if st is not None and not stat.S_ISREG(st.st_mode):
-        _write_in_place(path, target, payload)
+        _write_in_place(path, target, b"".join(blocks))
     else:
-        _replace(path, target, payload, st)
+        _replace(path, target, blocks, st)
 
 
 def _write_in_place(path: Path, target: Path, payload: bytes) -> None:
@@ -144,7 +151,7 @@ def _write_in_place(path: Path, target: Path, payload: bytes) -> None:
         os.close(fd)
 
 
-def _replace(path: Path, target: Path, payload: bytes, st: os.stat_result | None) -> None:
+def _replace(path: Path, target: Path, blocks, st: os.stat_result | None) -> None:
     directory = target.parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
@@ -153,7 +160,8 @@ def _replace(path: Path, target: Path, payload: bytes, st: os.stat_result | None
             path=path, why=_reason(e))) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(payload)
+            for block in blocks:
+                f.write(block)
             f.flush()
             if st is not None:
                 os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode))

@@ -63,6 +63,20 @@ def html(obj, **settings) -> str:
 FORMATS = ("text", "latex", "markdown", "json", "html")
 
 
+def render_chunks(obj, fmt: str, **settings):
+    """``render(obj, fmt, **settings)`` in consecutive pieces, to be written as they are made:
+    a whole derivation's HTML page (tens of megabytes for a large network) is never held
+    whole. The other formats come in one piece."""
+    from .. import conventions
+    convention = getattr(getattr(obj, "problem", None), "convention", None)
+    with conventions.using(convention or conventions.current().name):
+        if fmt == "html":
+            from .htmldoc import HtmlDocPrinter
+            yield from HtmlDocPrinter(**settings).chunks(obj)
+        else:
+            yield render(obj, fmt, **settings)
+
+
 def render(obj, fmt: str, **settings) -> str:
     """``obj`` in format ``fmt`` (one of FORMATS), its names in its problem's convention."""
     from .. import conventions

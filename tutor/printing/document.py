@@ -198,6 +198,11 @@ class DocPrinter(Printer):
     # -- the walk --
 
     def _print_Derivation(self, d: Derivation) -> str:
+        return self.document(d.problem.name, list(self._derivation_parts(d)))
+
+    def _derivation_parts(self, d: Derivation):
+        """The parts of a whole derivation's body, one after the other (a large one is
+        written as it is made: see HtmlDocPrinter.chunks)."""
         p = d.problem
         intro = [self.para(self.words(p.description))] if p.description else []
         intro.append(self.para(
@@ -207,19 +212,20 @@ class DocPrinter(Printer):
                                 "batch loss is ", p.n_samples).format(
                 network=p.network.describe(), loss=p.loss, n=p.n_samples, origin=_(p.origin)))
             + self.inline(self.op("L") + self.glue(" = ") + self.num(d.loss)) + self.words(".")))
+        yield from intro
         # Several parameters share the layers above them: their forward pass is printed once,
         # here, and each parameter's section shows only its own neuron's definitions.
         shared = len(d.gradients) > 1
         if shared:
-            intro.append(self._summary(d))
-            intro.append(self.heading(2, self.words(_("Forward pass"))))
-            intro.append(self._print_definitions(_forward_pass(d.gradients)))
+            yield self._summary(d)
+            yield self.heading(2, self.words(_("Forward pass")))
+            yield self._print_definitions(_forward_pass(d.gradients))
         self._shared_forward = shared
         try:
-            body = intro + [self._print(g) for g in d.gradients]
+            for g in d.gradients:
+                yield self._print(g)
         finally:
             self._shared_forward = False
-        return self.document(p.name, body)
 
     def _summary(self, d: Derivation) -> str:
         """Every ∂L/∂p at a glance: its value, each sample's contribution (for a few

@@ -19,7 +19,7 @@ import re
 
 from .. import conventions, i18n
 from ..i18n import _
-from ..steps import DeltaForm, GradientDerivation, Partial
+from ..steps import DeltaForm, Derivation, GradientDerivation, Partial
 from .document import DocPrinter
 from .exprs import negative_term
 from .mathml import mathml
@@ -30,6 +30,8 @@ _STEP = "\x00step\x00"
 ONE_LINE = 30
 # Rows remembered by a printer (emptied when full).
 MEMO_LIMIT = 1 << 15
+# Characters in each piece of a page written as it is made (HtmlDocPrinter.chunks).
+CHUNK = 1 << 20
 _TAG = re.compile(r"(<[^>]+>)")
 _LOOSE = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][A-Za-z ]*[A-Za-z]|\S")
 
@@ -295,23 +297,45 @@ class HtmlDocPrinter(DocPrinter):
     def document(self, title: str, body: list[str]) -> str:
         # (one join: a large derivation's page is tens of megabytes; its sections come as
         # their pieces, joined here only)
-        article = [f'<article id="derivation"><h1>{self.words(title)}</h1>']
+        return "".join(self._page(title, body))
+
+    def chunks(self, obj, size: int = CHUNK):
+        """The document of ``obj`` in consecutive pieces of about ``size`` characters, made as
+        they are written: a whole derivation's page (tens of megabytes) is never held whole.
+        Joined, they are ``doprint(obj)``."""
+        if not isinstance(obj, Derivation):
+            yield self.doprint(obj)
+            return
+        block: list[str] = []
+        held = 0
+        for piece in self._page(obj.problem.name, self._derivation_parts(obj)):
+            block.append(piece)
+            held += len(piece)
+            if held >= size:
+                yield "".join(block)
+                block, held = [], 0
+        if block:
+            yield "".join(block)
+
+    def _page(self, title: str, body):
+        """The page's pieces, in order, its sections' own pieces among them."""
+        if not self._settings["fragment"]:
+            # A page that stands alone: the web tutor's stylesheet inline, nothing loaded.
+            from importlib import resources
+            css = resources.files("tutor.web").joinpath("static", "tutor.css").read_text("utf-8")
+            yield (f'<!doctype html>\n<html lang="{i18n.current()}">\n<head>\n'
+                   '<meta charset="utf-8">\n'
+                   '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                   f"<title>{self.words(title)}</title>\n<style>\n{css}</style>\n</head>\n"
+                   "<body>\n<main>\n")
+        yield f'<article id="derivation"><h1>{self.words(title)}</h1>'
         for part in body:
             if isinstance(part, _Pieces):
-                article += part
+                yield from part
             else:
-                article.append(part)
-        article.append("</article>")
-        if self._settings["fragment"]:
-            return "".join(article + ["\n"])
-        # A page that stands alone: the web tutor's stylesheet inline, nothing loaded.
-        from importlib import resources
-        css = resources.files("tutor.web").joinpath("static", "tutor.css").read_text("utf-8")
-        head = (f'<!doctype html>\n<html lang="{i18n.current()}">\n<head>\n<meta charset="utf-8">\n'
-                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                f"<title>{self.words(title)}</title>\n<style>\n{css}</style>\n</head>\n"
-                "<body>\n<main>\n")
-        return "".join([head, *article, "\n</main>\n</body>\n</html>\n"])
+                yield part
+        yield "</article>"
+        yield "\n" if self._settings["fragment"] else "\n</main>\n</body>\n</html>\n"
 
     def _section(self, parts: list[str]) -> str:
         """Its heading, then an ordered list of steps, one per part of the derivation: a step
