@@ -758,3 +758,26 @@ def test_api_errors_in_the_asked_language(client, method, path, body, words):
                         headers={**headers, "Content-Type": "application/yaml"})
     assert 400 <= r.status_code < 500
     assert words in r.json()["error"], r.json()
+
+
+def test_a_crash_answers_in_the_readers_language(monkeypatch):
+    """A bug's 500 (sent by Starlette's outermost middleware, outside the language
+    middleware) is in the request's language, as every other answer."""
+    from tutor import i18n
+    from tutor.web import pages
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(pages, "index", crash)
+    message = "internal error: this is a bug in tutor; please report it"
+    with i18n.using("ko"):
+        korean = i18n._(message)
+    assert korean != message
+    app = create_app(Library.from_dir(ROOT / "problems"), workers=1)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/", headers={"Accept-Language": "ko"})
+        assert r.status_code == 500 and korean in r.text and "a bug" not in r.text
+        r = c.get("/", headers={"Accept-Language": "ko", "Accept": "application/json"})
+        assert error_of(r, 500)["error"] == korean
+        r = c.get("/", headers={"Accept-Language": "en"})
+        assert r.status_code == 500 and message in r.text

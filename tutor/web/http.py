@@ -135,9 +135,14 @@ async def _on_http(request: Request, e: HTTPException) -> Response:
 
 
 async def _on_crash(request: Request, e: Exception) -> Response:
-    # Sent by Starlette's outermost middleware, past SecurityHeaders: add them here.
-    response = error(request, 500, _("internal error: this is a bug in tutor; please report "
-                                     "it"))
+    # Sent by Starlette's outermost middleware, past SecurityHeaders (added here) and past
+    # Language, whose choice it finds in the request's scope.
+    import contextlib
+    from .. import i18n
+    lang = request.scope.get(LANG_SCOPE)
+    with i18n.using(lang) if lang else contextlib.nullcontext():
+        response = error(request, 500, _("internal error: this is a bug in tutor; please "
+                                         "report it"))
     for name, value in SECURITY_HEADERS:
         response.headers[name.decode()] = value.decode()
     return response
@@ -167,6 +172,10 @@ class SecurityHeaders:
 
 
 LANG_COOKIE = "tutor_lang"
+
+
+# Where Language leaves the language it chose in a request's scope.
+LANG_SCOPE = "tutor.lang"
 
 
 class Language:
@@ -204,6 +213,7 @@ class Language:
                                     "SameSite=Lax".encode("latin-1")))
             await send(message)
         from .. import conventions
+        scope[LANG_SCOPE] = lang        # (for the crash handler, which runs outside)
         with i18n.using(lang), conventions.using(conventions.DEFAULT):
             await self.app(scope, receive, send_with_cookie)
 
