@@ -178,6 +178,9 @@ def main() -> None:
 
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tutor")], check=True)
     if args.instructions:
+        import shutil
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--instructions counts with valgrind: apt-get install valgrind")
         print("1. tutor derive, whole process, against imports + 3 x the derivation alone, "
               "in instructions")
         item1_in_instructions(tmp, ("text", "json") if args.quick else
