@@ -93,14 +93,20 @@ def network(path: Path, hidden, samples: int = 4, activation: str = "sigmoid") -
     return path
 
 
-def derivation_alone(problem: Path, paced: bool = False) -> float:
-    """The derivation with its checks (the library call), in a fresh process (cold), without
-    imports or printing; ``paced``: at the garbage collector's pace of a command, as `tutor
-    derive` runs it (the collector then takes less of the derivation's time too)."""
+def _loading(paced: bool) -> str:
+    """Python that loads the problem named by its first argument as ``p`` (tutor's imports
+    done); ``paced``: at a command's garbage-collector pace, as `tutor derive` runs."""
     pace = ("from tutor.cli import GC_THRESHOLD\ngc.set_threshold(*GC_THRESHOLD)\n"
             if paced else "")
-    code = ("import gc, time, sys\nfrom tutor import load_problem, derive\n" + pace +
-            "p = load_problem(sys.argv[1])\nt = time.process_time()\nderive(p)\n"
+    return ("import gc, sys, time\nfrom tutor import load_problem, derive\n" + pace
+            + "p = load_problem(sys.argv[1])\n")
+
+
+def derivation_alone(problem: Path, paced: bool = False) -> float:
+    """The derivation with its checks (the library call), in a fresh process (cold), without
+    imports or printing; ``paced``: at a command's collector pace (the collector then takes
+    less of the derivation's time too)."""
+    code = (_loading(paced) + "t = time.process_time()\nderive(p)\n"
             "print(time.process_time() - t)")
     return float(subprocess.run([sys.executable, "-c", code, str(problem)], check=True,
                                 capture_output=True, text=True).stdout)
@@ -127,17 +133,13 @@ def item1_in_instructions(tmp: Path, formats) -> None:
     """Item 1 counted in instructions: each whole `tutor derive` process against the imports
     + 3 x the derivation (the library call; strict: at a command's collector pace)."""
     from concurrent.futures import ThreadPoolExecutor
-    paced = ("import gc, sys\nfrom tutor import load_problem, derive\n"
-             "from tutor.cli import GC_THRESHOLD\ngc.set_threshold(*GC_THRESHOLD)\n"
-             "p = load_problem(sys.argv[1])\n")
-    default = ("import sys\nfrom tutor import load_problem, derive\n"
-               "p = load_problem(sys.argv[1])\n")
     out = tmp / "out"
     jobs = {"imports": [sys.executable, "-c", "import tutor.cli, sympy, numpy"]}
     for hidden in ((32, 32), (8, 8, 8, 8)):
         name = "2-" + "-".join(map(str, hidden)) + "-1"
         problem = network(tmp / f"{name}.yaml", hidden)
-        for pace, load in (("paced", paced), ("default", default)):
+        for pace in ("paced", "default"):
+            load = _loading(pace == "paced")
             jobs[name, "load", pace] = [sys.executable, "-c", load, problem]
             jobs[name, "derive", pace] = [sys.executable, "-c", load + "derive(p)\n", problem]
         for fmt in formats:

@@ -66,7 +66,8 @@ def test_a_device_is_written_not_replaced(null_device):
         assert stat.S_ISCHR(os.stat(null_device).st_mode)
 
 
-def test_a_fifo_is_written_not_replaced(tmp_path):
+def _fifo_read(tmp_path):
+    """A FIFO made here, and a thread reading it whole: (fifo, reader, what it got)."""
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     got = []
@@ -76,6 +77,11 @@ def test_a_fifo_is_written_not_replaced(tmp_path):
             got.append(f.read())
     reader = threading.Thread(target=read)
     reader.start()
+    return fifo, reader, got
+
+
+def test_a_fifo_is_written_not_replaced(tmp_path):
+    fifo, reader, got = _fifo_read(tmp_path)
     r = tutor("derive", XOR, "-p", "W2[1,1]", "-f", "json", "-o", str(fifo))
     reader.join(timeout=60)
     assert r.returncode == 0, r.stderr
@@ -243,15 +249,7 @@ def test_a_document_written_as_it_is_made_replaces_the_file_once_whole(tmp_path)
 
 
 def test_a_fifo_is_given_a_document_made_in_pieces_whole_or_not_at_all(tmp_path):
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    got = []
-
-    def read():
-        with open(fifo, "rb") as f:
-            got.append(f.read())
-    reader = threading.Thread(target=read)
-    reader.start()
+    fifo, reader, got = _fifo_read(tmp_path)
     write_file(fifo, _pieces())
     reader.join(timeout=60)
     assert got == ["".join(_pieces()).encode()]

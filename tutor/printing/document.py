@@ -19,7 +19,7 @@ from ..steps import (Check, DeltaForm, Derivation, Fusion, GradientDerivation, L
 from .. import conventions
 from ..i18n import _, ngettext
 from . import Printer
-from .exprs import factors
+from .exprs import _cached, factors
 
 # Derivations list at most this many samples' values in a batch mean before summarising.
 MAX_LISTED_SAMPLES = 8
@@ -419,18 +419,17 @@ class DocPrinter(Printer):
         # (∂z/∂p): the rest of each is printed once.
         tails = self.__dict__.setdefault("_printed_tails", {})
         heads = self.__dict__.setdefault("_printed_heads", {})
+        labels = self.__dict__.setdefault("_path_labels", {})
         rows, terms = [], []
         for k, path in enumerate(g.paths, start=1):
-            label = self._path_label(k) if n > 1 else ""
+            label = _cached(labels, lambda k: self.label(self.words(
+                _("path {k}: ").format(k=k))), k) if n > 1 else ""
             nodes, factors = path.nodes, path.factors
-            after = tails.get(nodes[1:])
-            if after is None:
-                after = tails[nodes[1:]] = "".join(arrow + self.expr(s) for s in nodes[1:])
+            after = _cached(tails, lambda rest: "".join(arrow + self.expr(s) for s in rest),
+                            nodes[1:])
             rows.append(("", label + self.expr(nodes[0]) + after, ""))
-            before = heads.get(factors[:-1])
-            if before is None:
-                before = heads[factors[:-1]] = "".join(self.partial(f.partial) + cdot
-                                                      for f in factors[:-1])
+            before = _cached(heads, lambda most: "".join(self.partial(f.partial) + cdot
+                                                         for f in most), factors[:-1])
             terms.append(before + self.partial(factors[-1].partial))
         plus = self.glue("+ ")
         signed = [terms[0]] + [plus + t for t in terms[1:]]
@@ -444,13 +443,6 @@ class DocPrinter(Printer):
                 "neuron to the loss). The first {n} paths:").format(n=len(g.paths)))))
         chain = [(self.partial(Partial(sp.Symbol("ell"), g.symbol)), signed, "")]
         return "\n".join(out + [self.rows(rows), self.rows(chain)])
-
-    def _path_label(self, k: int) -> str:
-        labels = self.__dict__.setdefault("_path_labels", {})
-        out = labels.get(k)
-        if out is None:
-            out = labels[k] = self.label(self.words(_("path {k}: ").format(k=k)))
-        return out
 
     def _local_row(self, ld: LocalDerivative):
         rule = ld.rule
@@ -484,9 +476,6 @@ class DocPrinter(Printer):
         return "\n".join([self.rows(rows), self.para(
             self.words(before) + self.inline(self.expr(d.gradient)) + self.words(middle)
             + self.inline(self.matrix_form(d)) + self.words(after))])
-
-    def _print_Numbers(self, n: Numbers, g: GradientDerivation) -> str:
-        return "\n".join(self._numbers_parts(n, g))
 
     def _numbers_parts(self, n: Numbers, g: GradientDerivation) -> list[str]:
         """The numbers' headings and rows, each heading a part of its own (a section's steps

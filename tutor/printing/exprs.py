@@ -94,15 +94,20 @@ def precedence_of(item) -> int:
     return PRECEDENCE["Add"] if c.is_Number and c.is_extended_negative else mul
 
 
+# Entries a printer's caches hold before they are emptied.
+MEMO_LIMIT = 1 << 15
+
+
 def _cached(cache: dict, fn, item):
-    """fn(item), remembered in ``cache`` (SymPy's precedence walks the class each call)."""
+    """fn(item), remembered in ``cache`` (emptied when full, so that a long-lived server
+    stays bounded); an item that cannot be hashed is computed each time."""
     try:
         return cache[item]
     except KeyError:
         pass
     except TypeError:
         return fn(item)
-    if len(cache) >= 1 << 15:
+    if len(cache) >= MEMO_LIMIT:
         cache.clear()
     out = cache[item] = fn(item)
     return out
@@ -114,29 +119,18 @@ _FACTOR = object()
 _PREFIX = object()
 
 
-def joined(memo: dict, limit: int, fs, first, step):
+def joined(memo: dict, fs, first, step):
     """A product's factors ``fs`` joined: ``first(fs[0])``, then ``step(state, f)`` for each
     further factor. The state after all but the last is remembered in ``memo``: the terms of
     a layer's gradients are the same products but for their last factor (∂z/∂w = aᵢ)."""
-    if len(fs) < 3:
+    def fold(fs):
         state = first(fs[0])
         for f in fs[1:]:
             state = step(state, f)
         return state
-    key = (_PREFIX, *fs[:-1])
-    try:
-        state = memo.get(key)
-    except TypeError:           # not hashable
-        key, state = None, None
-    if state is None:
-        state = first(fs[0])
-        for f in fs[1:-1]:
-            state = step(state, f)
-        if key is not None:
-            if len(memo) >= limit:
-                memo.clear()
-            memo[key] = state
-    return step(state, fs[-1])
+    if len(fs) < 3:
+        return fold(fs)
+    return step(_cached(memo, lambda key: fold(key[1:]), (_PREFIX, *fs[:-1])), fs[-1])
 
 
 class _Memo:
@@ -146,7 +140,7 @@ class _Memo:
     cache keyed on it is exact; it is emptied when full so that a long-lived server stays
     bounded."""
 
-    MEMO_LIMIT = 1 << 15
+    MEMO_LIMIT = MEMO_LIMIT
 
     def doprint(self, expr):
         # (a memo per language and convention: the words of a piecewise function are
@@ -183,19 +177,7 @@ class _Memo:
         """``form(f)``: how a factor stands in a product (parenthesised or not, and what its
         neighbours need to know), made once per factor: a layer's gradients are sums of
         products of the same factors."""
-        memo = self._memory()
-        key = (_FACTOR, f)
-        try:
-            return memo[key]
-        except KeyError:
-            pass
-        except TypeError:           # not hashable
-            return form(f)
-        out = form(f)
-        if len(memo) >= self.MEMO_LIMIT:
-            memo.clear()
-        memo[key] = out
-        return out
+        return _cached(self._memory(), lambda key: form(key[1]), (_FACTOR, f))
 
     def _print(self, expr, **kwargs):
         if kwargs:
@@ -312,7 +294,7 @@ class TextPrinter(_Memo, StrPrinter):
 
     def _join(self, factors) -> str:
         """Juxtapose where a textbook would (2(ŷ − y), a(1 − a)), else a centred dot."""
-        return joined(self._memory(), self.MEMO_LIMIT, factors, self._first_factor,
+        return joined(self._memory(), factors, self._first_factor,
                       self._next_factor)[0]
 
     def _first_factor(self, f) -> tuple[str, bool]:
@@ -446,7 +428,7 @@ class AsciiPrinter(_Memo, StrPrinter):
     def _print_Mul(self, expr):
         args, negative = factors(expr)
         num, den = _split(args)
-        join = lambda fs: joined(self._memory(), self.MEMO_LIMIT, fs, self._ascii_first,
+        join = lambda fs: joined(self._memory(), fs, self._ascii_first,
                                  self._ascii_next)
         top = join(num) if num else "1"
         if den:
@@ -552,7 +534,7 @@ class TexPrinter(_Memo, LatexPrinter):
         return sign + r"\frac{" + top + "}{" + bottom + "}"
 
     def _join(self, factors) -> str:
-        return joined(self._memory(), self.MEMO_LIMIT, factors, self._tex_first, self._tex_next)[0]
+        return joined(self._memory(), factors, self._tex_first, self._tex_next)[0]
 
     def _tex_first(self, f) -> tuple[str, str]:
         """(the product so far, its last factor)."""

@@ -52,9 +52,7 @@ def _loose(text: str) -> str:
     return "".join(out)
 
 
-@functools.lru_cache(maxsize=256)
-def _glue(s: str) -> str:
-    return _loose(s)
+_glue = functools.lru_cache(maxsize=256)(_loose)
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -337,10 +335,11 @@ class HtmlDocPrinter(DocPrinter):
         yield "</article>"
         yield "\n" if self._settings["fragment"] else "\n</main>\n</body>\n</html>\n"
 
-    def _section(self, parts: list[str]) -> str:
+    def _section(self, parts: list[str]) -> str | _Pieces:
         """Its heading, then an ordered list of steps, one per part of the derivation: a step
         begins at a part that begins with a level-3 heading (DocPrinter gives each such
-        heading a part of its own or puts it first in one)."""
+        heading a part of its own or puts it first in one). The steps' markup comes as its
+        pieces, joined with the page (or by ``doprint``)."""
         head: list[str] = []
         steps: list[list[str]] = []
         for k, part in enumerate(parts):

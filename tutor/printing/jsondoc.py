@@ -173,20 +173,15 @@ class JsonPrinter(Printer):
     # but for the first node: each is made once per printer.
 
     def _local(self, ld) -> dict:
-        made = self.__dict__.setdefault("_locals", {})
-        hit = made.get(id(ld))
-        if hit is None or hit[0] is not ld:
-            hit = made[id(ld)] = (ld, {          # (holding ld, whose id is the key)
-                "of": shown(ld.partial.of.name), "wrt": shown(ld.partial.wrt.name),
-                "rule": str(ld.rule.name), "rule_title": _(ld.rule.name),
-                "ascii": exprs.ascii(ld.result), "latex": exprs.tex(ld.result)})
-        return hit[1]
+        # (a LocalDerivative is equal only to itself: hashed by identity)
+        return exprs._cached(self.__dict__.setdefault("_locals", {}), lambda ld: {
+            "of": shown(ld.partial.of.name), "wrt": shown(ld.partial.wrt.name),
+            "rule": str(ld.rule.name), "rule_title": _(ld.rule.name),
+            "ascii": exprs.ascii(ld.result), "latex": exprs.tex(ld.result)}, ld)
 
     def _path(self, nodes) -> list[str]:
-        made = self.__dict__.setdefault("_paths", {})
-        rest = made.get(nodes[1:])
-        if rest is None:
-            rest = made[nodes[1:]] = [shown(s.name) for s in nodes[1:]]
+        rest = exprs._cached(self.__dict__.setdefault("_paths", {}),
+                             lambda rest: [shown(s.name) for s in rest], nodes[1:])
         return [shown(nodes[0].name), *rest]
 
     def _print_Check(self, c: Check) -> dict:

@@ -18,7 +18,7 @@ from sympy.printing.precedence import PRECEDENCE
 from .. import conventions, i18n
 from ..activations import FUNCTIONS
 from ..words import Joined
-from .exprs import (_FACTOR, _cached, _split, dispatch, factors, joined, negative_term,
+from .exprs import (_FACTOR, MEMO_LIMIT, _cached, _split, dispatch, factors, joined, negative_term,
                     precedence_of, short_float)
 from .names import parts
 
@@ -87,7 +87,7 @@ class _Document:
 class MathMLPrinter(MathMLPresentationPrinter):
     _default_settings = dict(MathMLPresentationPrinter._default_settings, order="none")
 
-    MEMO_LIMIT = 1 << 15
+    MEMO_LIMIT = MEMO_LIMIT
 
     def __init__(self, settings=None):
         super().__init__(settings)
@@ -305,21 +305,12 @@ class MathMLPrinter(MathMLPresentationPrinter):
         """Juxtapose where a textbook would (2(ŷ − y), a(1 − a)), else a centred dot."""
         if len(fs) == 1:
             return self._print(fs[0])
-        return self.row(*joined(self._memo, self.MEMO_LIMIT, fs, self._first_factor,
-                                self._next_factor)[0])
+        return self.row(*joined(self._memo, fs, self._first_factor, self._next_factor)[0])
 
     def _form(self, f) -> tuple[bool, bool, _Element]:
         # (how a factor stands in a product, made once per factor: a layer's gradients are
         # sums of products of the same factors)
-        key = (_FACTOR, f)
-        memo = self._memo
-        form = memo.get(key)
-        if form is None:
-            form = self._factor_form(f)
-            if len(memo) >= self.MEMO_LIMIT:
-                memo.clear()
-            memo[key] = form
-        return form
+        return _cached(self._memo, lambda key: self._factor_form(key[1]), (_FACTOR, f))
 
     def _first_factor(self, f) -> tuple[tuple, bool]:
         """(the product's elements so far, whether the last is a number)."""
