@@ -188,3 +188,34 @@ def test_the_korean_page(browser, live_server):
         pg.screenshot(path=str(ARTIFACTS / "web-korean.png"), full_page=False)
     finally:
         context.close()
+
+
+def test_a_layer_superscript_looks_like_bracketed_number(browser):
+    """A layer's superscript, (1) of w⁽¹⁾₂₁, is one token in tutor's MathML (a third of a large
+    page's markup saved): Chromium lays it out as two non-stretching brackets around a number,
+    the markup of LaTeX-to-MathML converters, to the pixel; stretching brackets are wider."""
+    import sympy as sp
+    from importlib import resources
+
+    from tutor.printing.mathml import mathml
+    css = resources.files("tutor.web").joinpath("static", "tutor.css").read_text("utf-8")
+    ours = mathml(sp.Symbol("W1[2,1]"))
+    assert "<mn>(1)</mn>" in ours
+
+    def bracketed(stretchy):
+        mo = '<mo stretchy="false">' if not stretchy else "<mo>"
+        return ours.replace("<mn>(1)</mn>", f"<mrow>{mo}(</mo><mn>1</mn>{mo})</mo></mrow>")
+
+    context = browser.new_context()
+    pg = context.new_page()
+    try:
+        pg.set_content(f"<style>{css}</style><main>"
+                       + "".join(f'<p><math id="m{k}">{m}</math></p>' for k, m in
+                                 enumerate((ours, bracketed(False), bracketed(True))))
+                       + "</main>")
+        boxes = [pg.locator(f"#m{k}").bounding_box() for k in range(3)]
+    finally:
+        context.close()
+    size = [(round(b["width"], 1), round(b["height"], 1)) for b in boxes]
+    assert size[0] == size[1]
+    assert size[2][0] > size[0][0]

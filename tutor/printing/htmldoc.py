@@ -22,14 +22,17 @@ from ..i18n import _
 from ..steps import DeltaForm, Derivation, GradientDerivation, Partial
 from .document import DocPrinter
 from .exprs import negative_term
-from .mathml import mathml
+from .mathml import _LAYER, mathml
 
 _STEP = "\x00step\x00"
 # A row whose pieces show at most this many characters is one piece of mathematics; longer
 # rows are pieces that wrap on a narrow screen.
 ONE_LINE = 30
-# Rows remembered by a printer (emptied when full).
+# Rows remembered by a printer (emptied when full), if their markup is at most ROW_KEPT
+# characters: the rows printed again (a local derivative, a forward value, a δ) are short; a
+# long one (a parameter's chain rule, hundreds of kilobytes) is its parameter's own.
 MEMO_LIMIT = 1 << 15
+ROW_KEPT = 1 << 12
 # Characters in each piece of a page written as it is made (HtmlDocPrinter.chunks).
 CHUNK = 1 << 20
 _TAG = re.compile(r"(<[^>]+>)")
@@ -94,8 +97,9 @@ def _mi(s: str) -> str:
 
 def _layered(base: str, layer, sub: str = "", transpose: bool = False) -> str:
     """base with superscript (layer) (and ᵀ), and a subscript."""
-    sup = (f'<mrow><mo stretchy="false">(</mo><mn>{layer}</mn><mo stretchy="false">)</mo>'
-           f"{'<mi>T</mi>' if transpose else ''}</mrow>")
+    sup = _LAYER.format(layer)
+    if transpose:
+        sup = f"<mrow>{sup}<mi>T</mi></mrow>"
     if sub:
         return f"<msubsup><mi>{base}</mi><mi>{sub}</mi>{sup}</msubsup>"
     return f"<msup><mi>{base}</mi>{sup}</msup>"
@@ -211,7 +215,9 @@ class HtmlDocPrinter(DocPrinter):
             key = (lhs, tuple(rhs), note) if isinstance(rhs, list) else row
             line = cache.get(key)
             if line is None:
-                line = cache[key] = self._row(lhs, rhs, note)
+                line = self._row(lhs, rhs, note)
+                if len(line) <= ROW_KEPT:
+                    cache[key] = line
             out.append(line)
         out.append("</div>")
         return "".join(out)
