@@ -21,7 +21,9 @@ run writes it), so that no run pays for compiling tutor's modules. Prints, with 
 6. `tutor train` of 2-64-64-1 tanh, 1,024 samples, mini-batches of 32, momentum (in process)
    against the hand-written loop doing the same computation (minibatch_loop.py; target:
    1.05x), ending at the same weights.
-Machines here are shared and noisy: each figure is the fastest of several interleaved runs.
+Machines here are shared and noisy: each figure is the fastest of several interleaved runs;
+item 1's ratios are the medians, over at least 5 rounds, of each round's ratio to the budget
+measured in that round.
 ``--instructions`` counts item 1 in instructions instead (valgrind's callgrind), which vary by
 about 1 % from run to run.
 """
@@ -229,7 +231,8 @@ def main() -> None:
     formats = ("text", "json") if args.quick else ("text", "latex", "markdown", "json", "html")
     for hidden in ((32, 32), (8, 8, 8, 8)):
         problem = network(tmp / f"n{len(hidden)}.yaml", hidden)
-        item1_in_seconds("2-" + "-".join(map(str, hidden)) + "-1", problem, formats, out, r)
+        item1_in_seconds("2-" + "-".join(map(str, hidden)) + "-1", problem, formats, out,
+                         max(r, 5))
 
     print("\n2. No refusal by size (time per parameter against 2-32-32-1's)")
     base_t, _ = fastest(lambda: tutor("derive", tmp / "n2.yaml", "-o", out), r)
