@@ -286,12 +286,18 @@ def test_a_products_precedence_read_from_its_leading_number(path):
     for e in (-2 * x * y, sp.Mul(-1, x, evaluate=False), 3 * x, x * sp.sin(y), -x / y):
         assert precedence_of(e) == precedence(e), e
     # and the sums printed with it as SymPy's printers print them
+    _sums_as_sympy_prints_them(seen)
+
+
+def _sums_as_sympy_prints_them(expressions):
+    """ASCII's and LaTeX's sums (their terms' signs and precedences read from their leading
+    numbers) are SymPy's StrPrinter's and LatexPrinter's."""
     from sympy.printing.latex import LatexPrinter
     from sympy.printing.str import StrPrinter
     from tutor.printing import exprs
     for cls, base in ((exprs.AsciiPrinter, StrPrinter), (exprs.TexPrinter, LatexPrinter)):
         p = cls()
-        for s in seen:
+        for s in expressions:
             if s.is_Add:
                 p.doprint(s)
                 assert p._print_Add(s) == base._print_Add(p, s), (cls, s)
@@ -310,15 +316,8 @@ def test_printed_once_or_each_time_the_same():
             for e in (g.expression, *(x.expr for x in g.delta.deltas)):
                 assert shared(e) == cls().doprint(e), (name, e)
     # SymPy's sums, whose terms' signs and precedences tutor reads from their leading numbers
-    from sympy.printing.latex import LatexPrinter
-    from sympy.printing.str import StrPrinter
-    for cls, base in ((exprs.AsciiPrinter, StrPrinter), (exprs.TexPrinter, LatexPrinter)):
-        p = cls()
-        for g in d.gradients:
-            for e in (g.expression, *(x.expr for x in g.delta.deltas)):
-                if e.is_Add:
-                    p.doprint(e)
-                    assert p._print_Add(e) == base._print_Add(p, e), (cls, e)
+    _sums_as_sympy_prints_them([e for g in d.gradients
+                                for e in (g.expression, *(x.expr for x in g.delta.deltas))])
     lang = ("en", "pytorch")
     for g in d.gradients:
         assert mathml.mathml(g.expression) == \

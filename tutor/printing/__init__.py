@@ -63,13 +63,19 @@ def html(obj, **settings) -> str:
 FORMATS = ("text", "latex", "markdown", "json", "html")
 
 
+def _convention_of(obj):
+    """The context of ``obj``'s problem's convention (names, weights' layout); the current one
+    for an object of no problem."""
+    from .. import conventions
+    convention = getattr(getattr(obj, "problem", None), "convention", None)
+    return conventions.using(convention or conventions.current().name)
+
+
 def render_chunks(obj, fmt: str, **settings):
     """``render(obj, fmt, **settings)`` in consecutive pieces, to be written as they are made:
     a whole derivation's HTML page (tens of megabytes for a large network) is never held
     whole. The other formats come in one piece."""
-    from .. import conventions
-    convention = getattr(getattr(obj, "problem", None), "convention", None)
-    with conventions.using(convention or conventions.current().name):
+    with _convention_of(obj):
         if fmt == "html":
             from .htmldoc import HtmlDocPrinter
             yield from HtmlDocPrinter(**settings).chunks(obj)
@@ -79,8 +85,6 @@ def render_chunks(obj, fmt: str, **settings):
 
 def render(obj, fmt: str, **settings) -> str:
     """``obj`` in format ``fmt`` (one of FORMATS), its names in its problem's convention."""
-    from .. import conventions
-    convention = getattr(getattr(obj, "problem", None), "convention", None)
-    with conventions.using(convention or conventions.current().name):
+    with _convention_of(obj):
         return {"text": text, "latex": latex, "markdown": markdown, "json": json,
                 "html": html}[fmt](obj, **settings)

@@ -177,17 +177,12 @@ class DocPrinter(Printer):
             return self.words(_("undefined (a sigmoid output rounds to 0 or 1)"))
         d = digits or self._settings["digits"]
         # (the same values come back for every parameter of a neuron)
-        seen = self.__dict__.get("_printed_numbers")
-        if seen is None:
-            seen = self.__dict__["_printed_numbers"] = {}
-        out = seen.get((x, d))
-        if out is None:
-            s = f"{x:.{d}g}"
-            out = self.sci(s) if "e" in s else self.minus(s)
-            if len(seen) >= 1 << 16:
-                seen.clear()
-            seen[(x, d)] = out
-        return out
+        return _cached(self.__dict__.setdefault("_printed_numbers", {}), self._number, (x, d))
+
+    def _number(self, key: tuple[float, int]) -> str:
+        x, d = key
+        s = f"{x:.{d}g}"
+        return self.sci(s) if "e" in s else self.minus(s)
 
     def minus(self, s: str) -> str:
         return s

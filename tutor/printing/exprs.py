@@ -119,6 +119,13 @@ _FACTOR = object()
 _PREFIX = object()
 
 
+def factor_form(memo: dict, f, form):
+    """``form(f)``: how a factor stands in a product (parenthesised or not, and what its
+    neighbours need to know), remembered in a printer's ``memo`` beside its expressions: a
+    layer's gradients are sums of products of the same factors."""
+    return _cached(memo, lambda key: form(key[1]), (_FACTOR, f))
+
+
 def joined(memo: dict, fs, first, step):
     """A product's factors ``fs`` joined: ``first(fs[0])``, then ``step(state, f)`` for each
     further factor. The state after all but the last is remembered in ``memo``: the terms of
@@ -174,10 +181,7 @@ class _Memo:
         return memo
 
     def _factor(self, f, form):
-        """``form(f)``: how a factor stands in a product (parenthesised or not, and what its
-        neighbours need to know), made once per factor: a layer's gradients are sums of
-        products of the same factors."""
-        return _cached(self._memory(), lambda key: form(key[1]), (_FACTOR, f))
+        return factor_form(self._memory(), f, form)
 
     def _print(self, expr, **kwargs):
         if kwargs:

@@ -21,17 +21,16 @@ from .. import conventions, i18n
 from ..i18n import _
 from ..steps import DeltaForm, Derivation, GradientDerivation, Partial
 from .document import DocPrinter
-from .exprs import negative_term
-from .mathml import _LAYER, mathml
+from .exprs import MEMO_LIMIT, negative_term
+from .mathml import LAYER, mathml
 
 _STEP = "\x00step\x00"
 # A row whose pieces show at most this many characters is one piece of mathematics; longer
 # rows are pieces that wrap on a narrow screen.
 ONE_LINE = 30
-# Rows remembered by a printer (emptied when full), if their markup is at most ROW_KEPT
+# Rows remembered by a printer (emptied when full, at exprs.MEMO_LIMIT), if their markup is at most ROW_KEPT
 # characters: the rows printed again (a local derivative, a forward value, a δ) are short; a
 # long one (a parameter's chain rule, hundreds of kilobytes) is its parameter's own.
-MEMO_LIMIT = 1 << 15
 ROW_KEPT = 1 << 12
 # Characters in each piece of a page written as it is made (HtmlDocPrinter.chunks).
 CHUNK = 1 << 20
@@ -97,7 +96,7 @@ def _mi(s: str) -> str:
 
 def _layered(base: str, layer, sub: str = "", transpose: bool = False) -> str:
     """base with superscript (layer) (and ᵀ), and a subscript."""
-    sup = _LAYER.format(layer)
+    sup = f"<mn>{LAYER.format(layer)}</mn>"
     if transpose:
         sup = f"<mrow>{sup}<mi>T</mi></mrow>"
     if sub:

@@ -18,19 +18,19 @@ from sympy.printing.precedence import PRECEDENCE
 from .. import conventions, i18n
 from ..activations import FUNCTIONS
 from ..words import Joined
-from .exprs import (_FACTOR, MEMO_LIMIT, _cached, _split, dispatch, factors, joined, negative_term,
-                    precedence_of, short_float)
+from .exprs import (MEMO_LIMIT, _cached, _split, dispatch, factor_form, factors, joined,
+                    negative_term, precedence_of, short_float)
 from .names import parts
 
 _FUNCS = {f.name: f.text for f in FUNCTIONS.values()} | {"f": "f"}
 _SHOWN_ARGS = {f.name: f.shown_args for f in FUNCTIONS.values()}
 _TALL = ("mfrac", "mtable", "munder", "munderover")
 _BASES = {"W": "w", "delta": "δ", "ell": "ℓ", "yhat": "y"}
-# A layer's superscript, the (1) of w⁽¹⁾₂₁, is one token, <mn>(1)</mn>: browsers draw it as
-# they draw (1) made of two non-stretching brackets around a number (the same glyphs, no space
-# between them; compared in Chromium), in a sixth of the markup. Names are most of a
-# derivation's page: written so, a large network's page is a third smaller.
-_LAYER = "<mn>({})</mn>"
+# A layer's superscript, the (1) of w⁽¹⁾₂₁, is one token, <mn>(1)</mn> (its text LAYER): browsers
+# draw it as they draw (1) made of two non-stretching brackets around a number (the same
+# glyphs, no space between them; compared in Chromium), in a sixth of the markup. Names are
+# most of a derivation's page: written so, a large network's page is a third smaller.
+LAYER = "({})"
 
 
 def _is_tall(e) -> bool:
@@ -194,7 +194,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
             base = self.el("mover", self.el("mi", "y"), self.mo("^"), accent="true")
         else:
             base = self.el("mi", _BASES.get(p.base, p.base))
-        sup = self.el("mn", f"({p.layer})") if p.layer else None     # (see _LAYER)
+        sup = self.el("mn", LAYER.format(p.layer)) if p.layer else None
         sub = None
         if p.indices:
             if not p.indices[0].isdigit():
@@ -313,9 +313,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return self.row(*joined(self._memo, fs, self._first_factor, self._next_factor)[0])
 
     def _form(self, f) -> tuple[bool, bool, _Element]:
-        # (how a factor stands in a product, made once per factor: a layer's gradients are
-        # sums of products of the same factors)
-        return _cached(self._memo, lambda key: self._factor_form(key[1]), (_FACTOR, f))
+        return factor_form(self._memo, f, self._factor_form)
 
     def _first_factor(self, f) -> tuple[tuple, bool]:
         """(the product's elements so far, whether the last is a number)."""
